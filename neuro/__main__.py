@@ -1,0 +1,5 @@
+"""``python -m neuro``: the same as the ``neuro`` command."""
+
+from neuro.cli import main
+
+raise SystemExit(main())

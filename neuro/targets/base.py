@@ -1,0 +1,89 @@
+"""The target protocol and the registry of target families.
+
+A target is named as on the command line: ``reference``, ``npu:ab9``, ``aimc:pcm``,
+``snn:loihi``. The part before the colon is the *family* (one adapter per paradigm), the
+part after it the *variant* (a preset or device). Each family registers a factory
+``factory(variant, **options) -> Target`` and the list of its variants.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from devices.registry import Registry
+from devices.validation import ConfigError
+from neuro.result import Result
+from neuro.workloads.base import Workload
+
+__all__ = ["Target", "Family", "FAMILIES", "register_family", "make_target", "target_names"]
+
+
+@runtime_checkable
+class Target(Protocol):
+    """Anything that evaluates a workload into a :class:`~neuro.result.Result`."""
+
+    name: str
+
+    def evaluate(self, workload: Workload, *, seed: int) -> Result:
+        """Run ``workload`` with all randomness seeded from ``seed``."""
+        ...
+
+    def config(self) -> dict:
+        """The configuration that decides the results (JSON-serialisable)."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """One paradigm's adapter: how to build its targets and which variants it offers.
+
+    Attributes
+    ----------
+    name : str
+        ``"reference"``, ``"npu"``, ``"aimc"``, ``"snn"``.
+    factory : callable
+        ``factory(variant, **options) -> Target``; ``variant`` is None for a family
+        without variants.
+    variants : callable
+        Returns the valid variant names (empty for a family without variants).
+    description : str
+        One line.
+    """
+
+    name: str
+    factory: Callable[..., Target]
+    variants: Callable[[], list[str]]
+    description: str = ""
+
+
+FAMILIES: Registry[Family] = Registry("target family")
+
+
+def register_family(family: Family, *, replace: bool = False) -> Family:
+    """Register a paradigm adapter; a family name used twice raises."""
+    return FAMILIES.register(family.name, family, replace=replace)
+
+
+def target_names() -> list[str]:
+    """Every target name that :func:`make_target` accepts."""
+    out = []
+    for name, family in FAMILIES.items():
+        variants = family.variants()
+        out += [f"{name}:{v}" for v in variants] if variants else [name]
+    return out
+
+
+def make_target(name: str, **options) -> Target:
+    """Build the target called ``name`` (``"aimc:pcm"``); an unknown name lists valid ones."""
+    family_name, _, variant = name.partition(":")
+    if family_name not in FAMILIES:
+        raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
+    family = FAMILIES.get(family_name)
+    variants = family.variants()
+    if variants and variant not in variants:
+        raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
+    if not variants and variant:
+        raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
+    return family.factory(variant or None, **options)

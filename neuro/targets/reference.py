@@ -1,0 +1,114 @@
+"""The reference target: the workload in FP32 torch on this host.
+
+The ideal baseline every comparison starts from: accuracy of the trained FP32 network,
+latency and throughput measured on this machine (medians of repeated timings, with the
+torch thread count recorded). It models no energy or area and reports None for them rather
+than inventing a figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+
+import torch
+
+from devices.validation import param, validate
+from neuro.provenance import now_iso, provenance
+from neuro.result import Result
+from neuro.targets.base import Family, register_family
+from neuro.workloads import Workload, dataset_for, evaluate_accuracy, trained_model
+
+__all__ = ["ReferenceConfig", "Reference", "time_model"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceConfig:
+    """How the reference run measures.
+
+    Attributes
+    ----------
+    batch_size : int
+        Batch size for the throughput measurement.
+    repeats : int
+        Timed repetitions (the median is reported).
+    test_limit : int or None
+        Evaluate accuracy on the first N test images only (None: all).
+    """
+
+    batch_size: int = param(256, integer=True, ge=1, le=65536)
+    repeats: int = param(7, integer=True, ge=1, le=1000)
+    test_limit: int | None = param(None, integer=True, ge=1, optional=True)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
+@torch.no_grad()
+def time_model(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
+    """Median wall time (s) of ``model(x)`` over ``repeats`` runs after one warm-up."""
+    model(x)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model(x)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+class Reference:
+    """FP32 torch on the host CPU."""
+
+    name = "reference"
+
+    def __init__(self, config: ReferenceConfig | None = None) -> None:
+        self.cfg = config or ReferenceConfig()
+
+    def config(self) -> dict:
+        return {"family": "reference", **dataclasses.asdict(self.cfg)}
+
+    def evaluate(self, workload: Workload, *, seed: int) -> Result:
+        started = now_iso()
+        accuracy = None
+        prov = provenance()
+        if workload.shape_only:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                model = workload.build().eval()
+        else:
+            tm = trained_model(workload)
+            model = tm.model
+            x_test, y_test = dataset_for(workload).tensors("test", limit=self.cfg.test_limit)
+            accuracy = evaluate_accuracy(model, x_test, y_test)
+            prov["data_source"] = tm.data_source
+            prov["weights_key"] = tm.key
+        gen = torch.Generator().manual_seed(seed)
+        x1 = torch.rand((1, *workload.input_shape), generator=gen)
+        xb = torch.rand((self.cfg.batch_size, *workload.input_shape), generator=gen)
+        latency = time_model(model, x1, self.cfg.repeats)
+        batch_time = time_model(model, xb, self.cfg.repeats)
+        prov.update(torch_threads=torch.get_num_threads(), started=started, finished=now_iso())
+        return Result(
+            workload=workload.name,
+            target=self.name,
+            seed=seed,
+            ops_per_inference=float(workload.ops_per_inference),
+            accuracy=accuracy,
+            accuracy_std=0.0 if accuracy is not None else None,
+            latency=latency,
+            throughput=self.cfg.batch_size / batch_time,
+            layers=[layer.as_dict() for layer in workload.layers],
+            config=self.config(),
+            provenance=prov,
+            batch_size=self.cfg.batch_size,
+        )
+
+
+def _factory(variant: str | None, **options) -> Reference:
+    return Reference(ReferenceConfig(**options))
+
+
+register_family(
+    Family("reference", _factory, lambda: [], "FP32 torch on this host (the ideal baseline)")
+)

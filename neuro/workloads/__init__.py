@@ -1,0 +1,95 @@
+"""The shared workloads: a registry of networks with their data, training and layer shapes.
+
+>>> from neuro import workloads
+>>> w = workloads.get("mlp-digits")
+>>> w.ops_per_inference
+4736
+"""
+
+from __future__ import annotations
+
+from devices.registry import Registry
+from neuro.workloads import models
+from neuro.workloads.base import TrainConfig, Workload
+from neuro.workloads.layers import LayerShape, extract_layers
+from neuro.workloads.training import TrainedModel, dataset_for, evaluate_accuracy, trained_model
+
+__all__ = [
+    "Workload",
+    "TrainConfig",
+    "LayerShape",
+    "extract_layers",
+    "TrainedModel",
+    "trained_model",
+    "dataset_for",
+    "evaluate_accuracy",
+    "REGISTRY",
+    "register",
+    "get",
+    "names",
+]
+
+REGISTRY: Registry[Workload] = Registry("workload")
+
+
+def register(workload: Workload, *, replace: bool = False) -> Workload:
+    """Add a workload under its name; a name used twice raises."""
+    return REGISTRY.register(workload.name, workload, replace=replace)
+
+
+def get(name: str) -> Workload:
+    """The workload called ``name``; an unknown name lists the valid ones."""
+    return REGISTRY.get(name)
+
+
+def names() -> list[str]:
+    """Registered workload names."""
+    return REGISTRY.names()
+
+
+register(
+    Workload(
+        "mlp-fmnist",
+        "MLP 784-256-128-10 on Fashion-MNIST",
+        lambda: models.mlp((784, 256, 128, 10)),
+        (1, 28, 28),
+        dataset="fashion-mnist",
+        train=TrainConfig(epochs=8, batch_size=128, lr=1e-3),
+    )
+)
+register(
+    Workload(
+        "cnn-fmnist",
+        "LeNet-5-like CNN on Fashion-MNIST",
+        lambda: models.lenet5(10),
+        (1, 28, 28),
+        dataset="fashion-mnist",
+        train=TrainConfig(epochs=8, batch_size=128, lr=1e-3),
+    )
+)
+register(
+    Workload(
+        "mlp-digits",
+        "MLP 64-32-10 on scikit-learn's 8x8 digits (small, for fast tests)",
+        lambda: models.mlp((64, 32, 10)),
+        (1, 8, 8),
+        dataset="digits",
+        train=TrainConfig(epochs=40, batch_size=32, lr=3e-3),
+    )
+)
+register(
+    Workload(
+        "resnet18",
+        "ResNet-18 at 224x224 (shape only: costs, no accuracy)",
+        lambda: models.resnet18(1000),
+        (3, 224, 224),
+    )
+)
+register(
+    Workload(
+        "yolov2",
+        "YOLOv2 at 416x416, COCO head: the network AB9 was evaluated on (shape only)",
+        lambda: models.yolov2(80),
+        (3, 416, 416),
+    )
+)

@@ -1,0 +1,229 @@
+"""One layer-shape extractor for any torch model, shared by every target.
+
+The model runs once on the ``meta`` device (shapes only, no arithmetic), with forward
+hooks on its leaf modules; each conv, linear, pooling and elementwise layer becomes a
+:class:`LayerShape` with its shapes, parameters and MAC count. Layers are listed in
+execution order.
+
+Operations written as plain functions in ``forward`` (``x + y``, ``torch.cat``) are not
+modules and are not seen; the models in :mod:`neuro.workloads.models` use the small
+modules :class:`Add`, :class:`Concat` and :class:`Reorg` for them so that they are.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["LayerShape", "extract_layers", "Add", "Concat", "Reorg"]
+
+
+class Add(nn.Module):
+    """Elementwise sum of two tensors (a residual connection), visible to the extractor."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return a + b
+
+
+class Concat(nn.Module):
+    """Concatenation along channels, visible to the extractor."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=1)
+
+
+class Reorg(nn.Module):
+    """YOLOv2's passthrough ``reorg``: space-to-depth by ``stride`` (Redmon & Farhadi 2017)."""
+
+    def __init__(self, stride: int = 2) -> None:
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.pixel_unshuffle(x, self.stride)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerShape:
+    """Shape and work of one layer, for one input (batch 1).
+
+    Attributes
+    ----------
+    name : str
+        Module path in the model (``"features.0"``).
+    kind : str
+        ``"linear"``, ``"conv2d"``, ``"pool"``, ``"elementwise"`` (activations, batch
+        norm, residual adds), or ``"data"`` (reshape, concat, reorg: no arithmetic).
+    input_shape, output_shape : tuple of int
+        Per sample, without the batch dimension.
+    macs : int
+        Multiply-accumulates for one input (conv and linear; 0 otherwise).
+    ops : int
+        Other arithmetic ops for one input (pooling compares/adds, elementwise ops).
+    weight_shape : tuple of int or None
+        ``(out, in)`` for linear, ``(out, in/groups, kh, kw)`` for conv.
+    in_features, out_features : int or None
+        Linear layers.
+    in_channels, out_channels, groups : int or None
+        Conv layers.
+    kernel_size, stride, padding : tuple of int or None
+        Conv and pooling layers, ``(h, w)``.
+    bias : bool
+        Whether the layer adds a bias.
+    activation : str or None
+        For elementwise layers, the function (``"relu"``).
+    """
+
+    name: str
+    kind: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    macs: int = 0
+    ops: int = 0
+    weight_shape: tuple[int, ...] | None = None
+    in_features: int | None = None
+    out_features: int | None = None
+    in_channels: int | None = None
+    out_channels: int | None = None
+    groups: int | None = None
+    kernel_size: tuple[int, int] | None = None
+    stride: tuple[int, int] | None = None
+    padding: tuple[int, int] | None = None
+    bias: bool = False
+    activation: str | None = None
+
+    @property
+    def n_weights(self) -> int:
+        """Number of weights (0 for layers without weights)."""
+        n = 1
+        for d in self.weight_shape or (0,):
+            n *= d
+        return n
+
+    def gemm(self) -> tuple[int, int, int] | None:
+        """The layer as a GEMM ``(M, K, N)``: M output positions, K reduction, N outputs.
+
+        Linear: ``(1, in, out)``. Conv (im2col): ``(H_out·W_out, C_in/groups·kh·kw,
+        C_out)`` per group. None for layers without weights.
+        """
+        if self.kind == "linear":
+            return (1, int(self.in_features), int(self.out_features))  # type: ignore[arg-type]
+        if self.kind == "conv2d":
+            kh, kw = self.kernel_size  # type: ignore[misc]
+            _, h, w = self.output_shape
+            g = int(self.groups or 1)
+            return (h * w, int(self.in_channels) // g * kh * kw, int(self.out_channels) // g)  # type: ignore[arg-type]
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict (tuples become lists) for tables and archives."""
+        d = dataclasses.asdict(self)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+_ACTIVATIONS = {
+    nn.ReLU: "relu",
+    nn.ReLU6: "relu6",
+    nn.LeakyReLU: "leaky_relu",
+    nn.Sigmoid: "sigmoid",
+    nn.Tanh: "tanh",
+    nn.GELU: "gelu",
+    nn.SiLU: "silu",
+}
+
+
+def _describe(name: str, m: nn.Module, inputs: tuple, output: torch.Tensor) -> LayerShape | None:
+    shapes = [tuple(t.shape[1:]) for t in inputs if isinstance(t, torch.Tensor)]
+    in_shape = shapes[0] if shapes else ()
+    out_shape = tuple(output.shape[1:])
+    out_n = _numel(out_shape)
+    if isinstance(m, nn.Linear):
+        return LayerShape(
+            name, "linear", in_shape, out_shape,
+            macs=m.in_features * m.out_features * (out_n // m.out_features),
+            weight_shape=tuple(m.weight.shape), in_features=m.in_features,
+            out_features=m.out_features, bias=m.bias is not None,
+        )  # fmt: skip
+    if isinstance(m, nn.Conv2d):
+        kh, kw = _pair(m.kernel_size)
+        macs = out_n * (m.in_channels // m.groups) * kh * kw
+        return LayerShape(
+            name, "conv2d", in_shape, out_shape, macs=macs,
+            weight_shape=tuple(m.weight.shape), in_channels=m.in_channels,
+            out_channels=m.out_channels, groups=m.groups, kernel_size=(kh, kw),
+            stride=_pair(m.stride), padding=_pair(m.padding), bias=m.bias is not None,
+        )  # fmt: skip
+    if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+        k = _pair(m.kernel_size)
+        return LayerShape(
+            name, "pool", in_shape, out_shape, ops=out_n * k[0] * k[1], kernel_size=k,
+            stride=_pair(m.stride or m.kernel_size), padding=_pair(m.padding),
+        )  # fmt: skip
+    if isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+        return LayerShape(name, "pool", in_shape, out_shape, ops=_numel(in_shape))
+    for cls, act in _ACTIVATIONS.items():
+        if isinstance(m, cls):
+            return LayerShape(name, "elementwise", in_shape, out_shape, ops=out_n, activation=act)
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        return LayerShape(
+            name, "elementwise", in_shape, out_shape, ops=2 * out_n, activation="batchnorm"
+        )
+    if isinstance(m, Add):
+        return LayerShape(name, "elementwise", in_shape, out_shape, ops=out_n, activation="add")
+    if isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout, Concat, Reorg, nn.Unflatten)):
+        return LayerShape(name, "data", in_shape, out_shape)
+    return None
+
+
+def extract_layers(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerShape]:
+    """Layer shapes of ``model`` for one input of ``input_shape`` (without batch).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any model; it is deep-copied to the ``meta`` device, the original is untouched.
+    input_shape : tuple of int
+        One input, e.g. ``(1, 28, 28)`` or ``(3, 224, 224)``.
+
+    Returns
+    -------
+    list of LayerShape
+        In execution order. Leaf modules of unknown kind are skipped.
+    """
+    meta_model = copy.deepcopy(model).to("meta")
+    names = {m: n for n, m in meta_model.named_modules()}
+    found: list[LayerShape] = []
+
+    def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        if isinstance(output, torch.Tensor):
+            layer = _describe(names[module], module, inputs, output)
+            if layer is not None:
+                found.append(layer)
+
+    handles = [
+        m.register_forward_hook(hook)
+        for m in meta_model.modules()
+        if not list(m.children()) or isinstance(m, (Add, Concat, Reorg))
+    ]
+    try:
+        with torch.no_grad():
+            meta_model(torch.zeros((1, *input_shape), device="meta"))
+    finally:
+        for h in handles:
+            h.remove()
+    return found

@@ -1,0 +1,139 @@
+"""Torch definitions of the shared workloads' networks.
+
+Each builder returns a fresh, untrained ``nn.Module``; initialisation is seeded by the
+caller through ``torch.Generator``-free default init under a fixed global seed inside
+:func:`neuro.workloads.training.train` (torch's ``nn.init`` has no generator argument).
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from neuro.workloads.layers import Add, Concat, Reorg
+
+__all__ = ["mlp", "lenet5", "resnet18", "yolov2"]
+
+
+def mlp(sizes: tuple[int, ...]) -> nn.Sequential:
+    """Fully connected ReLU network on flattened input: ``sizes[0] → … → sizes[-1]``."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def lenet5(n_classes: int = 10) -> nn.Sequential:
+    """LeNet-5-like CNN for 1×28×28 input (LeCun et al. 1998, with ReLU and average pooling).
+
+    conv 5×5 6 (pad 2) → avgpool 2 → conv 5×5 16 → avgpool 2 → fc 120 → fc 84 → fc 10.
+    """
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, n_classes),
+    )
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block: two 3×3 convs with batch norm and a residual add."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+            )
+        self.add = Add()
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        return self.relu2(self.add(y, self.shortcut(x)))
+
+
+def resnet18(n_classes: int = 1000) -> nn.Sequential:
+    """ResNet-18 for 3×224×224 input (He et al., CVPR 2016, Table 1): 1.82 GMACs."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.MaxPool2d(3, 2, 1),
+    ]
+    c = 64
+    for c_out, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        layers += [BasicBlock(c, c_out, stride), BasicBlock(c_out, c_out, 1)]
+        c = c_out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, n_classes)]
+    return nn.Sequential(*layers)
+
+
+def _conv_bn_leaky(c_in: int, c_out: int, k: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, k, 1, k // 2, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(0.1),
+    )
+
+
+class YOLOv2(nn.Module):
+    """YOLOv2 (Redmon & Farhadi, CVPR 2017) on Darknet-19, 416×416 input, COCO head.
+
+    Darknet-19 up to the 26×26×512 passthrough, the 13×13×1024 trunk, two 3×3×1024 head
+    convs, the passthrough (1×1×64 conv then reorg to 13×13×256), concatenation, a
+    3×3×1024 conv and the 1×1 detector with 5 anchors × (80 classes + 5) = 425 outputs.
+    Darknet reports 29.47 billion FLOPs (2 × MACs) at 416×416 for this network.
+    """
+
+    def __init__(self, n_classes: int = 80, n_anchors: int = 5) -> None:
+        super().__init__()
+        pool = nn.MaxPool2d(2, 2)
+        self.stage1 = nn.Sequential(
+            _conv_bn_leaky(3, 32, 3), pool,
+            _conv_bn_leaky(32, 64, 3), nn.MaxPool2d(2, 2),
+            _conv_bn_leaky(64, 128, 3), _conv_bn_leaky(128, 64, 1), _conv_bn_leaky(64, 128, 3),
+            nn.MaxPool2d(2, 2),
+            _conv_bn_leaky(128, 256, 3), _conv_bn_leaky(256, 128, 1), _conv_bn_leaky(128, 256, 3),
+            nn.MaxPool2d(2, 2),
+            _conv_bn_leaky(256, 512, 3), _conv_bn_leaky(512, 256, 1), _conv_bn_leaky(256, 512, 3),
+            _conv_bn_leaky(512, 256, 1), _conv_bn_leaky(256, 512, 3),
+        )  # fmt: skip
+        self.stage2 = nn.Sequential(
+            nn.MaxPool2d(2, 2),
+            _conv_bn_leaky(512, 1024, 3), _conv_bn_leaky(1024, 512, 1),
+            _conv_bn_leaky(512, 1024, 3), _conv_bn_leaky(1024, 512, 1),
+            _conv_bn_leaky(512, 1024, 3),
+            _conv_bn_leaky(1024, 1024, 3), _conv_bn_leaky(1024, 1024, 3),
+        )  # fmt: skip
+        self.passthrough = nn.Sequential(_conv_bn_leaky(512, 64, 1), Reorg(2))
+        self.concat = Concat()
+        self.head = nn.Sequential(
+            _conv_bn_leaky(1024 + 256, 1024, 3),
+            nn.Conv2d(1024, n_anchors * (n_classes + 5), 1),
+        )
+
+    def forward(self, x):
+        fine = self.stage1(x)
+        coarse = self.stage2(fine)
+        return self.head(self.concat(self.passthrough(fine), coarse))
+
+
+def yolov2(n_classes: int = 80) -> YOLOv2:
+    """YOLOv2-416 with the COCO head (see :class:`YOLOv2`)."""
+    return YOLOv2(n_classes)

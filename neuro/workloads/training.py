@@ -1,0 +1,172 @@
+"""Deterministic CPU training of a workload, cached on disk by a hash of its definition.
+
+The cache key hashes everything that decides the weights: the workload name, the model's
+architecture (its ``repr``), the training recipe, the dataset's fingerprint and the torch
+major.minor version. Weights live in ``$NEURO_CACHE/weights`` (default
+``~/.cache/neuro-cosim/weights``), written atomically with a JSON side file holding the
+FP32 test accuracy and the data source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from devices.validation import ConfigError
+from neuro.data import Dataset, load_dataset
+from neuro.workloads.base import Workload
+
+__all__ = ["TrainedModel", "trained_model", "cache_dir", "evaluate_accuracy", "dataset_for"]
+
+
+@dataclasses.dataclass
+class TrainedModel:
+    """A workload's trained network and what is known about it.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        In eval mode, FP32, on the CPU.
+    test_accuracy : float
+        FP32 top-1 on the test split (fraction).
+    data_source : str
+        Where the dataset came from.
+    key : str
+        Cache key (hash of the definition).
+    path : pathlib.Path
+        The cached weights.
+    train_time_s : float
+        Wall time of the training that produced the cache (0 if it predates timing).
+    """
+
+    model: nn.Module
+    test_accuracy: float
+    data_source: str
+    key: str
+    path: Path
+    train_time_s: float
+
+
+def cache_dir() -> Path:
+    """``$NEURO_CACHE`` or ``~/.cache/neuro-cosim``."""
+    return Path(os.environ.get("NEURO_CACHE") or Path.home() / ".cache" / "neuro-cosim")
+
+
+@lru_cache(maxsize=4)
+def _cached_dataset(name: str, data_env: str) -> Dataset:
+    return load_dataset(name)
+
+
+def dataset_for(workload: Workload) -> Dataset:
+    """The workload's dataset (loaded once per process and data location)."""
+    if workload.dataset is None:
+        raise ConfigError(f"workload {workload.name!r} is shape-only and has no dataset")
+    return _cached_dataset(workload.dataset, os.environ.get("NEURO_DATA", ""))
+
+
+def _key(workload: Workload, data: Dataset) -> str:
+    torch_mm = ".".join(torch.__version__.split("+")[0].split(".")[:2])
+    spec = {
+        "name": workload.name,
+        "arch": repr(workload.build()),
+        "input_shape": list(workload.input_shape),
+        "train": dataclasses.asdict(workload.train),
+        "data": [data.name, data.fingerprint()],
+        "torch": torch_mm,
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@torch.no_grad()
+def evaluate_accuracy(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000
+) -> float:
+    """Top-1 accuracy (fraction) of ``model`` on ``x`` (N, …) against labels ``y`` (N,)."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(y), batch_size):
+        correct += int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
+    return correct / len(y)
+
+
+def _train(workload: Workload, data: Dataset) -> nn.Module:
+    cfg = workload.train
+    assert cfg is not None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)  # nn.init takes no generator: seed it, in a forked RNG.
+        model = workload.build()
+    x, y = data.tensors("train", limit=cfg.train_limit)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    steps = cfg.epochs * ((len(y) + cfg.batch_size - 1) // cfg.batch_size)
+    with tqdm(
+        total=steps, desc=f"train {workload.name}", unit="batch", leave=False, disable=None
+    ) as bar:
+        for _ in range(cfg.epochs):
+            order = torch.randperm(len(y), generator=gen)
+            for i in range(0, len(y), cfg.batch_size):
+                idx = order[i : i + cfg.batch_size]
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(x[idx]), y[idx])
+                loss.backward()
+                opt.step()
+                bar.update(1)
+    return model.eval()
+
+
+def trained_model(workload: Workload, *, retrain: bool = False) -> TrainedModel:
+    """The workload's trained network, from the cache or trained now (and cached).
+
+    Parameters
+    ----------
+    workload : Workload
+        Must have a dataset.
+    retrain : bool
+        Ignore the cache and train again (the result overwrites it).
+    """
+    data = dataset_for(workload)
+    key = _key(workload, data)
+    folder = cache_dir() / "weights"
+    path = folder / f"{workload.name}-{key}.pt"
+    meta_path = path.with_suffix(".json")
+    if path.is_file() and meta_path.is_file() and not retrain:
+        model = workload.build()
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        meta = json.loads(meta_path.read_text())
+        return TrainedModel(
+            model.eval(), meta["test_accuracy"], meta["data_source"], key, path,
+            meta.get("train_time_s", 0.0),
+        )  # fmt: skip
+    t0 = time.perf_counter()
+    model = _train(workload, data)
+    train_time_s = time.perf_counter() - t0
+    acc = evaluate_accuracy(model, *data.tensors("test"))
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".weights.")
+    os.close(fd)
+    torch.save(model.state_dict(), tmp)
+    os.replace(tmp, path)
+    meta = {
+        "workload": workload.name,
+        "test_accuracy": acc,
+        "data_source": data.source,
+        "train_time_s": train_time_s,
+        "train": dataclasses.asdict(workload.train),
+    }
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".meta.")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(meta, fh, indent=1)
+    os.replace(tmp, meta_path)
+    return TrainedModel(model, acc, data.source, key, path, train_time_s)

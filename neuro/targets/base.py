@@ -50,12 +50,16 @@ class Family:
         Returns the valid variant names (empty for a family without variants).
     description : str
         One line.
+    quick_options : dict
+        Options for ``factory`` that make ``evaluate`` fast (a few seconds on
+        ``mlp-digits``): used by the conformance suite and ``neuro compare --quick``.
     """
 
     name: str
     factory: Callable[..., Target]
     variants: Callable[[], list[str]]
     description: str = ""
+    quick_options: dict = dataclasses.field(default_factory=dict)
 
 
 FAMILIES: Registry[Family] = Registry("target family")

@@ -110,5 +110,11 @@ def _factory(variant: str | None, **options) -> Reference:
 
 
 register_family(
-    Family("reference", _factory, lambda: [], "FP32 torch on this host (the ideal baseline)")
+    Family(
+        "reference",
+        _factory,
+        lambda: [],
+        "FP32 torch on this host (the ideal baseline)",
+        quick_options={"repeats": 2, "batch_size": 64},
+    )
 )

@@ -66,6 +66,9 @@ class Workload:
         Training recipe (None for shape-only workloads).
     n_classes : int
         Output classes.
+    unsupervised : bool
+        The target learns the weights itself from the dataset (Diehl & Cook STDP): a
+        dataset without a training recipe.
     """
 
     name: str
@@ -75,6 +78,7 @@ class Workload:
     dataset: str | None = None
     train: TrainConfig | None = None
     n_classes: int = 10
+    unsupervised: bool = False
 
     def __post_init__(self) -> None:
         require(bool(self.name), self, "name", self.name, "a non-empty string")
@@ -83,8 +87,8 @@ class Workload:
             self, "input_shape", self.input_shape, "a tuple of positive integers",
         )  # fmt: skip
         require(
-            (self.dataset is None) == (self.train is None),
-            self, "train", self.train, "set exactly when a dataset is set",
+            (self.dataset is None) == (self.train is None) or (self.unsupervised and self.dataset),
+            self, "train", self.train, "set exactly when a dataset is set (unless unsupervised)",
         )  # fmt: skip
 
     @property

@@ -100,11 +100,11 @@ class Archive:
     """
 
     def __init__(self, path: str | os.PathLike, mode: str = "r") -> None:
+        self._lock_fh = None
         if mode not in ("r", "a"):
             raise ValueError(f"Archive.mode must be 'r' or 'a'; got {mode!r}")
         self.path = Path(path)
         self.mode = mode
-        self._lock_fh = None
         if mode == "r":
             if not self.path.is_file():
                 raise ArchiveError(f"{self.path}: no such archive")
@@ -142,7 +142,7 @@ class Archive:
 
     def close(self) -> None:
         """Release the writer lock (a no-op for readers)."""
-        if self._lock_fh is not None:
+        if getattr(self, "_lock_fh", None) is not None:
             fcntl.flock(self._lock_fh.fileno(), fcntl.LOCK_UN)
             self._lock_fh.close()
             self._lock_fh = None

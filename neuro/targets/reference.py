@@ -88,7 +88,12 @@ class Reference:
         xb = torch.rand((self.cfg.batch_size, *workload.input_shape), generator=gen)
         latency = time_model(model, x1, self.cfg.repeats)
         batch_time = time_model(model, xb, self.cfg.repeats)
-        prov.update(torch_threads=torch.get_num_threads(), started=started, finished=now_iso())
+        prov.update(
+            torch_threads=torch.get_num_threads(),
+            started=started,
+            finished=now_iso(),
+            measured_on_host=["latency", "throughput"],
+        )
         return Result(
             workload=workload.name,
             target=self.name,

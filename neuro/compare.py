@@ -1,0 +1,146 @@
+"""Run one workload on several targets, archive each result as it completes, and table them."""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from devices.validation import ConfigError
+from neuro.archive import Archive, dumps
+from neuro.result import Result
+from neuro.targets import FAMILIES, Target, make_target, target_names
+from neuro.workloads import Workload
+from neuro.workloads import get as get_workload
+
+__all__ = [
+    "DEFAULT_WORKLOAD",
+    "DEFAULT_TARGETS",
+    "default_targets",
+    "run_key",
+    "compare",
+    "check_out_path",
+]
+
+DEFAULT_WORKLOAD = "mlp-fmnist"
+#: What ``neuro compare`` runs when no targets are given (those that are registered).
+DEFAULT_TARGETS = (
+    "reference",
+    "npu:ab9",
+    "aimc:reram",
+    "aimc:pcm",
+    "aimc:fefet",
+    "aimc:memcap",
+    "snn:loihi",
+    "snn:truenorth",
+    "snn:seneca",
+)
+
+
+def default_targets() -> list[str]:
+    """:data:`DEFAULT_TARGETS` that are registered in this installation."""
+    available = set(target_names())
+    return [t for t in DEFAULT_TARGETS if t in available]
+
+
+def run_key(workload: str, target: str, config: dict, seed: int) -> str:
+    """A hash of what defines a run: the same key means the same run (used to resume)."""
+    spec = dumps({"workload": workload, "target": target, "config": config, "seed": int(seed)})
+    return hashlib.sha256(spec.encode()).hexdigest()[:24]
+
+
+def check_out_path(out: str | Path) -> Path:
+    """Validate an archive path before anything is written."""
+    path = Path(out)
+    if path.suffix not in (".h5", ".hdf5"):
+        raise ConfigError(f"--out must be an HDF5 file ending in .h5 or .hdf5; got {str(out)!r}")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"--out must be a file; got the directory {str(out)!r}")
+    if path.exists():
+        Archive(path)  # raises ArchiveError if it is not a readable archive of ours
+    return path
+
+
+def build_targets(names: Sequence[str], *, quick: bool = False) -> list[Target]:
+    """Targets by name; with ``quick`` each family's fast options are applied."""
+    out = []
+    for name in names:
+        family = name.partition(":")[0]
+        options = dict(FAMILIES.get(family).quick_options) if quick and family in FAMILIES else {}
+        out.append(make_target(name, **options))
+    return out
+
+
+def compare(
+    workload: str | Workload = DEFAULT_WORKLOAD,
+    targets: Sequence[str] | None = None,
+    *,
+    seed: int = 0,
+    out: str | Path | None = None,
+    quick: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+) -> tuple[list[Result], list[tuple[str, str]]]:
+    """Evaluate ``workload`` on each target; archive every result as soon as it exists.
+
+    Parameters
+    ----------
+    workload : str or Workload
+        Defaults to :data:`DEFAULT_WORKLOAD`.
+    targets : sequence of str, optional
+        Target names (``"aimc:pcm"``); default :func:`default_targets`.
+    seed : int
+        The runs' seed.
+    out : path, optional
+        HDF5 archive to append to (created if missing).
+    quick : bool
+        Use each target family's fast options (smaller test subsets, fewer repeats).
+    on_result : callable, optional
+        Called with each result as it completes.
+
+    Returns
+    -------
+    results : list of Result
+        In target order, the successful ones.
+    failures : list of (target, error)
+        Targets that raised; recorded in the archive with status ``"failed"``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown workload or target, or a bad ``out`` path — before anything is written.
+    """
+    wl = get_workload(workload) if isinstance(workload, str) else workload
+    names = list(targets) if targets else default_targets()
+    built = build_targets(names, quick=quick)
+    path = check_out_path(out) if out is not None else None
+    archive = Archive(path, mode="a") if path is not None else None
+    results: list[Result] = []
+    failures: list[tuple[str, str]] = []
+    try:
+        for name, target in tqdm(list(zip(names, built)), desc=f"compare {wl.name}", disable=None):
+            key = run_key(wl.name, name, target.config(), seed)
+            try:
+                result = target.evaluate(wl, seed=seed)
+                result.check()
+            except Exception as exc:  # noqa: BLE001 - one target failing must not lose the others
+                message = f"{type(exc).__name__}: {exc}"
+                failures.append((name, message))
+                if archive is not None:
+                    archive.append_failure(
+                        workload=wl.name, target=name, seed=seed, config=target.config(),
+                        error=message + "\n" + traceback.format_exc(limit=5), run_key=key,
+                    )  # fmt: skip
+                continue
+            result.target = name
+            if archive is not None:
+                archive.append(result, run_key=key)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        if archive is not None:
+            archive.close()
+    return results, failures

@@ -1,0 +1,79 @@
+"""Terminal tables of results, with SI prefixes and the units researchers compare in."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from neuro.result import Result
+
+__all__ = ["si", "format_table", "results_table", "COLUMNS"]
+
+_PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
+             (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]  # fmt: skip
+
+
+def si(value: float | None, unit: str = "", digits: int = 3) -> str:
+    """``value`` with an SI prefix: ``si(2.5e-6, "J") == "2.50 µJ"``; None is ``"—"``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if value == 0:
+        return f"0 {unit}".strip()
+    for scale, prefix in _PREFIXES:
+        if abs(value) >= scale * 0.9995:
+            return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+    scale, prefix = _PREFIXES[-1]
+    return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+
+
+def format_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], left: Sequence[int] = (0,)
+) -> str:
+    """A plain aligned text table: columns in ``left`` left-aligned, the others right-aligned."""
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            str(c).ljust(w) if i in left else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths))
+        ]
+        return "  ".join(out).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), sep, *(line(r) for r in rows)])
+
+
+def _accuracy(r: Result) -> str:
+    if r.accuracy is None:
+        return "—"
+    if r.accuracy_std:
+        return f"{100 * r.accuracy:.2f}±{100 * r.accuracy_std:.2f} %"
+    return f"{100 * r.accuracy:.2f} %"
+
+
+def _tops_per_w(r: Result) -> str:
+    eff = r.efficiency
+    return "—" if eff is None else f"{eff / 1e12:.4g}"
+
+
+def _area(r: Result) -> str:
+    return "—" if r.area is None else f"{r.area * 1e6:.4g}"
+
+
+#: The comparison columns: (header, formatter).
+COLUMNS = (
+    ("target", lambda r: r.target),
+    ("accuracy", _accuracy),
+    ("energy/inf", lambda r: si(r.energy_per_inference, "J")),
+    ("latency", lambda r: si(r.latency, "s")),
+    ("throughput", lambda r: si(r.throughput, "inf/s")),
+    ("TOPS/W", _tops_per_w),
+    ("area mm²", _area),
+)
+
+
+def results_table(results: Sequence[Result]) -> str:
+    """The side-by-side comparison table of DESIGN.md's common metrics."""
+    header = [h for h, _ in COLUMNS]
+    rows = [[fmt(r) for _, fmt in COLUMNS] for r in results]
+    return format_table(header, rows)

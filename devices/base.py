@@ -19,6 +19,7 @@ reading the same cells at several times is consistent.
 from __future__ import annotations
 
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
@@ -84,6 +85,12 @@ class PulseUpdateModel:
     c2c_sigma: float = param(0.0, ge=0.0, le=1.0, doc="cycle-to-cycle std, fraction of range")
     g_min: float = param(0.0, ge=0.0, doc="lower end of the range (S or F)")
     g_max: float = param(1.0, gt=0.0, doc="upper end of the range (S or F)")
+    depression: str = param(
+        "gradual",
+        choices=("gradual", "reset"),
+        doc="'gradual': mirrored soft-bounded curve; 'reset': any depressing pulse resets to w = 0 "
+        "(abrupt PCM RESET of a one-directional device)",
+    )
 
     def __post_init__(self) -> None:
         validate(self)
@@ -111,13 +118,13 @@ class PulseUpdateModel:
         P = float(self.n_pulses)
         if a == float("inf"):
             return p / P
-        return (1 - torch.exp(-p / a)) / (1 - torch.exp(torch.tensor(-P / a, dtype=p.dtype)))
+        return (1 - torch.exp(-p / a)) / (1 - math.exp(-P / a))
 
     def _p_of_w(self, w: torch.Tensor, a: float) -> torch.Tensor:
         P = float(self.n_pulses)
         if a == float("inf"):
             return w * P
-        scale = 1 - torch.exp(torch.tensor(-P / a, dtype=w.dtype))
+        scale = 1 - math.exp(-P / a)
         return -a * torch.log1p(-(w * scale).clamp(max=1 - 1e-12))
 
     def step_up(self, w: torch.Tensor, n: torch.Tensor | float = 1.0) -> torch.Tensor:
@@ -127,7 +134,13 @@ class PulseUpdateModel:
         return self._w_of_p(p.clamp(0, self.n_pulses), a)
 
     def step_down(self, w: torch.Tensor, n: torch.Tensor | float = 1.0) -> torch.Tensor:
-        """Expected normalised weight after ``n`` depressing pulses from ``w`` (noise-free)."""
+        """Expected normalised weight after ``n`` depressing pulses from ``w`` (noise-free).
+
+        With ``depression == "reset"`` any ``n > 0`` returns 0 (abrupt RESET).
+        """
+        if self.depression == "reset":
+            n_t = torch.as_tensor(n, dtype=w.dtype, device=w.device)
+            return torch.where(n_t > 0, torch.zeros_like(w), w.clamp(0, 1))
         a = self.a_from_nonlinearity(self.nonlinearity_ltd, self.n_pulses)
         p = self._p_of_w((1 - w).clamp(0, 1), a) + n
         return 1 - self._w_of_p(p.clamp(0, self.n_pulses), a)

@@ -1,0 +1,331 @@
+"""A device built from measured data: pulse-response curves and programming statistics (CSV).
+
+Two CSV tables, each optional (at least one is needed):
+
+pulse response (columns ``cycle, direction, pulse`` and ``conductance_S`` or
+``capacitance_F``): one row per measurement; ``direction`` is ``up`` (potentiation) or
+``down`` (depression); ``pulse`` counts 0, 1, 2, … strictly increasing within each
+``(cycle, direction)`` branch. The mean ``m(k)`` and std ``s(k)`` over cycles at each pulse
+number ``k`` define the model: a cell on a branch at (continuous) position ``k`` with a
+standardised offset ``z`` reads ``m(k) + s(k) z``. Each pulse moves ``k`` by one and renews
+``z`` as an AR(1) process, ``z' = ρ z + sqrt(1 - ρ²) ξ``, which keeps the marginal spread
+``s(k)`` of the data; ``ρ`` is the lag-1 correlation of the standardised residuals
+measured in the data. Switching direction maps the mean position onto the other branch.
+
+programming statistics (columns ``target_S, mean_S, std_S`` or the ``_F`` forms):
+``program(target)`` draws from ``N(mean(target), std(target))`` interpolated in the table.
+Without it, programming places the cell at the up-branch position whose mean is nearest
+the target, with the spread of the data there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from devices.base import DeviceModel, DeviceState, PulseUpdateModel
+from devices.faults import apply_stuck, sample_stuck, wear_out
+from devices.interp import interp
+from devices.pulse_fit import fit_nonlinearity
+from devices.sampling import normal
+from devices.validation import ConfigError, param, require, validate
+
+__all__ = ["TabulatedConfig", "Tabulated", "read_pulse_csv", "read_programming_csv"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TabulatedConfig:
+    """Figures a CSV cannot carry (timing, energy, reliability), with neutral defaults."""
+
+    read_voltage_V: float = param(0.2, unit="V", gt=0.0, le=10.0, doc="read voltage")
+    t_read_s: float = param(10e-9, unit="s", gt=0.0, le=1.0, doc="read time")
+    t_write_s: float = param(100e-9, unit="s", gt=0.0, le=1.0, doc="write pulse time")
+    write_energy_J: float = param(1e-12, unit="J", ge=0.0, le=1e-6, doc="energy per write pulse")
+    endurance_cycles: float = param(1e6, ge=1.0, doc="write pulses before wear-out")
+    retention_s: float = param(3.156e8, unit="s", gt=0.0, doc="retention")
+    p_stuck_off: float = param(0.0, ge=0.0, le=1.0, doc="fraction stuck at g_min")
+    p_stuck_on: float = param(0.0, ge=0.0, le=1.0, doc="fraction stuck at g_max")
+
+    def __post_init__(self) -> None:
+        validate(self)
+        total = self.p_stuck_off + self.p_stuck_on
+        require(total <= 1.0, self, "p_stuck_on", self.p_stuck_on, "<= 1 - p_stuck_off")
+
+
+def _load(path: Path, required: list[list[str]]) -> tuple[dict[str, np.ndarray], str]:
+    """Columns of a CSV; ``required`` lists alternatives per slot (first found wins)."""
+    import csv
+
+    if not path.is_file():
+        raise ConfigError(f"Tabulated.from_csv: file {str(path)!r} does not exist")
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    header = list(rows[0].keys()) if rows else []
+    cols: dict[str, np.ndarray] = {}
+    value_unit = ""
+    for options in required:
+        found = next((o for o in options if o in header), None)
+        if found is None:
+            raise ConfigError(
+                f"{path.name}: missing column {' or '.join(repr(o) for o in options)}; has {header}"
+            )
+        raw = [r[found] for r in rows]
+        if found == "direction":
+            cols[found] = np.array([v.strip().lower() for v in raw])
+            continue
+        try:
+            arr = np.array([float(v) if v not in ("", None) else math.nan for v in raw])
+        except ValueError as exc:
+            raise ConfigError(f"{path.name}: column {found!r} must be numeric ({exc})") from None
+        if np.isnan(arr).any():
+            row = int(np.flatnonzero(np.isnan(arr))[0]) + 2
+            raise ConfigError(f"{path.name}: column {found!r} has NaN/empty at line {row}")
+        key = found.rsplit("_", 1)[0] if found.endswith(("_S", "_F")) else found
+        if found.endswith(("_S", "_F")):
+            value_unit = found[-1]
+        cols[key] = arr
+    return cols, value_unit
+
+
+def read_pulse_csv(path: str | Path) -> dict[str, Any]:
+    """Mean and std per pulse number of each branch, and the lag-1 residual correlation."""
+    path = Path(path)
+    cols, unit = _load(
+        path, [["cycle"], ["direction"], ["pulse"], ["conductance_S", "capacitance_F"]]
+    )
+    value = cols.get("conductance", cols.get("capacitance"))
+    out: dict[str, Any] = {"unit": unit}
+    bad = set(np.unique(cols["direction"])) - {"up", "down"}
+    if bad:
+        raise ConfigError(
+            f"{path.name}: column 'direction' must be 'up' or 'down'; got {sorted(bad)}"
+        )
+    resid_pairs = []
+    for d in ("up", "down"):
+        sel = cols["direction"] == d
+        if not sel.any():
+            raise ConfigError(f"{path.name}: column 'direction' has no {d!r} rows")
+        traces = []
+        for cyc in np.unique(cols["cycle"][sel]):
+            m = sel & (cols["cycle"] == cyc)
+            p = cols["pulse"][m]
+            if np.any(np.diff(p) <= 0) or p[0] != 0 or np.any(p != np.round(p)):
+                raise ConfigError(
+                    f"{path.name}: column 'pulse' must count 0, 1, 2, ... increasing within "
+                    f"cycle {cyc:g} {d}; got {p[:6].tolist()}..."
+                )
+            traces.append(value[m])
+        n = min(len(t) for t in traces)
+        arr = np.stack([t[:n] for t in traces])
+        mean = arr.mean(axis=0)
+        std = arr.std(axis=0, ddof=1) if len(traces) > 1 else np.zeros(n)
+        zs = (arr - mean) / np.where(std > 0, std, 1)
+        resid_pairs.append((zs[:, :-1].ravel(), zs[:, 1:].ravel()))
+        mono = np.maximum.accumulate(mean) if d == "up" else np.minimum.accumulate(mean)
+        out[d] = (mono, std)
+    a = np.concatenate([p[0] for p in resid_pairs])
+    b = np.concatenate([p[1] for p in resid_pairs])
+    rho = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 1.0
+    out["rho"] = min(max(rho, 0.0), 1.0)
+    return out
+
+
+def read_programming_csv(path: str | Path) -> dict[str, Any]:
+    """Target, achieved mean and std columns of a programming-statistics table."""
+    path = Path(path)
+    cols, unit = _load(path, [["target_S", "target_F"], ["mean_S", "mean_F"], ["std_S", "std_F"]])
+    if np.any(np.diff(cols["target"]) <= 0):
+        raise ConfigError(f"{path.name}: column 'target_{unit}' must be strictly increasing")
+    if np.any(cols["std"] < 0):
+        raise ConfigError(f"{path.name}: column 'std_{unit}' must be >= 0")
+    return {"unit": unit, **cols}
+
+
+class Tabulated(DeviceModel):
+    """A device interpolated from measured tables; build it with :meth:`from_csv`."""
+
+    name = "tabulated"
+
+    def __init__(
+        self,
+        pulses: dict[str, Any] | None,
+        programming: dict[str, Any] | None,
+        config: TabulatedConfig | None = None,
+        *,
+        name: str | None = None,
+    ) -> None:
+        if pulses is None and programming is None:
+            raise ConfigError("Tabulated needs a pulse-response table, a programming table or both")
+        self.config = config or TabulatedConfig()
+        if name is not None:
+            self.name = name
+        self.pulses, self.programming = pulses, programming
+        units = {t["unit"] for t in (pulses, programming) if t is not None}
+        if len(units) > 1:
+            raise ConfigError(f"Tabulated tables disagree on the unit: {sorted(units)}")
+        self.quantity = "capacitance" if units == {"F"} else "conductance"
+        lows, highs = [], []
+        if pulses is not None:
+            for d in ("up", "down"):
+                lows.append(pulses[d][0].min())
+                highs.append(pulses[d][0].max())
+        if programming is not None:
+            lows.append(programming["mean"].min())
+            highs.append(programming["mean"].max())
+        self.g_min, self.g_max = float(min(lows)), float(max(highs))
+        if not self.g_max > self.g_min:
+            raise ConfigError(f"Tabulated data span no range: [{self.g_min:g}, {self.g_max:g}]")
+        self.n_levels = len(pulses["up"][0]) if pulses is not None else None
+        c = self.config
+        self.read_voltage_V, self.t_read_s, self.t_write_s = (
+            c.read_voltage_V,
+            c.t_read_s,
+            c.t_write_s,
+        )
+        self.write_energy_J = c.write_energy_J
+        self.endurance_cycles, self.retention_s = c.endurance_cycles, c.retention_s
+        self.read_energy_J = c.read_voltage_V**2 * 0.5 * (self.g_min + self.g_max) * c.t_read_s
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | Path | None,
+        programming: str | Path | None = None,
+        *,
+        name: str | None = None,
+        **config: Any,
+    ) -> Tabulated:
+        """Build from a pulse-response CSV and/or a programming-statistics CSV.
+
+        Parameters
+        ----------
+        path : path or None
+            Pulse-response CSV (or a programming CSV, recognised by its ``target_*``
+            column, when ``programming`` is not given).
+        programming : path, optional
+            Programming-statistics CSV.
+        name : str, optional
+            Registry name of the device.
+        **config
+            Fields of :class:`TabulatedConfig`.
+        """
+        pulses = prog = None
+        if path is not None:
+            first = Path(path)
+            head = first.read_text().lstrip().splitlines()[0] if first.is_file() else ""
+            if "target_" in head and programming is None:
+                prog = read_programming_csv(first)
+            else:
+                pulses = read_pulse_csv(first)
+        if programming is not None:
+            prog = read_programming_csv(programming)
+        return cls(pulses, prog, TabulatedConfig(**config), name=name)
+
+    # -- helpers ----------------------------------------------------------------------
+    def _branch(self, d: str, like: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        mean, std = self.pulses[d]
+        k = torch.arange(len(mean), dtype=like.dtype, device=like.device)
+        return (
+            k,
+            torch.as_tensor(mean, dtype=like.dtype).to(like.device),
+            torch.as_tensor(std, dtype=like.dtype).to(like.device),
+        )
+
+    def _k_of(self, d: str, g: torch.Tensor) -> torch.Tensor:
+        k, m, _ = self._branch(d, g)
+        if d == "up":
+            return interp(g, m, k)
+        return interp(-g, -m, k)
+
+    # -- the contract -----------------------------------------------------------------
+    def program(self, target: torch.Tensor, generator: torch.Generator | None) -> DeviceState:
+        x = target.detach().clamp(self.g_min, self.g_max)
+        hidden: dict[str, torch.Tensor] = {}
+        if self.programming is not None:
+            p = self.programming
+            t_ = torch.as_tensor(p["target"], dtype=x.dtype).to(x.device)
+            mean = interp(x, t_, torch.as_tensor(p["mean"], dtype=x.dtype).to(x.device))
+            std = interp(x, t_, torch.as_tensor(p["std"], dtype=x.dtype).to(x.device))
+            value = (mean + std * normal(x, generator)).clamp(self.g_min, self.g_max)
+            if self.pulses is not None:
+                hidden.update(k=self._k_of("up", value), z=torch.zeros_like(x))
+        else:
+            k, m, s = self._branch("up", x)
+            pos = torch.round(self._k_of("up", x))
+            z = normal(x, generator)
+            value = (interp(pos, k, m) + interp(pos, k, s) * z).clamp(self.g_min, self.g_max)
+            hidden.update(k=pos, z=z)
+        if self.pulses is not None:
+            hidden["branch"] = torch.ones_like(x)
+        c = self.config
+        stuck = sample_stuck(value, c.p_stuck_off, c.p_stuck_on, generator)
+        hidden.update(stuck=stuck, cycles=torch.ones_like(value))
+        return DeviceState(apply_stuck(value, stuck, self.g_min, self.g_max), hidden)
+
+    def read(self, state: DeviceState, t: float, generator: torch.Generator | None) -> torch.Tensor:
+        """The stored value: the tables carry no drift or read noise."""
+        require(math.isfinite(t) and t >= 0, "Tabulated", "read.t", t, ">= 0 s")
+        return state.value
+
+    def pulse(
+        self, state: DeviceState, n: torch.Tensor | float, generator: torch.Generator | None
+    ) -> DeviceState:
+        if self.pulses is None:
+            raise ConfigError(f"Tabulated device {self.name!r} has no pulse-response table")
+        g = state.value
+        n = torch.broadcast_to(torch.as_tensor(n, dtype=g.dtype, device=g.device), g.shape)
+        h = state.hidden
+        k = h.get("k")
+        branch = h.get("branch", torch.ones_like(g))
+        z = h.get("z", torch.zeros_like(g))
+        if k is None:
+            k = self._k_of("up", g)
+        want = torch.where(n < 0, -torch.ones_like(g), torch.ones_like(g))
+        switch = (want != branch) & (n != 0)
+        # Map the mean position onto the other branch when the direction changes.
+        ku, mu, _ = self._branch("up", g)
+        kd, md, _ = self._branch("down", g)
+        mean_now = torch.where(branch > 0, interp(k, ku, mu), interp(k, kd, md))
+        k_other = torch.where(want > 0, self._k_of("up", mean_now), self._k_of("down", mean_now))
+        k = torch.where(switch, k_other, k)
+        branch = torch.where(n != 0, want, branch)
+        k_new = k + n.abs()
+        rho = self.pulses["rho"]
+        if generator is not None and rho < 1.0:
+            decay = rho ** n.abs()
+            z = decay * z + torch.sqrt(1 - decay**2) * normal(g, generator)
+        _, su = self._branch("up", g)[1:]
+        _, sd = self._branch("down", g)[1:]
+        up_val = interp(k_new, ku, mu) + interp(k_new, ku, su) * z
+        dn_val = interp(k_new, kd, md) + interp(k_new, kd, sd) * z
+        value = torch.where(branch > 0, up_val, dn_val).clamp(self.g_min, self.g_max)
+        stuck = h.get("stuck", torch.zeros(g.shape, dtype=torch.int8, device=g.device))
+        value = torch.where(stuck == 0, value, g)
+        cycles = h.get("cycles", torch.zeros_like(g)) + n.abs()
+        stuck = wear_out(value, stuck, cycles, self.endurance_cycles, self.g_min, self.g_max)
+        value = apply_stuck(value, stuck, self.g_min, self.g_max)
+        return state.replace(value, k=k_new, z=z, branch=branch, stuck=stuck, cycles=cycles)
+
+    def update_model(self) -> PulseUpdateModel:
+        """The standard model fitted to the mean branches; c2c from the per-pulse spread."""
+        if self.pulses is None:
+            raise ConfigError(f"Tabulated device {self.name!r} has no pulse-response table")
+        span = self.g_max - self.g_min
+        up, down = self.pulses["up"][0], self.pulses["down"][0]
+        w_up = (up - up[0]) / max(up[-1] - up[0], 1e-30)
+        w_dn = (down[0] - down) / max(down[0] - down[-1], 1e-30)
+        s_mean = float(np.mean(np.concatenate([self.pulses["up"][1], self.pulses["down"][1]])))
+        c2c = min(s_mean / span * math.sqrt(max(1.0 - self.pulses["rho"] ** 2, 0.0)), 1.0)
+        return PulseUpdateModel(
+            n_levels=len(up),
+            nonlinearity_ltp=fit_nonlinearity(w_up),
+            nonlinearity_ltd=fit_nonlinearity(w_dn),
+            c2c_sigma=c2c,
+            g_min=self.g_min,
+            g_max=self.g_max,
+        )

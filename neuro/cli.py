@@ -83,9 +83,26 @@ def _cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_roadmap(args: argparse.Namespace) -> int:
+    from neuro import roadmap
+    from neuro.report import format_table, si
+
+    rows = []
+    for name in roadmap.names():
+        t = roadmap.get(name)
+        eff = "—" if t.efficiency is None else f"{t.efficiency / 1e12:.4g}"
+        rows.append(
+            [name, ",".join(t.paradigms), str(t.year), si(t.peak_ops_per_s, "OPS"), si(t.power_W, "W"),
+             eff, si(t.energy_per_synaptic_event_J, "J"), t.source[:70]]
+        )  # fmt: skip
+    header = ["target", "paradigms", "year", "peak", "power", "TOPS/W", "J/syn-event", "source"]
+    print(format_table(header, rows, left=(0, 1, 7)))
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from neuro.compare import compare
-    from neuro.report import results_table
+    from neuro.report import gap_lines, results_table
 
     targets = [t for group in args.targets for t in group.split(",") if t] if args.targets else None
     results, failures = compare(
@@ -97,10 +114,33 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         source = results[0].provenance.get("data_source")
         if source:
             print(f"data: {source}")
+        gaps = gap_lines(results)
+        if gaps:
+            print("gap to roadmap targets (x = simulated / target; > 1 beats the target):")
+            print("\n".join(gaps))
     for name, message in failures:
         print(f"FAILED {name}: {message.splitlines()[0]}", file=sys.stderr)
     print(f"archive: {args.out}")
     return 1 if failures else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from neuro.experiments import run_experiment
+
+    spec = args.spec_obj
+
+    def on_run(run, status: str) -> None:
+        point = " ".join(f"{k}={v}" for k, v in run.point.items())
+        print(f"{status}: {run.workload} {run.target} seed={run.seed} {point}".rstrip(), flush=True)
+
+    summary = run_experiment(
+        spec, args.out, workers=args.workers, scheduler=args.scheduler, on_run=on_run
+    )
+    print(
+        f"{spec.name}: {summary.total} runs, {summary.skipped} already in {args.out}, "
+        f"{summary.completed} completed, {summary.failed} failed"
+    )
+    return 1 if summary.failed else 0
 
 
 def _cmd_archive(args: argparse.Namespace) -> int:
@@ -160,6 +200,13 @@ def _cmd_archive(args: argparse.Namespace) -> int:
             print(f"curve {name} [{c.x_label} → {c.y_label}]: {pts}")
         print(f"layers: {len(r.layers)}; config: {json.dumps(r.config, sort_keys=True)}")
         return 0
+    if args.archive_cmd == "plot":
+        from neuro.plots import plot_archive
+
+        out_dir = args.out_dir or str(Path(args.file).with_suffix("")) + "-figures"
+        for path in plot_archive(args.file, out_dir):
+            print(f"wrote {path}")
+        return 0
     # export
     table = archive.table(include_failed=args.include_failed)
     if args.format == "csv":
@@ -190,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("devices", help="list the device models with their key figures")
     d.set_defaults(func=_cmd_devices)
 
+    r = sub.add_parser("roadmap", help="list the roadmap targets with their figures and sources")
+    r.set_defaults(func=_cmd_roadmap)
+
     c = sub.add_parser("compare", help="run one workload on several targets, side by side")
     c.add_argument(
         "--workload", default=DEFAULT_WORKLOAD, help=f"workload name (default {DEFAULT_WORKLOAD})"
@@ -200,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quick", action="store_true", help="fast settings (smaller test sets)")
     c.set_defaults(func=_cmd_compare)
 
+    run = sub.add_parser("run", help="run an experiment spec (TOML), resumable, optionally on Dask")
+    run.add_argument("spec", help="experiment spec, e.g. experiments/adc_sweep.toml")
+    run.add_argument("--out", required=True, help="HDF5 archive to append to")
+    run.add_argument("--workers", type=int, help="run on a Dask LocalCluster of N workers")
+    run.add_argument("--scheduler", help="run on an existing Dask cluster at this address")
+    run.set_defaults(func=_cmd_run)
+
     a = sub.add_parser("archive", help="inspect an HDF5 archive")
     asub = a.add_subparsers(dest="archive_cmd", required=True, parser_class=_Parser)
     ls = asub.add_parser("ls", help="list the runs")
@@ -207,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = asub.add_parser("show", help="one run in full")
     show.add_argument("file")
     show.add_argument("run_id")
+    pl = asub.add_parser("plot", help="the standard figures as PNGs")
+    pl.add_argument("file")
+    pl.add_argument("--out-dir", help="folder for the PNGs (default: <archive>-figures)")
     ex = asub.add_parser("export", help="the runs table as CSV or JSON")
     ex.add_argument("file")
     ex.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -225,6 +285,16 @@ def _validate(args: argparse.Namespace) -> None:
         workloads.get(args.workload)
         if args.targets:
             build_targets([t for g in args.targets for t in g.split(",") if t])
+        check_out_path(args.out)
+    if args.cmd == "run":
+        from neuro.compare import check_out_path
+        from neuro.experiments import load_spec
+
+        if args.workers is not None and args.scheduler is not None:
+            raise UsageError("neuro run: give --workers or --scheduler, not both")
+        if args.workers is not None and args.workers < 1:
+            raise UsageError(f"neuro run: --workers must be an integer >= 1; got {args.workers}")
+        args.spec_obj = load_spec(args.spec)
         check_out_path(args.out)
     if args.cmd == "archive" and args.archive_cmd == "export" and args.output not in (None, "-"):
         out = Path(args.output)

@@ -17,7 +17,7 @@ _PACKAGES = ("neuro-cosim", "torch", "numpy", "scipy", "brian2", "h5py")
 
 def now_iso() -> str:
     """The current UTC time, ISO 8601."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 @lru_cache(maxsize=1)

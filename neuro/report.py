@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from neuro.result import Result
 
-__all__ = ["si", "format_table", "results_table", "COLUMNS"]
+__all__ = ["si", "format_table", "results_table", "gap_lines", "COLUMNS"]
 
-_PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
+_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
              (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]  # fmt: skip
 
 
@@ -77,3 +77,23 @@ def results_table(results: Sequence[Result]) -> str:
     header = [h for h, _ in COLUMNS]
     rows = [[fmt(r) for _, fmt in COLUMNS] for r in results]
     return format_table(header, rows)
+
+
+def gap_lines(results: Sequence[Result]) -> list[str]:
+    """One line per simulated result: its ratio to each roadmap target of its paradigm."""
+    from neuro.roadmap import gap
+
+    lines = []
+    for r in results:
+        parts = []
+        for g in gap(r):
+            what = "TOPS/W" if g.metric == "efficiency" else "per synaptic event"
+            published = (
+                f"{g.published / 1e12:.4g} TOPS/W"
+                if g.metric == "efficiency"
+                else si(g.published, "J")
+            )
+            parts.append(f"{g.ratio:.3g}x {g.target.name} ({published}, {what})")
+        if parts:
+            lines.append(f"  {r.target}: " + "; ".join(parts))
+    return lines

@@ -1,0 +1,203 @@
+"""Experiment specs: a TOML file that expands to a list of runs.
+
+A spec names workloads, targets, seeds, fixed target options and a sweep grid::
+
+    name = "adc_sweep"
+    description = "ADC resolution against accuracy and energy"
+    workloads = ["mlp-fmnist"]
+    targets = ["aimc:pcm", "aimc:reram"]
+    seeds = [0, 1]                 # or an integer N for seeds 0..N-1
+    quick = false                  # use each target family's fast options
+
+    [options.aimc]                 # fixed options, by family ("aimc") or target ("aimc:pcm")
+    times_s = [1.0, 86400.0]
+
+    [grid.aimc]                    # swept options: the cartesian product of the lists
+    adc_bits = [4, 6, 8, 10]
+
+Runs are the product workloads × targets × grid points (of that target) × seeds. Each run
+has a key hashing its definition (workload, target, the target's full config, seed), so
+an interrupted sweep resumes by skipping keys already in the archive.
+
+Every mistake — an unknown key, a wrong type, an unknown workload, target or option, an
+option value out of range — raises :class:`ConfigError` naming it, before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from devices.validation import ConfigError
+from neuro.compare import run_key
+from neuro.targets import FAMILIES, make_target
+from neuro.workloads import get as get_workload
+
+__all__ = ["ExperimentSpec", "RunSpec", "load_spec", "parse_spec"]
+
+_KEYS = ("name", "description", "workloads", "targets", "seeds", "quick", "options", "grid")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One run of an experiment: everything a worker needs to execute it.
+
+    Attributes
+    ----------
+    workload, target : str
+        Names (``"mlp-fmnist"``, ``"aimc:pcm"``).
+    options : dict
+        Keyword options for :func:`neuro.targets.make_target`.
+    seed : int
+    key : str
+        Hash of the definition (see :func:`neuro.compare.run_key`).
+    point : dict
+        The grid point alone (for labels and tables).
+    """
+
+    workload: str
+    target: str
+    options: dict[str, Any]
+    seed: int
+    key: str
+    point: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentSpec:
+    """A parsed and validated experiment spec (see the module docstring)."""
+
+    name: str
+    description: str
+    workloads: tuple[str, ...]
+    targets: tuple[str, ...]
+    seeds: tuple[int, ...]
+    quick: bool
+    options: dict[str, dict[str, Any]]
+    grid: dict[str, dict[str, list[Any]]]
+
+    def runs(self) -> list[RunSpec]:
+        """The expanded runs, in a stable order; each target built once to validate it."""
+        out = []
+        for workload in self.workloads:
+            for target in self.targets:
+                for point in _points(self.grid, target):
+                    options = _options_for(self, target)
+                    options.update(point)
+                    config = _build(target, options, self.name).config()
+                    for seed in self.seeds:
+                        key = run_key(workload, target, config, seed)
+                        out.append(RunSpec(workload, target, options, seed, key, dict(point)))
+        return out
+
+
+def _applies(scope: str, target: str) -> bool:
+    return scope == target or scope == target.partition(":")[0]
+
+
+def _options_for(spec: ExperimentSpec, target: str) -> dict[str, Any]:
+    family = target.partition(":")[0]
+    options = dict(FAMILIES.get(family).quick_options) if spec.quick else {}
+    for scope in (family, target):  # target-specific options override family ones
+        options.update(spec.options.get(scope, {}))
+    return options
+
+
+def _points(grid: dict[str, dict[str, list[Any]]], target: str) -> list[dict[str, Any]]:
+    axes: dict[str, list[Any]] = {}
+    for scope, table in grid.items():
+        if _applies(scope, target):
+            axes.update(table)
+    if not axes:
+        return [{}]
+    names = sorted(axes)
+    return [dict(zip(names, values)) for values in itertools.product(*(axes[n] for n in names))]
+
+
+def _build(target: str, options: dict[str, Any], spec_name: str):
+    try:
+        return make_target(target, **options)
+    except TypeError as exc:
+        raise ConfigError(
+            f"spec {spec_name!r}: target {target!r} does not take these options ({exc})"
+        ) from None
+
+
+def _type_error(key: str, expected: str, value: Any) -> ConfigError:
+    return ConfigError(f"spec.{key} must be {expected}; got {value!r}")
+
+
+def _str_list(data: dict, key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise _type_error(key, "a non-empty list of strings", value)
+    return tuple(value)
+
+
+def parse_spec(data: dict[str, Any]) -> ExperimentSpec:
+    """Validate a spec given as a dict (as read from TOML)."""
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ConfigError(f"spec key {unknown[0]!r} is unknown; valid: {', '.join(_KEYS)}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise _type_error("name", "a non-empty string", name)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise _type_error("description", "a string", description)
+    workloads = _str_list(data, "workloads")
+    for w in workloads:
+        get_workload(w)
+    targets = _str_list(data, "targets")
+    seeds_raw = data.get("seeds", [0])
+    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool) and seeds_raw >= 1:
+        seeds = tuple(range(seeds_raw))
+    elif (
+        isinstance(seeds_raw, list)
+        and seeds_raw
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds_raw)
+    ):
+        seeds = tuple(seeds_raw)
+    else:
+        raise _type_error(
+            "seeds", "a positive integer or a non-empty list of integers >= 0", seeds_raw
+        )
+    quick = data.get("quick", False)
+    if not isinstance(quick, bool):
+        raise _type_error("quick", "true or false", quick)
+    scopes = set(targets) | {t.partition(":")[0] for t in targets}
+    tables: dict[str, dict] = {}
+    for key in ("options", "grid"):
+        table = data.get(key, {})
+        if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+            raise _type_error(key, "a table of tables keyed by target or family", table)
+        for scope, entries in table.items():
+            if scope not in scopes:
+                raise ConfigError(
+                    f"spec.{key}.{scope} names no target of this spec; valid: {', '.join(sorted(scopes))}"
+                )
+            if key == "grid":
+                for option, values in entries.items():
+                    if not isinstance(values, list) or not values:
+                        raise _type_error(f"grid.{scope}.{option}", "a non-empty list", values)
+        tables[key] = table
+    spec = ExperimentSpec(
+        name, description, workloads, targets, seeds, quick, tables["options"], tables["grid"]
+    )
+    spec.runs()  # builds every target configuration once: bad options fail here
+    return spec
+
+
+def load_spec(path: str | Path) -> ExperimentSpec:
+    """Read and validate a TOML spec file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"spec file {str(path)!r} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"spec file {path.name}: invalid TOML ({exc})") from None
+    return parse_spec(data)

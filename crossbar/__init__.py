@@ -6,4 +6,25 @@ charges on the columns with the device and circuit non-idealities (programming a
 noise, drift, finite levels, stuck-at faults, IR drop, sneak paths), digitises with ADCs and
 adds tile partial sums digitally; ``cost()`` gives energy by component, latency and area.
 ``crossbar.nn`` converts any torch model to analog layers. Imports ``devices`` only.
+
+>>> import devices, torch
+>>> from crossbar import Crossbar, CrossbarConfig
+>>> xbar = Crossbar(devices.get("ideal"), CrossbarConfig.ideal()).program(torch.eye(3))
+>>> xbar @ torch.tensor([1.0, 2.0, 3.0])
+tensor([1., 2., 3.])
 """
+
+from crossbar.config import ADCConfig, CostConfig, CrossbarConfig, DACConfig
+from crossbar.core import Crossbar
+from crossbar.cost import COMPONENTS, CostReport, matrix_cost
+
+__all__ = [
+    "Crossbar",
+    "CrossbarConfig",
+    "DACConfig",
+    "ADCConfig",
+    "CostConfig",
+    "CostReport",
+    "matrix_cost",
+    "COMPONENTS",
+]

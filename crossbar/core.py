@@ -1,0 +1,411 @@
+"""The crossbar: a weight matrix programmed onto device tiles and read as a batched MVM.
+
+Data flow of :meth:`Crossbar.matvec` for inputs ``x (B, K)`` at time ``t``::
+
+    x ─► DAC (per row tile: range, magnitude bits, sign as polarity; PWM or bit planes)
+      ─► read the cells at t (drift, read noise: the device model)
+      ─► column signals: Σ V·G (currents; IR drop optional) or Σ C·V (charge sharing, kT/C)
+      ─► analog subtraction (G+ − G−, or G − G_ref)
+      ─► ADC (per column or per tile full scale)
+      ─► digital: shift-and-add of bit planes and slices, × weight scale × input range,
+         sum of row-tile partial sums, × global drift compensation
+      ─► y (B, N)
+
+All tiles of a matrix are one tensor ``(Tr, Tc, R, Cp)``: a read is one device call and
+an MVM is one batched matmul per step, on whatever torch device the weights live on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from crossbar.charge import charge_share
+from crossbar.config import CrossbarConfig
+from crossbar.converters import adc_quantize, dac_bit_planes, dac_quantize
+from crossbar.cost import CostReport, cell_area_m2, matrix_cost
+from crossbar.irdrop import solve_exact, solve_fast
+from crossbar.mapping import TileMap
+from devices.base import DeviceModel, DeviceState
+
+__all__ = ["Crossbar"]
+
+_STATIC_BUFFERS = ("state_value", "scale", "shape_nk", "drift_ref", "c_nominal", "adc_fs", "dac_r")
+
+
+def _percentile_abs(x: torch.Tensor, q: float, dims: tuple[int, ...]) -> torch.Tensor:
+    """``q``-th percentile of ``|x|`` over ``dims`` (kept as size-1 dims)."""
+    a = x.abs()
+    if q >= 100.0:
+        return a.amax(dim=dims, keepdim=True)
+    keep = [d for d in range(a.dim()) if d not in dims]
+    moved = a.permute(*keep, *dims)
+    flat = moved.reshape(*moved.shape[: len(keep)], -1)
+    k = max(1, min(flat.shape[-1], math.ceil(q / 100.0 * flat.shape[-1])))
+    vals = flat.kthvalue(k, dim=-1).values
+    shape = [1 if d in dims else a.shape[d] for d in range(a.dim())]
+    return vals.reshape(shape)
+
+
+class Crossbar(nn.Module):
+    """A weight matrix on analog crossbar tiles.
+
+    Parameters
+    ----------
+    device : DeviceModel
+        The cell (``devices.get("pcm")``).
+    config : CrossbarConfig, optional
+        Mapping, converters, non-idealities, costs (default ``CrossbarConfig()``).
+    seed : int
+        Seeds the internal generators used when none is passed (programming, reads).
+
+    Notes
+    -----
+    ``Crossbar`` is an ``nn.Module`` whose programmed cells, scales and calibrations are
+    buffers: ``state_dict``/``torch.save`` round-trip a programmed crossbar, and ``.to``
+    moves it. ``xbar @ x`` is ``W @ x`` for ``x`` of shape ``(K,)`` or ``(K, B)``.
+    """
+
+    def __init__(
+        self, device: DeviceModel, config: CrossbarConfig | None = None, *, seed: int = 0
+    ) -> None:
+        super().__init__()
+        self.cell = device
+        self.config = config or CrossbarConfig()
+        self.seed = int(seed)
+        self._gen: torch.Generator | None = None
+        for name in _STATIC_BUFFERS:
+            self.register_buffer(name, None)
+        if self.config.self_test:
+            self._self_test()
+
+    # -- matrix-like interface ------------------------------------------------------------
+    @property
+    def programmed(self) -> bool:
+        """Whether :meth:`program` has run."""
+        return self.state_value is not None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(N, K)`` of the programmed matrix."""
+        self._require_programmed()
+        return (int(self.shape_nk[0]), int(self.shape_nk[1]))
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating dtype of the cells and the outputs."""
+        self._require_programmed()
+        return self.state_value.dtype
+
+    @property
+    def device(self) -> torch.device:
+        """Torch device the cells live on."""
+        self._require_programmed()
+        return self.state_value.device
+
+    @property
+    def tile_map(self) -> TileMap:
+        """Geometry of the programmed matrix on tiles."""
+        n, k = self.shape
+        return TileMap.build(n, k, self.config)
+
+    def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
+        """``W @ x`` at ``t = 0`` for ``x`` of shape ``(K,)`` or ``(K, B)``."""
+        if x.dim() == 1:
+            return self.matvec(x)
+        if x.dim() == 2:
+            return self.matvec(x.t()).t()
+        raise ValueError(f"Crossbar @ x needs x of shape (K,) or (K, B); got {tuple(x.shape)}")
+
+    def extra_repr(self) -> str:
+        shape = self.shape if self.programmed else "unprogrammed"
+        return f"device={self.cell.name}, shape={shape}, mapping={self.config.mapping}"
+
+    # -- programming ----------------------------------------------------------------------
+    def program(self, weight: torch.Tensor, generator: torch.Generator | None = None) -> Crossbar:
+        """Write ``weight`` ``(N, K)`` onto the tiles (on ``weight``'s torch device).
+
+        Parameters
+        ----------
+        weight : torch.Tensor
+            ``(N, K)`` floating matrix.
+        generator : torch.Generator, optional
+            For programming noise and faults (on ``weight.device``); default: one seeded
+            from ``seed``.
+
+        Returns
+        -------
+        Crossbar
+            ``self``; ADC/DAC calibrations are cleared.
+        """
+        if weight.dim() != 2 or not weight.is_floating_point():
+            raise ValueError(
+                f"Crossbar.program needs a floating (N, K) matrix; got {weight.dtype} "
+                f"{tuple(weight.shape)}"
+            )
+        cfg, cell = self.config, self.cell
+        w = weight.detach()
+        gen = generator or torch.Generator(device=w.device).manual_seed(self.seed)
+        tmap = TileMap.build(w.shape[0], w.shape[1], cfg)
+        targets, scale = tmap.targets(w, cell.g_min, cell.g_max)
+        state = cell.program(targets, gen if cfg.programming_noise else None)
+        self._set_state(state)
+        self.scale = scale
+        self.shape_nk = torch.tensor(list(w.shape), dtype=torch.int64, device=w.device)
+        self.c_nominal = None
+        if cell.quantity == "capacitance":
+            self.c_nominal = targets.sum(-2, keepdim=True) + self._c_bitline_F()
+        self.adc_fs = None
+        self.dac_r = None
+        self.drift_ref = None
+        self._gen = None
+        if cfg.drift_compensation:
+            self.drift_ref = self._reference_signal(self._read(0.0, None), None)
+        return self
+
+    def _set_state(self, state: DeviceState) -> None:
+        for name in [n for n in self._buffers if n.startswith("state_h_")]:
+            del self._buffers[name]
+        self.state_value = state.value
+        for key, value in state.hidden.items():
+            self.register_buffer(f"state_h_{key}", value)
+
+    def _state(self) -> DeviceState:
+        hidden = {n[8:]: b for n, b in self._buffers.items() if n.startswith("state_h_")}
+        return DeviceState(self.state_value, hidden)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing, *args):
+        for key, value in state_dict.items():
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix) :]
+            if "." in name:
+                continue
+            if name in _STATIC_BUFFERS or name.startswith("state_h_"):
+                self._buffers[name] = value.detach().clone()
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, *args)
+
+    def _require_programmed(self) -> None:
+        if self.state_value is None:
+            raise RuntimeError("Crossbar is not programmed; call program(W) first")
+
+    def _c_bitline_F(self) -> float:
+        """Bit-line wire capacitance of one column: rows × cell pitch × C per length."""
+        pitch_m = math.sqrt(cell_area_m2(self.cell, self.config))
+        return self.config.tile_rows * pitch_m * self.config.cost.wire_cap_F_per_m
+
+    # -- reading --------------------------------------------------------------------------
+    def _generator(self, dev: torch.device) -> torch.Generator:
+        if self._gen is None or self._gen.device != dev:
+            self._gen = torch.Generator(device=dev).manual_seed(self.seed + 1)
+        return self._gen
+
+    def reseed(self, seed: int) -> None:
+        """Restart the internal read-noise generator from ``seed``."""
+        self.seed = int(seed)
+        self._gen = None
+
+    def _read(self, t: float, generator: torch.Generator | None) -> torch.Tensor:
+        cfg = self.config
+        t_eff = float(t) if cfg.drift else 0.0
+        return self.cell.read(self._state(), t_eff, generator if cfg.read_noise else None)
+
+    def _dac(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs ``(B, K)`` → applied voltages per tile ``(Tr, B, R)`` (units of V_read), range."""
+        tm, dac = self.tile_map, self.config.dac
+        xp = x.new_zeros((x.shape[0], tm.tiles_r * tm.rows))
+        xp[:, : tm.n_in] = x
+        xt = xp.view(x.shape[0], tm.tiles_r, tm.rows).transpose(0, 1)
+        if dac.range_mode == "dynamic":
+            r = xt.abs().amax(-1, keepdim=True)
+            r = torch.where(r > 0, r, torch.ones_like(r))
+        elif dac.range_mode == "calibrated":
+            if self.dac_r is None:
+                raise RuntimeError(
+                    "Crossbar DAC range is not calibrated (DACConfig.range_mode='calibrated'); "
+                    "call calibrate(x) first"
+                )
+            r = self.dac_r
+        else:
+            r = torch.tensor(dac.range_value, dtype=x.dtype, device=x.device)
+        return dac_quantize(xt, r, dac.bits), r
+
+    def _analog(
+        self, u: torch.Tensor, g: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Applied voltages ``(Tr, B, R)`` and cells ``(Tr, Tc, R, Cp)`` → ``(Tr, B, Tc, Kw, S)``.
+
+        Signed column signals after the analog subtraction: A (currents) or C (charges).
+        """
+        cfg, tm = self.config, self.tile_map
+        tr, tc, rows, cp = g.shape
+        v = u * self.cell.read_voltage_V
+        if self.cell.quantity == "capacitance":
+            gm = g.permute(0, 2, 1, 3).reshape(tr, rows, tc * cp)
+            q = (v @ gm).view(tr, -1, tc, cp)
+            c_total = (g.sum(-2, keepdim=True) + self._c_bitline_F()).transpose(1, 2)
+            c_nom = self.c_nominal.transpose(1, 2)
+            temp = cfg.temperature_K if cfg.thermal_noise else None
+            return tm.signed(charge_share(q, c_total, c_nom, temp, generator))
+        if cfg.ir_drop == "none":
+            gs = tm.signed(g)  # (Tr, Tc, R, Kw, S)
+            gm = gs.permute(0, 2, 1, 3, 4).reshape(tr, rows, -1)
+            return (v @ gm).view(tr, -1, tc, tm.weight_cols, tm.n_slices)
+        b = v.shape[1]
+        vt = v.unsqueeze(1).expand(tr, tc, b, rows).reshape(tr * tc, b, rows)
+        gt = g.reshape(tr * tc, rows, cp)
+        r = cfg.r_wire_ohm
+        if cfg.ir_drop == "fast":
+            i = solve_fast(gt, vt, r, r, cfg.cell_type, cfg.ir_drop_iterations)
+        else:
+            gn = gt.detach().cpu().double().numpy()
+            vn = vt.detach().cpu().double().numpy()
+            i_np = np.stack(
+                [
+                    solve_exact(gn[k], vn[k], r, r, cfg.cell_type).column_currents
+                    for k in range(tr * tc)
+                ]
+            )
+            i = torch.from_numpy(i_np).to(device=g.device, dtype=g.dtype)
+        return tm.signed(i.view(tr, tc, b, cp).transpose(1, 2))
+
+    def _phases(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """PWM: ``u`` as is; bit-serial: planes stacked on the batch axis, and their weights."""
+        dac = self.config.dac
+        if dac.mode != "bit-serial":
+            return u, None
+        planes, w = dac_bit_planes(u, dac.bits)  # (bits, Tr, B, R)
+        nb, tr, b, rows = planes.shape
+        return planes.permute(1, 0, 2, 3).reshape(tr, nb * b, rows), w
+
+    def _reference_signal(self, g: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """``Σ|signal|`` for an all-ones input on every used row (drift compensation)."""
+        tm = self.tile_map
+        ones = g.new_zeros((tm.tiles_r * tm.rows,))
+        ones[: tm.n_in] = 1.0
+        u = ones.view(tm.tiles_r, 1, tm.rows)
+        return self._analog(u, g, generator).abs().sum()
+
+    def _full_scale(self) -> torch.Tensor | None:
+        adc, tm = self.config.adc, self.tile_map
+        if adc.bits is None:
+            return None
+        if adc.range_mode == "fixed":
+            gain = tm.gain(self.cell.g_min, self.cell.g_max)
+            return torch.tensor(
+                adc.full_scale * gain * self.cell.read_voltage_V,
+                dtype=self.dtype,
+                device=self.device,
+            )
+        if self.adc_fs is None:
+            raise RuntimeError(
+                "Crossbar ADC range is not calibrated (ADCConfig.range_mode='calibrated'); "
+                "call calibrate(x) first"
+            )
+        return self.adc_fs
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor) -> Crossbar:
+        """Set calibrated DAC and ADC ranges from sample inputs ``x (B, K)``.
+
+        The DAC range is the configured percentile of ``|x|``; the ADC full scale the
+        percentile of the column signals, per column or per tile, computed on a
+        noise-free read at programming time (``t = 0``).
+        """
+        self._require_programmed()
+        x = x.reshape(-1, self.shape[1]).to(device=self.device, dtype=self.dtype)
+        dac, adc = self.config.dac, self.config.adc
+        if dac.range_mode == "calibrated":
+            r = _percentile_abs(x.reshape(-1), dac.calibration_percentile, (0,)).reshape(())
+            self.dac_r = torch.where(r > 0, r, torch.ones_like(r))
+        if adc.bits is not None and adc.range_mode == "calibrated":
+            u, _ = self._dac(x)
+            up, _ = self._phases(u)
+            sig = self._analog(up, self._read(0.0, None), None)  # (Tr, B, Tc, Kw, S)
+            dims = (1,) if adc.scope == "column" else (1, 3, 4)
+            fs = _percentile_abs(sig, adc.calibration_percentile, dims)
+            floor = self.tile_map.gain(self.cell.g_min, self.cell.g_max) * self.cell.read_voltage_V
+            self.adc_fs = torch.where(fs > 0, fs, torch.full_like(fs, floor))
+        return self
+
+    def drift_factor(self, g: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Global drift compensation factor for the cells ``g`` as read now (1 if off)."""
+        if self.drift_ref is None:
+            return torch.ones((), dtype=g.dtype, device=g.device)
+        measured = self._reference_signal(g, generator)
+        return self.drift_ref / measured.clamp(min=torch.finfo(g.dtype).tiny)
+
+    def matvec(
+        self, x: torch.Tensor, t: float = 0.0, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Analog ``y = x Wᵀ`` read ``t`` seconds after programming.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(..., K)`` inputs.
+        t : float
+            Seconds since programming (drift, time-dependent read noise).
+        generator : torch.Generator, optional
+            For read and kT/C noise (on the crossbar's device); default: the internal one.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(..., N)`` outputs in weight × input units.
+        """
+        self._require_programmed()
+        n, k = self.shape
+        if x.shape[-1] != k:
+            raise ValueError(f"Crossbar.matvec: x must end in K={k}; got shape {tuple(x.shape)}")
+        lead = x.shape[:-1]
+        xb = x.reshape(-1, k).to(dtype=self.dtype)
+        gen = generator or self._generator(xb.device)
+        tm, cell = self.tile_map, self.cell
+        g = self._read(t, gen)
+        u, r = self._dac(xb)
+        up, plane_w = self._phases(u)
+        sig = self._analog(up, g, gen)
+        fs = self._full_scale()
+        if fs is not None:
+            sig = adc_quantize(sig, fs, self.config.adc.bits)
+        b = xb.shape[0]
+        if plane_w is not None:
+            sig = sig.view(tm.tiles_r, -1, b, *sig.shape[2:])
+            sig = torch.tensordot(plane_w, sig, dims=([0], [1]))
+        omega = tm.slice_weights(sig.dtype, sig.device)
+        scale = self.scale.transpose(1, 2)  # (Tr, 1, Tc, Kw|1)
+        y = (sig @ omega) * (scale / (tm.gain(cell.g_min, cell.g_max) * cell.read_voltage_V))
+        y = y * (r.unsqueeze(-1) if r.dim() else r)
+        y = y.sum(0).reshape(b, -1)[:, :n]
+        if self.config.drift_compensation:
+            y = y * self.drift_factor(g, gen)
+        return y.reshape(*lead, n)
+
+    forward = matvec
+
+    # -- costs ----------------------------------------------------------------------------
+    def cost(self, n_vectors: int = 1, input_activity: float | None = None) -> CostReport:
+        """Energy by component, latency and area of ``n_vectors`` MVMs (see :mod:`crossbar.cost`)."""
+        n, k = self.shape
+        return matrix_cost(self.cell, self.config, n, k, n_vectors, input_activity)
+
+    # -- construction check ---------------------------------------------------------------
+    def _self_test(self) -> None:
+        """Program and read a tiny matrix so that device or config errors appear now."""
+        probe = Crossbar(self.cell, dataclasses.replace(self.config, self_test=False), seed=0)
+        w = torch.tensor([[0.5, -1.0], [0.25, 0.75], [-0.5, 0.0]])
+        gen = torch.Generator().manual_seed(0)
+        probe.program(w, gen)
+        x = torch.tensor([[1.0, 0.5], [0.25, -1.0]])
+        probe.calibrate(x)
+        y = probe.matvec(x, t=1.0, generator=gen)
+        if y.shape != (2, 3) or not bool(torch.isfinite(y).all()):
+            raise ValueError(
+                f"Crossbar self-test with device {self.cell.name!r} gave a non-finite or "
+                f"misshapen output: {y.tolist()}"
+            )

@@ -1,0 +1,216 @@
+"""IR drop: wire resistance of word and bit lines, and sneak paths in selector-less arrays.
+
+Circuit (one tile of ``R × C`` cells)::
+
+    V_i ──r── a_i0 ──r── a_i1 ──r── …  a_i,C-1      word line i, driven at its left end
+               │G_i0       │G_i1           (far end open)
+              b_i0        b_i1                      bit line j runs down the column:
+               r           r                        b_0j ──r── b_1j ──r── … b_R-1,j ──r── 0 V
+    column current I_j = current into the virtual ground (the sense amplifier / ADC input)
+
+Every cell ``G_ij`` joins word-line node ``a_ij`` to bit-line node ``b_ij``; every wire
+segment between neighbouring cells, and from the driver or to the virtual ground, has
+resistance ``r`` (``r_wl`` along word lines, ``r_bl`` along bit lines).
+
+Biasing: in a **1T1R** array every access transistor is on during an MVM and every word
+line is driven (at 0 V where the input is 0). In a **0T1R** (selector-less) array, word
+lines whose input is exactly 0 are left **floating** (the "V/float" scheme: unselected
+word lines are not driven, bit lines are held at virtual ground): current from driven
+rows then sneaks through the cells of floating rows into other columns.
+
+:func:`solve_exact` builds the nodal conductance matrix (``2·R·C`` unknowns) with
+``scipy.sparse`` and solves it by LU (one factorisation per floating pattern, reused for
+every input with that pattern). :func:`solve_fast` is the batched torch approximation: a
+fixed-point iteration in which word-line and bit-line voltages are updated from the cell
+currents by prefix sums (each wire segment carries the sum of the currents downstream of
+it); floating rows are taken as equipotential. It converges when the wire drop is a
+fraction of the read voltage (``r·G·N²/2 ≲ 1``) and is exact in the limit; its error
+against the exact solver is measured in ``experiments/benchmarks/bench_irdrop.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+import torch
+
+__all__ = ["IRDropSolution", "solve_exact", "solve_fast"]
+
+
+@dataclasses.dataclass(frozen=True)
+class IRDropSolution:
+    """Currents of an exact nodal solve.
+
+    Attributes
+    ----------
+    column_currents : numpy.ndarray
+        ``(B, C)`` A, into the virtual ground of each bit line.
+    source_currents : numpy.ndarray
+        ``(B, R)`` A, out of each word-line driver (0 for floating rows).
+    cell_currents : numpy.ndarray
+        ``(B, R, C)`` A, word line → bit line through each cell.
+    """
+
+    column_currents: np.ndarray
+    source_currents: np.ndarray
+    cell_currents: np.ndarray
+
+
+def _check(g: np.ndarray, r_wl: float, r_bl: float, cell_type: str) -> None:
+    if g.ndim != 2:
+        raise ValueError(f"solve_exact: conductances must be (R, C); got shape {g.shape}")
+    if not (r_wl > 0 and r_bl > 0):
+        raise ValueError(f"solve_exact: wire resistances must be > 0 Ω; got {r_wl}, {r_bl}")
+    if cell_type not in ("1T1R", "0T1R"):
+        raise ValueError(f"solve_exact: cell_type must be '1T1R' or '0T1R'; got {cell_type!r}")
+    if cell_type == "0T1R" and np.any(g.sum(axis=1) <= 0):
+        raise ValueError("solve_exact: a floating 0T1R row needs a conductance > 0 S")
+
+
+def _system(
+    g: np.ndarray, driven: np.ndarray, r_wl: float, r_bl: float
+) -> tuple[sp.csc_matrix, np.ndarray]:
+    """Nodal matrix for conductances ``g (R, C)`` with rows ``driven (R,)`` bool."""
+    n_r, n_c = g.shape
+    gw, gb = 1.0 / r_wl, 1.0 / r_bl
+    a = np.arange(n_r * n_c).reshape(n_r, n_c)
+    b = a + n_r * n_c
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+
+    def link(p: np.ndarray, q: np.ndarray, cond: np.ndarray | float) -> None:
+        c = np.broadcast_to(np.asarray(cond, dtype=float), p.shape).ravel()
+        p, q = p.ravel(), q.ravel()
+        rows.extend([p, q, p, q])
+        cols.extend([p, q, q, p])
+        vals.extend([c, c, -c, -c])
+
+    def ground(p: np.ndarray, cond: np.ndarray | float) -> None:
+        c = np.broadcast_to(np.asarray(cond, dtype=float), p.shape).ravel()
+        rows.append(p.ravel())
+        cols.append(p.ravel())
+        vals.append(c)
+
+    link(a[:, :-1], a[:, 1:], gw)  # word-line segments
+    link(b[:-1, :], b[1:, :], gb)  # bit-line segments
+    link(a, b, g)  # cells
+    ground(a[driven, 0], gw)  # driver segment (the source is on the right-hand side)
+    ground(b[-1, :], gb)  # last bit-line segment to the virtual ground
+    n = 2 * n_r * n_c
+    mat = sp.coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    ).tocsc()
+    return mat, a[:, 0]
+
+
+def solve_exact(
+    g: np.ndarray,
+    v: np.ndarray,
+    r_wl: float,
+    r_bl: float,
+    cell_type: str = "1T1R",
+) -> IRDropSolution:
+    """Exact nodal solution of one tile with wire resistance (scipy.sparse LU).
+
+    Parameters
+    ----------
+    g : numpy.ndarray
+        ``(R, C)`` cell conductances, S.
+    v : numpy.ndarray
+        ``(B, R)`` word-line driver voltages, V. In ``"0T1R"`` arrays a row whose
+        voltage is exactly 0 floats.
+    r_wl, r_bl : float
+        Wire resistance per segment of word and bit lines, Ω (> 0).
+    cell_type : {"1T1R", "0T1R"}
+        With access transistors, or selector-less (floating unselected rows).
+
+    Returns
+    -------
+    IRDropSolution
+    """
+    g = np.asarray(g, dtype=float)
+    v = np.atleast_2d(np.asarray(v, dtype=float))
+    _check(g, r_wl, r_bl, cell_type)
+    n_r, n_c = g.shape
+    gw, gb = 1.0 / r_wl, 1.0 / r_bl
+    driven_all = np.ones((v.shape[0], n_r), dtype=bool)
+    if cell_type == "0T1R":
+        driven_all = v != 0
+    col = np.zeros((v.shape[0], n_c))
+    src = np.zeros((v.shape[0], n_r))
+    cell = np.zeros((v.shape[0], n_r, n_c))
+    patterns, inverse = np.unique(driven_all, axis=0, return_inverse=True)
+    for k, driven in enumerate(patterns):
+        idx = np.flatnonzero(inverse.ravel() == k)
+        mat, a0 = _system(g, driven, r_wl, r_bl)
+        rhs = np.zeros((mat.shape[0], idx.size))
+        rhs[a0[driven], :] = gw * v[idx][:, driven].T
+        x = spla.splu(mat).solve(rhs).T  # (b, 2RC)
+        a = x[:, : n_r * n_c].reshape(-1, n_r, n_c)
+        bl = x[:, n_r * n_c :].reshape(-1, n_r, n_c)
+        col[idx] = gb * bl[:, -1, :]
+        src[idx] = np.where(driven, gw * (v[idx] - a[:, :, 0]), 0.0)
+        cell[idx] = g * (a - bl)
+    return IRDropSolution(col, src, cell)
+
+
+def _suffix_sum(x: torch.Tensor, dim: int) -> torch.Tensor:
+    return x.flip(dim).cumsum(dim).flip(dim)
+
+
+def solve_fast(
+    g: torch.Tensor,
+    v: torch.Tensor,
+    r_wl: float,
+    r_bl: float,
+    cell_type: str = "1T1R",
+    iterations: int = 8,
+) -> torch.Tensor:
+    """Batched approximate column currents with wire resistance (torch, any device).
+
+    Parameters
+    ----------
+    g : torch.Tensor
+        ``(T, R, C)`` conductances of ``T`` tiles, S.
+    v : torch.Tensor
+        ``(T, B, R)`` driver voltages, V (0T1R: exact zeros float).
+    r_wl, r_bl : float
+        Wire resistance per segment, Ω.
+    cell_type : {"1T1R", "0T1R"}
+        As in :func:`solve_exact`.
+    iterations : int
+        Fixed-point sweeps (word lines from the bit-line voltages, then bit lines from
+        the word-line voltages).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(T, B, C)`` column currents, A.
+    """
+    g4 = g.unsqueeze(1)  # (T, 1, R, C)
+    v4 = v.unsqueeze(-1)  # (T, B, R, 1)
+    n_r, n_c = g.shape[-2:]
+    # Damping: the sweep's linear map has real eigenvalues in [0, ρ] with
+    # ρ ≈ (2/π)²·(r_wl·C·max row sum + r_bl·R·max column sum) (the prefix-of-suffix-sum
+    # operator of an N-segment line has spectral radius ≈ (2N/π)²); ω = 2 / (2 + ρ) makes the
+    # contraction factor ρ / (2 + ρ) < 1 for every ρ, and ω → 1 for weak wire drop.
+    k = (2.0 / torch.pi) ** 2
+    rho = k * (r_wl * n_c * g.sum(-1).amax(-1) + r_bl * n_r * g.sum(-2).amax(-1))
+    omega = (2.0 / (2.0 + rho)).view(-1, 1, 1, 1)
+    floating = (v4 == 0) if cell_type == "0T1R" else None
+    a = v4.expand(-1, -1, -1, n_c)
+    b = torch.zeros_like(a)
+    for _ in range(iterations):
+        i_cell = g4 * (a - b)
+        a_new = v4 - r_wl * _suffix_sum(i_cell, -1).cumsum(-1)
+        if floating is not None:
+            a_float = (g4 * b).sum(-1, keepdim=True) / g4.sum(-1, keepdim=True)
+            a_new = torch.where(floating, a_float.expand_as(a_new), a_new)
+        a = a + omega * (a_new - a)
+        i_cell = g4 * (a - b)
+        b = b + omega * (r_bl * _suffix_sum(i_cell.cumsum(-2), -2) - b)
+    return (g4 * (a - b)).sum(-2)

@@ -33,7 +33,7 @@ from typing import Any
 
 from devices.validation import ConfigError
 from neuro.compare import run_key
-from neuro.targets import FAMILIES, make_target
+from neuro.targets import FAMILIES, make_target, target_names
 from neuro.workloads import get as get_workload
 
 __all__ = ["ExperimentSpec", "RunSpec", "load_spec", "parse_spec"]
@@ -152,6 +152,10 @@ def parse_spec(data: dict[str, Any]) -> ExperimentSpec:
     for w in workloads:
         get_workload(w)
     targets = _str_list(data, "targets")
+    valid_targets = target_names()
+    for t in targets:
+        if t not in valid_targets:
+            raise ConfigError(f"unknown target {t!r}; valid: {', '.join(valid_targets)}")
     seeds_raw = data.get("seeds", [0])
     if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool) and seeds_raw >= 1:
         seeds = tuple(range(seeds_raw))

@@ -1,0 +1,166 @@
+"""Experiment specs: validation, expansion, resume after SIGKILL, and Dask."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from devices.validation import ConfigError
+from neuro.archive import Archive
+from neuro.cli import main
+from neuro.experiments import load_spec, parse_spec, run_experiment
+
+SPEC = """
+name = "t"
+workloads = ["mlp-digits"]
+targets = ["reference"]
+seeds = 2
+quick = true
+[grid.reference]
+batch_size = [8, 16]
+"""
+
+
+def _spec(tmp_path, text=SPEC):
+    p = tmp_path / "s.toml"
+    p.write_text(text)
+    return p
+
+
+def test_expansion_and_keys(tmp_path):
+    spec = load_spec(_spec(tmp_path))
+    runs = spec.runs()
+    assert [(r.seed, r.options["batch_size"]) for r in runs] == [(0, 8), (1, 8), (0, 16), (1, 16)]
+    assert all(r.options["repeats"] == 2 for r in runs)  # the quick options
+    assert len({r.key for r in runs}) == 4
+    assert [r.key for r in load_spec(_spec(tmp_path)).runs()] == [r.key for r in runs]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"colour": "red"}, "spec key 'colour' is unknown; valid: name"),
+        ({"name": 3}, "spec.name must be a non-empty string; got 3"),
+        (
+            {"targets": "reference"},
+            "spec.targets must be a non-empty list of strings; got 'reference'",
+        ),
+        ({"workloads": ["nope"]}, "unknown workload 'nope'"),
+        ({"targets": ["aimc:nope"]}, "unknown target 'aimc:nope'"),
+        ({"seeds": -1}, "spec.seeds must be a positive integer or a non-empty list"),
+        ({"quick": "yes"}, "spec.quick must be true or false; got 'yes'"),
+        ({"grid": {"npu": {"x": [1]}}}, "spec.grid.npu names no target of this spec"),
+        (
+            {"grid": {"reference": {"batch_size": 8}}},
+            "spec.grid.reference.batch_size must be a non-empty list",
+        ),
+        ({"grid": {"reference": {"nope": [1]}}}, "target 'reference' does not take these options"),
+        (
+            {"grid": {"reference": {"batch_size": [0]}}},
+            "ReferenceConfig.batch_size must be an integer in",
+        ),
+    ],
+)
+def test_spec_errors_name_the_key(change, message):
+    data = {"name": "t", "workloads": ["mlp-digits"], "targets": ["reference"], **change}
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_spec(data)
+
+
+def test_cli_run_bad_spec_exits_2_and_writes_nothing(tmp_path, capsys):
+    bad = _spec(tmp_path, SPEC.replace('targets = ["reference"]', 'targets = ["warp:9"]'))
+    out = tmp_path / "o.h5"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown target 'warp:9'" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    assert main(["run", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "broken.toml").write_text("name = [")
+    assert main(["run", str(tmp_path / "broken.toml"), "--out", str(out)]) == 2
+    assert "invalid TOML" in capsys.readouterr().err
+    assert main(["run", str(_spec(tmp_path)), "--out", str(out), "--workers", "0"]) == 2
+    assert not out.exists()
+
+
+def test_resume_runs_only_what_is_missing(tmp_path):
+    spec = load_spec(_spec(tmp_path))
+    out = tmp_path / "o.h5"
+    first = run_experiment(spec, out)
+    assert (first.total, first.skipped, first.completed) == (4, 0, 4)
+    again = run_experiment(spec, out)
+    assert (again.skipped, again.completed) == (4, 0)
+    assert len(Archive(out).runs()) == 4
+
+
+@pytest.mark.slow
+def test_sigkill_mid_sweep_then_resume_without_duplicates(tmp_path):
+    text = SPEC.replace("seeds = 2", "seeds = 6")
+    spec_path = _spec(tmp_path, text)
+    out = tmp_path / "o.h5"
+    cmd = [sys.executable, "-m", "neuro", "run", str(spec_path), "--out", str(out)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    seen = 0
+    deadline = time.monotonic() + 120
+    while seen < 3 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line.startswith("complete:")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert seen == 3
+    done_before = len(Archive(out).runs())
+    assert 3 <= done_before < 12
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"12 runs, {done_before} already in" in proc.stdout
+    table = Archive(out).table()
+    assert len(table) == 12
+    assert Archive(out).run_keys() == {r.key for r in load_spec(spec_path).runs()}
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_of_two_workers(tmp_path):
+    pytest.importorskip("dask.distributed")
+    spec = load_spec(_spec(tmp_path))
+    serial, parallel = tmp_path / "serial.h5", tmp_path / "dask.h5"
+    run_experiment(spec, serial)
+    summary = run_experiment(spec, parallel, workers=2)
+    assert summary.completed == 4 and summary.failed == 0
+    a, b = Archive(serial).table(), Archive(parallel).table()
+    key = ["seed", "batch_size"]
+    a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+    assert list(a["accuracy"]) == list(b["accuracy"])  # same numbers wherever a run executes
+    assert Archive(parallel).run_keys() == Archive(serial).run_keys()
+
+
+def test_failed_runs_are_archived_and_retried(tmp_path, monkeypatch):
+    from neuro.experiments import runner
+
+    spec = load_spec(_spec(tmp_path))
+    out = tmp_path / "o.h5"
+    real = runner.execute
+    calls = {"n": 0}
+
+    def flaky(run):
+        calls["n"] += 1
+        if run.seed == 1:
+            raise RuntimeError("device fault")
+        return real(run)
+
+    monkeypatch.setattr(runner, "execute", flaky)
+    summary = run_experiment(spec, out)
+    assert (summary.completed, summary.failed) == (2, 2)
+    full = Archive(out).table(include_failed=True)
+    assert "RuntimeError: device fault" in full[full["status"] == "failed"]["error"].iloc[0]
+    monkeypatch.setattr(runner, "execute", real)
+    summary = run_experiment(spec, out)
+    assert (summary.skipped, summary.completed) == (2, 2)
+    assert len(Archive(out).runs()) == 4

@@ -114,6 +114,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         source = results[0].provenance.get("data_source")
         if source:
             print(f"data: {source}")
+        from neuro.plots import plot_results
+
+        figures = Path(args.out).with_suffix("")
+        figures = figures.with_name(figures.name + "-figures")
+        written = plot_results(results, figures)
         gaps = gap_lines(results)
         if gaps:
             print("gap to roadmap targets (x = simulated / target; > 1 beats the target):")
@@ -121,6 +126,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for name, message in failures:
         print(f"FAILED {name}: {message.splitlines()[0]}", file=sys.stderr)
     print(f"archive: {args.out}")
+    if results:
+        print(f"figures: {', '.join(str(p) for p in written)}")
     return 1 if failures else 0
 
 

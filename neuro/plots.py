@@ -1,4 +1,4 @@
-"""The standard figures of a comparison, from an archive (matplotlib, Agg backend).
+"""The standard figures of a comparison, from results or an archive (matplotlib, Agg backend).
 
 - accuracy against energy per inference (log axis), one point per run, by target;
 - curves against their x (e.g. accuracy against time since programming, log axis), with
@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -18,9 +19,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from neuro.archive import Archive  # noqa: E402
+from neuro.result import METRIC_FIELDS, Result  # noqa: E402
 from neuro.roadmap import paradigm_of, targets_for  # noqa: E402
 
-__all__ = ["accuracy_vs_energy", "curves", "roadmap_gap", "plot_archive"]
+__all__ = [
+    "results_frame",
+    "accuracy_vs_energy",
+    "curves",
+    "roadmap_gap",
+    "plot_results",
+    "plot_archive",
+]
 
 _PARADIGM_COLOURS = {
     "digital": "tab:blue",
@@ -30,10 +39,18 @@ _PARADIGM_COLOURS = {
 }
 
 
-def accuracy_vs_energy(table: pd.DataFrame, ax=None):
-    """Accuracy (%) against energy per inference (J, log axis); runs without either are left out."""
+def results_frame(results: Sequence[Result]) -> pd.DataFrame:
+    """One row per result: workload, target, seed and the common metrics."""
+    rows = [
+        {"workload": r.workload, "target": r.target, "seed": r.seed, **r.metrics()} for r in results
+    ]
+    return pd.DataFrame(rows, columns=["workload", "target", "seed", *METRIC_FIELDS])
+
+
+def accuracy_vs_energy(results: Sequence[Result], ax=None):
+    """Accuracy (%) against energy per inference (J, log axis); results without either are left out."""
     ax = ax or plt.subplots(figsize=(6, 4))[1]
-    data = table.dropna(subset=["accuracy", "energy_per_inference"])
+    data = results_frame(results).dropna(subset=["accuracy", "energy_per_inference"])
     for target, rows in data.groupby("target"):
         colour = _PARADIGM_COLOURS[paradigm_of(str(target))]
         ax.scatter(rows["energy_per_inference"], 100 * rows["accuracy"], label=target, color=colour)
@@ -48,17 +65,16 @@ def accuracy_vs_energy(table: pd.DataFrame, ax=None):
     return ax
 
 
-def curves(archive: Archive, name: str, ax=None):
-    """Every run's curve called ``name`` (log x when x spans more than two decades)."""
+def curves(results: Sequence[Result], name: str, ax=None):
+    """Every result's curve called ``name`` (log x when x spans more than two decades)."""
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     x_label = y_label = ""
-    for rid in archive.runs():
-        r = archive.get(rid)
+    for r in results:
         c = r.curves.get(name)
         if c is None:
             continue
         x_label, y_label = c.x_label, c.y_label
-        (line,) = ax.plot(c.x, c.y, marker="o", label=f"{r.target} ({rid})")
+        (line,) = ax.plot(c.x, c.y, marker="o", label=f"{r.target} (seed {r.seed})")
         if c.y_std is not None:
             ax.fill_between(c.x, c.y - c.y_std, c.y + c.y_std, color=line.get_color(), alpha=0.2)
         if len(c.x) > 1 and c.x.min() > 0 and c.x.max() / c.x.min() > 100:
@@ -72,10 +88,15 @@ def curves(archive: Archive, name: str, ax=None):
     return ax
 
 
-def roadmap_gap(table: pd.DataFrame, ax=None):
-    """Simulated efficiency (TOPS/W) per target as bars, roadmap targets as lines."""
+def roadmap_gap(results: Sequence[Result], ax=None):
+    """Simulated efficiency (TOPS/W) per target as bars, roadmap targets as dashed lines."""
     ax = ax or plt.subplots(figsize=(7, 4))[1]
-    data = table.dropna(subset=["efficiency"]).groupby("target")["efficiency"].median()
+    data = (
+        results_frame(results)
+        .dropna(subset=["efficiency"])
+        .groupby("target")["efficiency"]
+        .median()
+    )
     xs = np.arange(len(data))
     colours = [_PARADIGM_COLOURS[paradigm_of(t)] for t in data.index]
     ax.bar(xs, data.values / 1e12, color=colours)
@@ -98,13 +119,11 @@ def roadmap_gap(table: pd.DataFrame, ax=None):
     return ax
 
 
-def plot_archive(path: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write the standard figures of the archive at ``path`` as PNGs into ``out_dir``."""
-    archive = Archive(path)
-    table = archive.table()
+def plot_results(results: Sequence[Result], out_dir: str | Path) -> list[Path]:
+    """Write the standard figures of ``results`` as PNGs into ``out_dir``; returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
 
     def save(ax, name: str) -> None:
         fig = ax.figure
@@ -113,12 +132,17 @@ def plot_archive(path: str | Path, out_dir: str | Path) -> list[Path]:
         plt.close(fig)
         written.append(out / name)
 
-    if table.empty:
+    if not results:
         return written
-    save(accuracy_vs_energy(table), "accuracy_vs_energy.png")
-    names = sorted({n for rid in archive.runs() for n in archive.get(rid).curves})
-    for name in names:
-        save(curves(archive, name), f"curve_{name}.png")
-    if table["efficiency"].notna().any():
-        save(roadmap_gap(table), "roadmap_gap.png")
+    save(accuracy_vs_energy(results), "accuracy_vs_energy.png")
+    for name in sorted({n for r in results for n in r.curves}):
+        save(curves(results, name), f"curve_{name}.png")
+    if any(r.efficiency is not None for r in results):
+        save(roadmap_gap(results), "roadmap_gap.png")
     return written
+
+
+def plot_archive(path: str | Path, out_dir: str | Path) -> list[Path]:
+    """Write the standard figures of every completed run in the archive at ``path``."""
+    archive = Archive(path)
+    return plot_results([archive.get(rid) for rid in archive.runs()], out_dir)

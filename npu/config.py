@@ -1,0 +1,195 @@
+"""The AB9 configuration: one frozen dataclass that decides every figure the model reports.
+
+Figures and their sources (the defaults are ETRI AB9, see ``npu/README.md``):
+
+- Cho et al., "AB9: A neural processor for inference acceleration", ETRI Journal 42(4),
+  2020, doi:10.4218/etrij.2020-0134 ("Cho 2020"): 40 TFLOPS FP16 peak, 16,384 FP16 MACs,
+  > 36 MB on-chip SRAM, LPDDR4 2 channels (332.8 Gbit/s = 41.6 GB/s), PCIe Gen3 x16
+  (128 Gbit/s), 15–40 W, TSMC 28 nm, die 17 mm × 23 mm = 391 mm², quad-core CPU at 1 GHz.
+- Han, Choi, Kwon, "40-TFLOPS artificial intelligence processor with function-safe
+  programmable many-cores for ISO26262 ASIL-D", ETRI Journal 42(4), 2020,
+  doi:10.4218/etrij.2020-0128 ("Han 2020"): the tensor engine is ONE 128 × 128 mesh of nano
+  cores, 1.1 V, 28 nm, measured 1.3 TOPS/W.
+- Horowitz, "Computing's energy problem", ISSCC 2014 ("Horowitz 2014"), 45 nm, 0.9 V:
+  FP16 multiply 1.1 pJ, FP16 add 0.4 pJ, 32-bit SRAM read (8 KB) 5 pJ, 32-bit DRAM access
+  640 pJ.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from devices.validation import param, require, validate
+
+__all__ = ["AB9", "EnergyModel", "scale_energy", "HOROWITZ_NODE_m", "HOROWITZ_VDD_V"]
+
+#: Horowitz 2014 energies are for a 45 nm process at 0.9 V (Horowitz 2014, slide "energy
+#: table for 45 nm CMOS process").
+HOROWITZ_NODE_m = 45e-9
+HOROWITZ_VDD_V = 0.9
+
+
+def scale_energy(energy_45nm_J: float, node_m: float, vdd_V: float) -> float:
+    """Scale a Horowitz 45 nm / 0.9 V switching energy to another node and supply.
+
+    Switching energy is C·V²; under constant-field scaling the switched capacitance is
+    proportional to the feature size (Dennard et al., IEEE JSSC 9(5), 1974), so
+    ``E = E_45 · (node / 45 nm) · (V / 0.9 V)²``. For AB9 (28 nm, 1.1 V, Han 2020) the factor
+    is 0.622 × 1.494 = 0.929.
+
+    Parameters
+    ----------
+    energy_45nm_J : float
+        Energy at 45 nm, 0.9 V (J).
+    node_m : float
+        Target feature size (m).
+    vdd_V : float
+        Target supply voltage (V).
+
+    Returns
+    -------
+    float
+        Energy at the target node and supply (J).
+    """
+    return energy_45nm_J * (node_m / HOROWITZ_NODE_m) * (vdd_V / HOROWITZ_VDD_V) ** 2
+
+
+@dataclasses.dataclass(frozen=True)
+class EnergyModel:
+    """Energy per event, derived from the config's node and supply (J).
+
+    Attributes
+    ----------
+    mac_J : float
+        One FP16 multiply-accumulate: Horowitz FP16 multiply 1.1 pJ + add 0.4 pJ, scaled.
+    alu_J : float
+        One FP16 add/compare (pooling, elementwise): Horowitz FP16 add 0.4 pJ, scaled.
+    sram_J_per_B : float
+        One byte read or written in on-chip SRAM: Horowitz 32-bit 8 KB SRAM read 5 pJ / 4 B,
+        scaled (AB9 places its memory in small banks around and inside the mesh, Han 2020).
+    dram_J_per_B : float
+        One byte moved to or from LPDDR4: Horowitz 32-bit DRAM access 640 pJ / 4 B, not scaled
+        (an off-chip interface; a DDR3-era upper bound for LPDDR4).
+    static_W : float
+        Leakage and always-on power of the chip (W), from the config.
+    """
+
+    mac_J: float
+    alu_J: float
+    sram_J_per_B: float
+    dram_J_per_B: float
+    static_W: float
+
+
+@dataclasses.dataclass(frozen=True)
+class AB9:
+    """An AB9-like FP16 systolic NPU, or a system of several (ArtBrain-S/K).
+
+    The defaults are ETRI's AB9 at its 1.25 GHz maximum clock. Use
+    :func:`dataclasses.replace` or ``npu.presets.get(name).replace(...)`` for variants.
+
+    Attributes
+    ----------
+    name : str
+        Preset or variant name.
+    n_arrays : int
+        Systolic arrays (tensor cores). AB9 has one 128 × 128 mesh (Han 2020).
+    array_rows, array_cols : int
+        Processing elements per array (one FP16 MAC each). 128 × 128 (Han 2020).
+    n_cpu_cores : int
+        Control CPUs (AB9: a quad-core at 1 GHz, Cho 2020); they do not compute MACs.
+    clock_Hz : float
+        Array clock (Hz). 1.25 GHz maximum (Cho 2020; 1.0 GHz baseline, 1.2 GHz in Han 2020).
+    sram_bytes : float
+        On-chip SRAM (B). Cho 2020: "> 36 MB"; 36e6 is its lower bound.
+    dram_bandwidth_Bps : float
+        LPDDR4 bandwidth (B/s): 2 channels, 332.8 Gbit/s = 41.6e9 B/s (Cho 2020).
+    pcie_bandwidth_Bps : float
+        Host link per chip (B/s): PCIe Gen3 x16, 128 Gbit/s = 16e9 B/s (Cho 2020).
+    power_min_W, power_max_W : float
+        Published power envelope of one chip (W): 15–40 W (Cho 2020).
+    node_m : float
+        Process feature size (m): TSMC 28 nm (Cho 2020).
+    vdd_V : float
+        Core supply (V): 1.1 V (Han 2020).
+    static_W : float
+        Static power of one chip (W). Calibrated (see ``npu/README.md``): a dense FP16 GEMM at
+        1.2 GHz and 1.1 V reaches the 1.3 TOPS/W measured by Han 2020.
+    die_area_m2 : float
+        Die area (m²): 17 mm × 23 mm = 391 mm² (Cho 2020).
+    dataflow : str
+        ``"os"`` (output stationary) or ``"ws"`` (weight stationary).
+    accumulate : str
+        Accumulator precision: ``"fp32"`` or ``"fp16"``. Products are always FP16.
+    batch_size : int
+        Inputs per batch for throughput (and per chip of a multi-chip system).
+    n_chips : int
+        Chips working in data parallel (ArtBrain-S: 1, ArtBrain-K: 160).
+    board_power_W : float
+        Power per chip outside the die (board, LPDDR4, host share), W. 0 for a bare chip.
+    fuse_elementwise : bool
+        Apply elementwise layers (activation, batch norm, residual add) to the producing
+        layer's outputs as they leave the array (no cycles); False lowers them to
+        depthwise passes over the array like pooling.
+    """
+
+    name: str = "ab9"
+    n_arrays: int = param(1, integer=True, ge=1, le=4096, doc="systolic arrays")
+    array_rows: int = param(128, integer=True, ge=1, le=4096, doc="PE rows per array")
+    array_cols: int = param(128, integer=True, ge=1, le=4096, doc="PE columns per array")
+    n_cpu_cores: int = param(4, integer=True, ge=0, le=1024, doc="control CPUs")
+    clock_Hz: float = param(1.25e9, unit="Hz", gt=0.0, le=10e9)
+    sram_bytes: float = param(36e6, unit="B", gt=0.0, le=1e12)
+    dram_bandwidth_Bps: float = param(41.6e9, unit="B/s", gt=0.0, le=1e15)
+    pcie_bandwidth_Bps: float = param(16e9, unit="B/s", gt=0.0, le=1e15)
+    power_min_W: float = param(15.0, unit="W", ge=0.0, le=1e6)
+    power_max_W: float = param(40.0, unit="W", gt=0.0, le=1e6)
+    node_m: float = param(28e-9, unit="m", gt=1e-9, le=1e-6)
+    vdd_V: float = param(1.1, unit="V", gt=0.1, le=5.0)
+    static_W: float = param(1.99, unit="W", ge=0.0, le=1e4)
+    die_area_m2: float = param(391e-6, unit="m^2", gt=0.0, le=1.0)
+    dataflow: str = param("os", choices=("os", "ws"))
+    accumulate: str = param("fp32", choices=("fp32", "fp16"))
+    batch_size: int = param(1, integer=True, ge=1, le=1_000_000)
+    n_chips: int = param(1, integer=True, ge=1, le=100_000)
+    board_power_W: float = param(0.0, unit="W", ge=0.0, le=1e4)
+    fuse_elementwise: bool = param(True, choices=(True, False))
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.name, str) and bool(self.name), self, "name", self.name,
+                "a non-empty string")  # fmt: skip
+        validate(self)
+        require(
+            self.power_min_W <= self.power_max_W, self, "power_min_W", self.power_min_W,
+            f"<= power_max_W ({self.power_max_W:g} W)",
+        )  # fmt: skip
+
+    @property
+    def n_macs(self) -> int:
+        """FP16 MAC units on one chip (AB9: 16,384)."""
+        return self.n_arrays * self.array_rows * self.array_cols
+
+    @property
+    def peak_flops(self) -> float:
+        """Peak FP16 FLOP/s of one chip: 2 × MACs × clock (AB9 at 1.25 GHz: 40.96e12)."""
+        return 2.0 * self.n_macs * self.clock_Hz
+
+    @property
+    def energy(self) -> EnergyModel:
+        """Energy per event at this config's node and supply (see :class:`EnergyModel`)."""
+        return EnergyModel(
+            mac_J=scale_energy(1.1e-12 + 0.4e-12, self.node_m, self.vdd_V),  # Horowitz 2014
+            alu_J=scale_energy(0.4e-12, self.node_m, self.vdd_V),  # Horowitz 2014 FP16 add
+            sram_J_per_B=scale_energy(5e-12 / 4, self.node_m, self.vdd_V),  # Horowitz 2014
+            dram_J_per_B=640e-12 / 4,  # Horowitz 2014, 32-bit DRAM access
+            static_W=self.static_W,
+        )
+
+    def replace(self, **changes: Any) -> AB9:
+        """A copy with ``changes`` applied (validated like any config)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields (JSON-serialisable)."""
+        return dataclasses.asdict(self)

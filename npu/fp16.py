@@ -1,0 +1,160 @@
+"""Bit-true IEEE FP16 GEMM as the systolic array computes it: a numpy reference and a fast path.
+
+The arithmetic, defined once (IEEE 754-2008 binary16: 1 sign, 5 exponent, 10 fraction bits;
+every rounding is round-to-nearest, ties to even):
+
+1. Operands are FP16 values.
+2. Each product ``p[m, k, n] = fl16(x[m, k] · w[k, n])`` is rounded to FP16.
+3. Each output accumulates its products in a fixed order, every addition rounded to the
+   accumulator precision ``a`` (FP16 or FP32): ``s ← fl_a(s + p[k])`` for ``k = 0 … K−1``,
+   starting from ``s = 0``. This is the output-stationary array: one PE accumulates one
+   output over the streamed reduction index.
+   With ``fold_k = R`` (weight stationary on ``R`` rows) the reduction is split into folds
+   of ``R`` consecutive ``k``: each fold sums from 0 down a PE column in ``k`` order, and the
+   fold sums are added in fold order, ``total ← fl_a(total + fold_sum)``.
+4. A bias is added last, ``s ← fl_a(s + fl16(b))``, and the output is ``fl16(s)``.
+
+Why both paths are exact: the product of two FP16 values has at most 22 significant bits
+and an exponent within FP32's normal range, so it is exact in FP32 and one rounding to FP16
+gives the correctly rounded product. A sum of two FP16 (or FP32) values computed in FP32
+(or exactly) and then rounded to FP16 equals the correctly rounded FP16 sum, because
+FP32's 24-bit significand is at least ``2·11 + 2`` bits (double rounding is innocuous:
+Figueroa, "When is double rounding innocuous?", ACM SIGNUM Newsletter 30(3), 1995).
+numpy's float16 arithmetic and torch's CPU half arithmetic both compute in FP32 and round.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from devices.validation import check_choice, require
+
+__all__ = ["gemm_reference", "gemm_fast", "ACCUMULATE"]
+
+ACCUMULATE = ("fp32", "fp16")
+
+
+def _check(accumulate: str, fold_k: int | None, k: int, k_w: int) -> None:
+    check_choice("gemm", "accumulate", accumulate, ACCUMULATE)
+    require(fold_k is None or (isinstance(fold_k, int) and fold_k >= 1), "gemm", "fold_k",
+            fold_k, "None or an integer >= 1")  # fmt: skip
+    require(k == k_w, "gemm", "w", k_w, f"a (K, N) matrix with K = {k} (the columns of x)")
+
+
+def gemm_reference(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    *,
+    accumulate: str = "fp32",
+    fold_k: int | None = None,
+) -> np.ndarray:
+    """The FP16 GEMM of the module docstring, in numpy (the definition; slow for big K).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(M, K)`` inputs, cast to float16.
+    w : numpy.ndarray
+        ``(K, N)`` weights, cast to float16.
+    bias : numpy.ndarray, optional
+        ``(N,)``, cast to float16.
+    accumulate : str
+        ``"fp32"`` or ``"fp16"``.
+    fold_k : int, optional
+        Fold the reduction in chunks of ``fold_k`` (weight stationary on ``fold_k`` rows).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M, N)`` float16.
+    """
+    x16 = np.asarray(x).astype(np.float16)
+    w16 = np.asarray(w).astype(np.float16)
+    _check(accumulate, fold_k, x16.shape[1], w16.shape[0])
+    acc_t = np.float32 if accumulate == "fp32" else np.float16
+    chunk = x16.shape[1] if fold_k is None else fold_k
+    total = np.zeros((x16.shape[0], w16.shape[1]), dtype=acc_t)
+    with np.errstate(over="ignore"):  # IEEE overflow to inf is the defined behaviour
+        return _reference_sum(x16, w16, bias, acc_t, chunk, total)
+
+
+def _reference_sum(
+    x16: np.ndarray, w16: np.ndarray, bias, acc_t: type, chunk: int, total: np.ndarray
+) -> np.ndarray:
+    (m, k), n = x16.shape, w16.shape[1]
+    for start in range(0, k, chunk):
+        s = np.zeros((m, n), dtype=acc_t)
+        for j in range(start, min(start + chunk, k)):
+            p = x16[:, j, None] * w16[None, j, :]  # float16 × float16 → float16 (RNE)
+            s = (s + p.astype(acc_t)).astype(acc_t)
+        total = s if start == 0 else (total + s).astype(acc_t)
+    if bias is not None:
+        total = (total + np.asarray(bias).astype(np.float16).astype(acc_t)).astype(acc_t)
+    return total.astype(np.float16)
+
+
+def gemm_fast(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    accumulate: str = "fp32",
+    fold_k: int | None = None,
+    block_rows: int = 1024,
+) -> torch.Tensor:
+    """The same FP16 GEMM, vectorised over outputs in torch (bit-equal to the reference).
+
+    One pass per reduction index ``k`` over all ``(M, N)`` outputs: an FP32 outer product
+    (exact), a cast to FP16 (the product rounding), an in-place add in the accumulator
+    precision. Rows go in blocks of ``block_rows`` so the buffers stay in cache.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(M, K)``, any float dtype (values are rounded to FP16 first).
+    w : torch.Tensor
+        ``(K, N)``.
+    bias : torch.Tensor, optional
+        ``(N,)``.
+    accumulate, fold_k
+        As in :func:`gemm_reference`.
+    block_rows : int
+        Rows per block (performance only; results do not depend on it).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(M, N)`` float16.
+    """
+    _check(accumulate, fold_k, x.shape[1], w.shape[0])
+    x32 = x.detach().to(torch.float16).to(torch.float32)
+    w32 = w.detach().to(torch.float16).to(torch.float32)
+    b16 = None if bias is None else bias.detach().to(torch.float16)
+    m, k = x32.shape
+    n = w32.shape[1]
+    acc_dtype = torch.float32 if accumulate == "fp32" else torch.float16
+    chunk = k if fold_k is None else fold_k
+    out = torch.empty((m, n), dtype=torch.float16)
+    for r0 in range(0, m, block_rows):
+        xb = x32[r0 : r0 + block_rows]
+        rows = xb.shape[0]
+        prod = torch.empty((rows, n), dtype=torch.float32)
+        prod16 = torch.empty((rows, n), dtype=torch.float16)
+        total = torch.zeros((rows, n), dtype=acc_dtype)
+        s = torch.empty((rows, n), dtype=acc_dtype)
+        for start in range(0, k, chunk):
+            s.zero_()
+            for j in range(start, min(start + chunk, k)):
+                torch.mul(xb[:, j : j + 1], w32[j], out=prod)  # exact in FP32
+                prod16.copy_(prod)  # product rounded to FP16 (RNE)
+                s.add_(prod16)  # one rounding to the accumulator precision
+            if start == 0:
+                total.copy_(s)
+            else:
+                total.add_(s)
+        if b16 is not None:
+            total.add_(b16)
+        out[r0 : r0 + rows].copy_(total)
+    return out

@@ -1,0 +1,141 @@
+"""Run a torch model as AB9 computes it: every GEMM in bit-true FP16, every tensor in FP16.
+
+- Inputs are rounded to FP16.
+- ``nn.Linear`` and ``nn.Conv2d`` (im2col, reduction index ordered ``(c_in, kh, kw)`` as
+  ``torch.nn.functional.unfold`` gives it) run through :func:`npu.fp16.gemm_fast`: FP16
+  products, accumulation in the chosen precision in the array's order, bias last.
+- Every other leaf module (activations, pooling, batch norm, reshapes) runs in FP32 on the
+  FP16 values and its output is rounded to FP16 (the vector unit: one rounding per output).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from devices.validation import check_choice, require
+from npu.fp16 import ACCUMULATE, gemm_fast
+
+__all__ = ["FP16Linear", "FP16Conv2d", "to_fp16", "run_fp16"]
+
+
+class FP16Linear(nn.Module):
+    """``nn.Linear`` on the FP16 array (see :func:`npu.fp16.gemm_fast`)."""
+
+    def __init__(self, layer: nn.Linear, accumulate: str, fold_k: int | None) -> None:
+        super().__init__()
+        self.weight_t = layer.weight.detach().t().contiguous()  # (K, N)
+        self.bias = None if layer.bias is None else layer.bias.detach()
+        self.accumulate, self.fold_k = accumulate, fold_k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lead = x.shape[:-1]
+        y = gemm_fast(x.reshape(-1, x.shape[-1]), self.weight_t, self.bias,
+                      accumulate=self.accumulate, fold_k=self.fold_k)  # fmt: skip
+        return y.to(torch.float32).reshape(*lead, -1)
+
+
+class FP16Conv2d(nn.Module):
+    """``nn.Conv2d`` lowered to im2col GEMMs on the FP16 array, one per group."""
+
+    def __init__(self, layer: nn.Conv2d, accumulate: str, fold_k: int | None) -> None:
+        super().__init__()
+        require(isinstance(layer.padding, tuple) and layer.padding_mode == "zeros",
+                "FP16Conv2d", "padding", layer.padding, "explicit zero padding")  # fmt: skip
+        self.layer = layer
+        self.accumulate, self.fold_k = accumulate, fold_k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.layer
+        b, _, h, w = x.shape
+        kh, kw = c.kernel_size
+        h_out = (h + 2 * c.padding[0] - c.dilation[0] * (kh - 1) - 1) // c.stride[0] + 1
+        w_out = (w + 2 * c.padding[1] - c.dilation[1] * (kw - 1) - 1) // c.stride[1] + 1
+        cols = nn.functional.unfold(x, c.kernel_size, c.dilation, c.padding, c.stride)
+        g = c.groups
+        k = cols.shape[1] // g
+        n = c.out_channels // g
+        outs = []
+        for gi in range(g):
+            xg = cols[:, gi * k : (gi + 1) * k].transpose(1, 2).reshape(-1, k)  # (B·L, K)
+            wg = c.weight.detach()[gi * n : (gi + 1) * n].reshape(n, k).t()  # (K, N)
+            bg = None if c.bias is None else c.bias.detach()[gi * n : (gi + 1) * n]
+            outs.append(gemm_fast(xg, wg, bg, accumulate=self.accumulate, fold_k=self.fold_k))
+        y = torch.cat(outs, dim=1).to(torch.float32)  # (B·L, C_out)
+        return y.reshape(b, h_out * w_out, -1).transpose(1, 2).reshape(b, -1, h_out, w_out)
+
+
+def _round_hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> torch.Tensor:
+    return output.to(torch.float16).to(torch.float32)
+
+
+def to_fp16(model: nn.Module, *, accumulate: str = "fp32", fold_k: int | None = None) -> nn.Module:
+    """A copy of ``model`` that computes as AB9 does (the original is untouched).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any model built from leaf modules (``nn.Sequential`` or custom ``forward``).
+    accumulate : str
+        ``"fp32"`` or ``"fp16"`` accumulation.
+    fold_k : int, optional
+        Reduction folds of this many rows (weight-stationary order); None: one chain.
+
+    Returns
+    -------
+    torch.nn.Module
+        In eval mode; takes and returns FP32 tensors holding FP16 values.
+    """
+    check_choice("to_fp16", "accumulate", accumulate, ACCUMULATE)
+    m = copy.deepcopy(model).eval().float()
+
+    def swap(parent: nn.Module) -> None:
+        for name, child in parent.named_children():
+            if isinstance(child, nn.Linear):
+                setattr(parent, name, FP16Linear(child, accumulate, fold_k))
+            elif isinstance(child, nn.Conv2d):
+                setattr(parent, name, FP16Conv2d(child, accumulate, fold_k))
+            elif list(child.children()):
+                swap(child)
+            else:
+                child.register_forward_hook(_round_hook)
+
+    swap(m)
+    return m
+
+
+@torch.no_grad()
+def run_fp16(
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    accumulate: str = "fp32",
+    fold_k: int | None = None,
+    batch_size: int = 2000,
+) -> torch.Tensor:
+    """Outputs of ``model`` on ``x`` computed as AB9 does.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        FP32 model.
+    x : torch.Tensor
+        ``(N, ...)`` inputs (rounded to FP16 here).
+    accumulate, fold_k
+        As in :func:`to_fp16`.
+    batch_size : int
+        Inputs per pass (memory only; results do not depend on it).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, ...)`` float32 holding FP16 values.
+    """
+    fp16_model = to_fp16(model, accumulate=accumulate, fold_k=fold_k)
+    outs = []
+    for i in range(0, x.shape[0], batch_size):
+        xb = x[i : i + batch_size].to(torch.float16).to(torch.float32)
+        outs.append(fp16_model(xb))
+    return torch.cat(outs)

@@ -7,9 +7,11 @@ pulse response (columns ``cycle, direction, pulse`` and ``conductance_S`` or
 ``down`` (depression); ``pulse`` counts 0, 1, 2, … strictly increasing within each
 ``(cycle, direction)`` branch. The mean ``m(k)`` and std ``s(k)`` over cycles at each pulse
 number ``k`` define the model: a cell on a branch at (continuous) position ``k`` with a
-standardised offset ``z`` reads ``m(k) + s(k) z``. Each pulse moves ``k`` by one and renews
-``z`` as an AR(1) process, ``z' = ρ z + sqrt(1 - ρ²) ξ``, which keeps the marginal spread
-``s(k)`` of the data; ``ρ`` is the lag-1 correlation of the standardised residuals
+standardised offset ``z`` reads the data's empirical quantile at ``Φ(z)`` (so the spread,
+and any clipping at the range ends, is that of the data); noise-free (``z = 0``, no
+generator) it reads the mean ``m(k)``, made monotone by a running max/min. Each pulse moves ``k`` by one and renews
+``z`` as an AR(1) process, ``z' = ρ z + sqrt(1 - ρ²) ξ``, which keeps the marginal
+distribution of the data; ``ρ`` is the lag-1 correlation of the standardised residuals
 measured in the data. Switching direction maps the mean position onto the other branch.
 
 programming statistics (columns ``target_S, mean_S, std_S`` or the ``_F`` forms):
@@ -128,6 +130,9 @@ def read_pulse_csv(path: str | Path) -> dict[str, Any]:
         resid_pairs.append((zs[:, :-1].ravel(), zs[:, 1:].ravel()))
         mono = np.maximum.accumulate(mean) if d == "up" else np.minimum.accumulate(mean)
         out[d] = (mono, std)
+        out[d + "_quantiles"] = np.sort(arr, axis=0).T  # (pulses, cycles)
+        out[d + "_raw_mean"] = mean
+    out["lo"], out["hi"] = float(value.min()), float(value.max())
     a = np.concatenate([p[0] for p in resid_pairs])
     b = np.concatenate([p[1] for p in resid_pairs])
     rho = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 1.0
@@ -171,9 +176,8 @@ class Tabulated(DeviceModel):
         self.quantity = "capacitance" if units == {"F"} else "conductance"
         lows, highs = [], []
         if pulses is not None:
-            for d in ("up", "down"):
-                lows.append(pulses[d][0].min())
-                highs.append(pulses[d][0].max())
+            lows.append(pulses["lo"])
+            highs.append(pulses["hi"])
         if programming is not None:
             lows.append(programming["mean"].min())
             highs.append(programming["mean"].max())
@@ -217,7 +221,8 @@ class Tabulated(DeviceModel):
         pulses = prog = None
         if path is not None:
             first = Path(path)
-            head = first.read_text().lstrip().splitlines()[0] if first.is_file() else ""
+            lines = first.read_text().splitlines() if first.is_file() else []
+            head = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
             if "target_" in head and programming is None:
                 prog = read_programming_csv(first)
             else:
@@ -235,6 +240,30 @@ class Tabulated(DeviceModel):
             torch.as_tensor(mean, dtype=like.dtype).to(like.device),
             torch.as_tensor(std, dtype=like.dtype).to(like.device),
         )
+
+    def _quantile(self, d: str, k: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Empirical quantile of branch ``d`` at continuous pulse ``k`` and level ``Φ(z)``."""
+        q = torch.as_tensor(self.pulses[d + "_quantiles"], dtype=k.dtype).to(k.device)
+        n_k, n_c = q.shape
+        kc = k.clamp(0, n_k - 1)
+        k0 = kc.floor().long().clamp(max=n_k - 2) if n_k > 1 else kc.floor().long()
+        fk = kc - k0
+        qi = (torch.special.ndtr(z) * n_c - 0.5).clamp(0, n_c - 1)
+        i0 = qi.floor().long().clamp(max=max(n_c - 2, 0))
+        fi = qi - i0
+        i1 = (i0 + 1).clamp(max=n_c - 1)
+        k1 = (k0 + 1).clamp(max=n_k - 1)
+
+        def at(kk):
+            return q[kk, i0] * (1 - fi) + q[kk, i1] * fi
+
+        return at(k0) * (1 - fk) + at(k1) * fk
+
+    def _value(self, d: str, k: torch.Tensor, z: torch.Tensor, noisy: bool) -> torch.Tensor:
+        kk, m, _ = self._branch(d, k)
+        if not noisy:
+            return interp(k, kk, m)
+        return self._quantile(d, k, z)
 
     def _k_of(self, d: str, g: torch.Tensor) -> torch.Tensor:
         k, m, _ = self._branch(d, g)
@@ -255,10 +284,9 @@ class Tabulated(DeviceModel):
             if self.pulses is not None:
                 hidden.update(k=self._k_of("up", value), z=torch.zeros_like(x))
         else:
-            k, m, s = self._branch("up", x)
             pos = torch.round(self._k_of("up", x))
             z = normal(x, generator)
-            value = (interp(pos, k, m) + interp(pos, k, s) * z).clamp(self.g_min, self.g_max)
+            value = self._value("up", pos, z, generator is not None)
             hidden.update(k=pos, z=z)
         if self.pulses is not None:
             hidden["branch"] = torch.ones_like(x)
@@ -299,11 +327,12 @@ class Tabulated(DeviceModel):
         if generator is not None and rho < 1.0:
             decay = rho ** n.abs()
             z = decay * z + torch.sqrt(1 - decay**2) * normal(g, generator)
-        _, su = self._branch("up", g)[1:]
-        _, sd = self._branch("down", g)[1:]
-        up_val = interp(k_new, ku, mu) + interp(k_new, ku, su) * z
-        dn_val = interp(k_new, kd, md) + interp(k_new, kd, sd) * z
+        noisy = generator is not None
+        up_val = self._value("up", k_new, z, noisy)
+        dn_val = self._value("down", k_new, z, noisy)
         value = torch.where(branch > 0, up_val, dn_val).clamp(self.g_min, self.g_max)
+        value = torch.where(n == 0, g, value)
+        k_new = torch.where(n == 0, k, k_new)
         stuck = h.get("stuck", torch.zeros(g.shape, dtype=torch.int8, device=g.device))
         value = torch.where(stuck == 0, value, g)
         cycles = h.get("cycles", torch.zeros_like(g)) + n.abs()

@@ -5,3 +5,17 @@ Diehl & Cook (2015) unsupervised STDP learning whose synapses are device models 
 and event counts (synaptic events, neuron updates, spikes) for the energy model. Imports
 ``devices`` (and ``crossbar`` only for array-level costs).
 """
+
+from snn.config import DiehlCookConfig, STDPRule
+from snn.diehl_cook import DiehlCook, EventCounts
+from snn.synapse import DeviceSynapse, IdealSynapse, SynapseCode
+
+__all__ = [
+    "DiehlCook",
+    "DiehlCookConfig",
+    "STDPRule",
+    "EventCounts",
+    "IdealSynapse",
+    "DeviceSynapse",
+    "SynapseCode",
+]

@@ -1,0 +1,97 @@
+"""Diehl & Cook (2015) STDP on MNIST with ideal or device synapses.
+
+Trains on the training split (9,000 images of the 10k set at
+``NEURO_DATA=/work/shared/data/mnist10k``) for ``--passes`` passes, and after every
+``--eval-every`` training images assigns labels on ``--assign`` training images and tests
+on the test split (1,000 images): accuracy against the number of training images shown.
+The final point assigns labels with all training images. Writes JSON to ``--out``.
+
+    NEURO_DATA=/work/shared/data/mnist10k python experiments/dc_stdp_mnist.py \
+        --n-exc 400 --images 9000 --passes 3 --device ideal --out out/dc_ideal.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import devices
+from neuro.data import load_dataset
+from snn import DeviceSynapse, DiehlCook, IdealSynapse
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-exc", type=int, default=400)
+    ap.add_argument("--images", type=int, default=9000, help="training images per pass")
+    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--device", default="ideal", help=f"ideal or one of {devices.names()}")
+    ap.add_argument("--test", type=int, default=1000, help="test images")
+    ap.add_argument("--assign", type=int, default=3000, help="labelled images per checkpoint")
+    ap.add_argument("--eval-every", type=int, default=3000)
+    ap.add_argument("--chunk", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--backend", default="standalone")
+    ap.add_argument("--out", default="out/dc_stdp_mnist.json")
+    args = ap.parse_args(argv)
+
+    ds = load_dataset("mnist", allow_download=False, allow_fallback=False)
+    x_train = ds.x_train[: args.images].reshape(-1, 784).astype(float)
+    y_train = ds.y_train[: args.images]
+    x_test, y_test = ds.x_test[: args.test].reshape(-1, 784).astype(float), ds.y_test[: args.test]
+    if args.device == "ideal":
+        synapse = IdealSynapse()
+    else:
+        synapse = DeviceSynapse(devices.get(args.device), seed=args.seed)
+    net = DiehlCook(args.n_exc, synapse, chunk=args.chunk, backend=args.backend, seed=args.seed)
+    out: dict = {
+        "n_exc": args.n_exc, "device": args.device, "synapse": synapse.describe(),
+        "train_images": len(x_train), "passes": args.passes, "test_images": len(x_test),
+        "data_source": ds.source, "seed": args.seed, "curve": [],
+    }  # fmt: skip
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    shown = 0
+
+    def checkpoint(n_assign: int) -> None:
+        t0 = time.perf_counter()
+        net.assign_labels(x_train[:n_assign], y_train[:n_assign])
+        acc = net.evaluate(x_test, y_test)
+        point = {"images_shown": shown, "accuracy": acc, "assign_images": n_assign,
+                 "eval_s": time.perf_counter() - t0,
+                 "elapsed_s": time.perf_counter() - t_start}  # fmt: skip
+        out["curve"].append(point)
+        print(json.dumps(point), flush=True)
+        Path(args.out).write_text(json.dumps(out, indent=1))
+
+    train_s = 0.0
+    for _ in range(args.passes):
+        for start in range(0, len(x_train), args.eval_every):
+            t0 = time.perf_counter()
+            net.train(x_train[start : start + args.eval_every])
+            train_s += time.perf_counter() - t0
+            shown += len(x_train[start : start + args.eval_every])
+            if shown < args.passes * len(x_train):
+                checkpoint(min(args.assign, len(x_train)))
+    checkpoint(len(x_train))
+    ev = net.train_events
+    out.update(
+        accuracy=out["curve"][-1]["accuracy"],
+        train_s=train_s,
+        train_ms_per_presentation=1e3 * train_s / max(ev.presentations, 1),
+        train_presentations=ev.presentations,
+        build_s=net.build_time_s,
+        test_events_per_image=net.test_events.per_image(),
+        mean_weight=float(np.mean(net.weights)),
+    )
+    Path(args.out).write_text(json.dumps(out, indent=1))
+    print(json.dumps({k: v for k, v in out.items() if k != "curve"}), flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+"""Plastic synapses for Brian2: ideal weights, and weights stored in a device model.
+
+A synapse model writes the Brian2 code of Diehl & Cook's trace STDP rule
+(:class:`snn.config.STDPRule`) for a ``Synapses`` object: its ``model`` equations, its
+``on_pre`` and ``on_post`` pathways and the weight normalisation run between images.
+
+* :class:`IdealSynapse` — a continuous weight in ``[0, wmax]`` (the paper's synapse).
+* :class:`DeviceSynapse` — the weight is the normalised state ``x = (g - g_min) /
+  (g_max - g_min)`` of a :class:`devices.base.DeviceModel`; every STDP update becomes an
+  integer number of device pulses through the closed forms of
+  :class:`devices.base.PulseUpdateModel` (levels, nonlinearity of potentiation and
+  depression, cycle-to-cycle noise), and the conductance drifts between presentations
+  (:meth:`DeviceSynapse.drift_factors`, from ``device.read`` at the elapsed time).
+
+Both are usable in a user's own network (see ``snn/README.md``)::
+
+    code = DeviceSynapse(devices.get("pcm")).code(STDPRule(), transmit="v_post += {w}*mV")
+    S = Synapses(G, H, model=code.model, on_pre=code.on_pre, on_post=code.on_post,
+                 namespace=code.namespace)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from devices.base import DeviceModel, DeviceState, PulseUpdateModel
+from devices.validation import ConfigError
+from snn.config import STDPRule
+
+__all__ = ["SynapseCode", "IdealSynapse", "DeviceSynapse"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SynapseCode:
+    """The Brian2 code of one plastic synapse model.
+
+    Attributes
+    ----------
+    model, on_pre, on_post : str
+        Arguments of ``brian2.Synapses``.
+    normalise : str
+        Code for ``Synapses.run_regularly``: rescales each target neuron's incoming weights
+        to ``norm_sum`` using the running column sum ``colsum_post`` (needs
+        ``running_sum=True`` in :meth:`IdealSynapse.code`), gated by ``plastic``.
+    namespace : dict
+        Constants the code refers to.
+    """
+
+    model: str
+    on_pre: str
+    on_post: str
+    normalise: str
+    namespace: dict[str, Any]
+
+
+def _traces(rule: STDPRule, post_traces: str) -> tuple[str, str, str, str]:
+    """Model lines, names of post1/post2 and the post-spike trace reset."""
+    if post_traces not in ("synapse", "neuron"):
+        raise ConfigError(f"post_traces must be 'synapse' or 'neuron'; got {post_traces!r}")
+    model = "dpre/dt = -pre / tau_pre : 1 (event-driven)\n"
+    if post_traces == "synapse":
+        model += (
+            "dpost1/dt = -post1 / tau_post1 : 1 (event-driven)\n"
+            "dpost2/dt = -post2 / tau_post2 : 1 (event-driven)\n"
+        )
+        return model, "post1", "post2", "post1 = 1\npost2 = 1\n"
+    # the target group defines post1, post2 and resets them to 1 on its spikes
+    return model, "post1_post", "post2_post", ""
+
+
+class IdealSynapse:
+    """A continuous weight clipped to ``[0, wmax]``: Diehl & Cook's synapse.
+
+    Updates are those of the paper's code: ``w -= nu_pre * post1`` on a presynaptic spike,
+    ``w += nu_post * pre * post2`` (``post2`` before its reset) on a postsynaptic one.
+    """
+
+    name = "ideal"
+    #: Whether the weights drift (``drift_factors`` returns something other than ones).
+    drifts = False
+
+    def describe(self) -> dict[str, Any]:
+        """Name and parameters, for configs."""
+        return {"synapse": self.name}
+
+    # -- Brian2 code ---------------------------------------------------------------
+    def code(
+        self,
+        rule: STDPRule,
+        *,
+        transmit: str,
+        post_traces: str = "synapse",
+        plastic: str = "1",
+        running_sum: bool = False,
+    ) -> SynapseCode:
+        """The Brian2 code of this synapse under ``rule``.
+
+        Parameters
+        ----------
+        rule : STDPRule
+            Learning rates, trace time constants and ``wmax``.
+        transmit : str
+            The transmission statement with ``{w}`` for the effective weight, e.g.
+            ``"ge_post += {w}"``.
+        post_traces : {"synapse", "neuron"}
+            ``"synapse"``: the post traces are event-driven synaptic variables (for a
+            user's network). ``"neuron"``: the target group defines ``post1``/``post2``
+            and resets them to 1 on its spikes (cheaper: one trace per neuron).
+        plastic : str
+            An expression that scales learning (``"plastic_post"`` switches it off
+            during testing).
+        running_sum : bool
+            Keep ``colsum_post`` (a target-group variable) equal to the sum of incoming
+            weights by adding every weight change to it; needed by ``normalise``.
+        """
+        if "{w}" not in transmit:
+            raise ConfigError(f"transmit must contain '{{w}}'; got {transmit!r}")
+        model, post1, post2, reset = _traces(rule, post_traces)
+        model += self._model_extra()
+        track = "colsum_post += _dw\n" if running_sum else ""
+        dep = f"nu_pre * ({plastic}) * {post1}"
+        pot = f"nu_post * ({plastic}) * pre * {post2}"
+        on_pre = transmit.format(w=self._w_eff()) + "\npre = 1\n" + self._update(dep, -1) + track
+        on_post = self._update(pot, +1) + track + reset
+        ns = {
+            "nu_pre": rule.nu_pre,
+            "nu_post": rule.nu_post,
+            "tau_pre": rule.tau_pre,
+            "tau_post1": rule.tau_post1,
+            "tau_post2": rule.tau_post2,
+            "wmax": rule.wmax,
+            **self._namespace(),
+        }
+        return SynapseCode(model, on_pre, on_post, self._normalise(plastic), ns)
+
+    def _model_extra(self) -> str:
+        return "w : 1\n"
+
+    def _w_eff(self) -> str:
+        return "w"
+
+    def _update(self, amount: str, sign: int) -> str:
+        op = "-" if sign < 0 else "+"
+        return f"_dw = clip(w {op} {amount}, 0, wmax) - w\nw += _dw\n"
+
+    def _normalise(self, gate: str) -> str:
+        return f"w = w * (1 + ({gate}) * (norm_sum / (colsum_post + 1e-12) - 1))\n"
+
+    def _namespace(self) -> dict[str, Any]:
+        return {}
+
+    # -- weights -------------------------------------------------------------------
+    def initial_weights(self, n: int, w_max: float, rng: np.random.Generator) -> np.ndarray:
+        """``n`` initial weights, uniform in ``[0, w_max]`` (Diehl & Cook's code)."""
+        return rng.uniform(0.0, w_max, size=n)
+
+    def drift_factors(self, w: np.ndarray, age_s: np.ndarray, wmax: float) -> np.ndarray:
+        """Read-out factor per synapse after ``age_s`` seconds since its last write (ones)."""
+        return np.ones_like(w)
+
+
+class DeviceSynapse(IdealSynapse):
+    """A weight stored in a device: STDP through the device's pulse response.
+
+    The weight ``w`` in ``[0, wmax]`` is ``wmax`` times the normalised device state ``x``
+    (``x = 0`` at ``g_min``, ``x = 1`` at ``g_max``). An STDP update of expected size
+    ``dw`` becomes ``n = floor(|dw| / wmax * P + u)`` pulses with ``u ~ U(0, 1)``
+    (stochastic rounding: ``E[n] = |dw| / wmax * P``, ``P = n_levels - 1``), applied by
+    the closed form of :class:`~devices.base.PulseUpdateModel`::
+
+        potentiation:  1 - x' s_p = (1 - x s_p) exp(-n / A_p),   s_p = 1 - exp(-P / A_p)
+        depression:    the same on 1 - x with A_d
+
+    (``x' = x ± n / P`` for a linear device), plus Gaussian cycle-to-cycle noise of std
+    ``c2c_sigma * sqrt(n)``. A device whose update model has ``depression == "reset"``
+    (PCM: SET is gradual, RESET abrupt) goes to ``x = 0`` on any depressing pulse. Without noise, a weight that starts on the device's
+    potentiation level grid stays on it under potentiation; asymmetric nonlinearity moves
+    depressed weights between the grids, as in NeuroSim.
+
+    Normalisation (Diehl & Cook rescale each neuron's incoming weights between images)
+    re-programs the cells: the rescaled state is rounded stochastically to a level of the
+    potentiation grid (a write-verify to the nearest levels, unbiased).
+
+    Drift: transmission uses ``w * drift``; :meth:`drift_factors` gives ``drift`` from
+    ``device.read`` at the time since the synapse was last written (any pulse resets it).
+
+    Parameters
+    ----------
+    device : DeviceModel
+        The device; its :meth:`~devices.base.DeviceModel.update_model` gives the pulse
+        response.
+    drift : bool
+        Apply the device's drift between presentations.
+    seed : int
+        Seeds the per-device hidden variables drawn when the cells are first programmed
+        (e.g. PCM drift exponents).
+    """
+
+    drifts = True
+
+    def __init__(self, device: DeviceModel, *, drift: bool = True, seed: int = 0) -> None:
+        if not isinstance(device, DeviceModel):
+            raise ConfigError(f"DeviceSynapse.device must be a DeviceModel; got {device!r}")
+        self.device = device
+        self.pulse_model: PulseUpdateModel = device.update_model()
+        self.name = device.name
+        self.drifts = bool(drift)
+        self.seed = int(seed)
+        self._hidden: DeviceState | None = None
+        m = self.pulse_model
+        self.P = m.n_pulses
+        self.A_ltp = m.a_from_nonlinearity(m.nonlinearity_ltp, self.P)
+        self.A_ltd = m.a_from_nonlinearity(m.nonlinearity_ltd, self.P)
+
+    def describe(self) -> dict[str, Any]:
+        m = self.pulse_model
+        return {
+            "synapse": "device",
+            "device": self.device.name,
+            "n_levels": m.n_levels,
+            "nonlinearity_ltp": m.nonlinearity_ltp,
+            "nonlinearity_ltd": m.nonlinearity_ltd,
+            "c2c_sigma": m.c2c_sigma,
+            "drift": self.drifts,
+        }
+
+    # -- Brian2 code ---------------------------------------------------------------
+    def _model_extra(self) -> str:
+        return "w : 1\ndrift : 1\nlastwrite : second\n"
+
+    def _w_eff(self) -> str:
+        return "(w * drift)"
+
+    @staticmethod
+    def _s(a: float, P: int) -> float:
+        return 1.0 - math.exp(-P / a)
+
+    def _namespace(self) -> dict[str, Any]:
+        ns: dict[str, Any] = {"P_pulses": float(self.P), "c2c": self.pulse_model.c2c_sigma}
+        for tag, a in (("ltp", self.A_ltp), ("ltd", self.A_ltd)):
+            if math.isfinite(a):
+                ns[f"A_{tag}"] = a
+                ns[f"s_{tag}"] = self._s(a, self.P)
+        return ns
+
+    def _step(self, sign: int) -> str:
+        """``_x`` (normalised state) after ``_n`` pulses, noise-free."""
+        if sign < 0 and self.pulse_model.depression == "reset":
+            return "_x = (w / wmax) * int(_n == 0)\n"  # abrupt RESET to g_min (PCM)
+        a = self.A_ltp if sign > 0 else self.A_ltd
+        tag = "ltp" if sign > 0 else "ltd"
+        if not math.isfinite(a):
+            return f"_x = w / wmax {'+' if sign > 0 else '-'} _n / P_pulses\n"
+        if sign > 0:
+            return f"_x = (1 - (1 - (w / wmax) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
+        return f"_x = 1 - (1 - (1 - (1 - w / wmax) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
+
+    def _update(self, amount: str, sign: int) -> str:
+        noise = " + c2c * sqrt(_n) * randn()" if self.pulse_model.c2c_sigma > 0 else ""
+        return (
+            f"_n = floor(({amount}) / wmax * P_pulses + rand())\n"
+            + self._step(sign)
+            + f"_dw = wmax * clip(_x{noise}, 0, 1) - w\n"
+            "w += _dw\n"
+            "_wrote = int(_n > 0)\n"
+            "drift += _wrote * (1 - drift)\n"
+            "lastwrite += _wrote * (t - lastwrite)\n"
+        )
+
+    def _normalise(self, gate: str) -> str:
+        x = "clip(w * norm_sum / (colsum_post + 1e-12) / wmax, 0, 1)"
+        if math.isfinite(self.A_ltp):
+            p = f"-A_ltp * log(1 - {x} * s_ltp)"
+            back = "(1 - exp(-_p / A_ltp)) / s_ltp"
+        else:
+            p = f"{x} * P_pulses"
+            back = "_p / P_pulses"
+        return (
+            f"_g = {gate}\n"
+            f"_p = floor({p} + rand())\n"
+            f"w += _g * (wmax * clip({back}, 0, 1) - w)\n"
+            "drift += _g * (1 - drift)\n"
+            "lastwrite += _g * (t - lastwrite)\n"
+        )
+
+    # -- weights -------------------------------------------------------------------
+    def levels(self) -> np.ndarray:
+        """The potentiation level grid of ``x`` (``n_levels`` values from 0 to 1)."""
+        p = torch.arange(self.P + 1, dtype=torch.float64)
+        return self.pulse_model.step_up(torch.zeros(1, dtype=torch.float64), p).numpy()
+
+    def quantise(self, w: np.ndarray, wmax: float) -> np.ndarray:
+        """``w`` rounded to the nearest level of the potentiation grid (a programmed write)."""
+        grid = self.levels() * wmax
+        idx = np.clip(np.searchsorted(grid, w), 1, len(grid) - 1)
+        lower, upper = grid[idx - 1], grid[idx]
+        return np.where(np.abs(w - lower) <= np.abs(upper - w), lower, upper)
+
+    def initial_weights(self, n: int, w_max: float, rng: np.random.Generator) -> np.ndarray:
+        """Uniform in ``[0, w_max]`` as in the paper, programmed to the nearest levels."""
+        return self.quantise(rng.uniform(0.0, w_max, size=n), 1.0)
+
+    def _conductance(self, x: np.ndarray) -> torch.Tensor:
+        m = self.pulse_model
+        return torch.as_tensor(m.g_min + x * (m.g_max - m.g_min), dtype=torch.float64)
+
+    def drift_factors(self, w: np.ndarray, age_s: np.ndarray, wmax: float) -> np.ndarray:
+        """``read(state, age) / state`` per synapse, by the device model (noise-free read).
+
+        Ages are grouped in bins of 1/20 decade (the read takes one time per call); the
+        per-cell hidden variables (e.g. PCM drift exponents) are drawn once, seeded by
+        ``seed``, when first needed.
+        """
+        if not self.drifts:
+            return np.ones_like(w)
+        m = self.pulse_model
+        x = np.clip(w / wmax, 0.0, 1.0)
+        g = self._conductance(x)
+        if self._hidden is None or self._hidden.value.shape != g.shape:
+            gen = torch.Generator().manual_seed(self.seed)
+            self._hidden = self.device.program(g.to(torch.float32), gen)
+        state = self._hidden.replace(value=g.to(self._hidden.value.dtype))
+        out = np.ones_like(w)
+        age = np.maximum(np.asarray(age_s, dtype=float), 0.0)
+        bins = np.round(np.log10(np.maximum(age, 1e-3)) * 20).astype(int)
+        for b in np.unique(bins):
+            sel = bins == b
+            t = float(10 ** (b / 20))
+            g_t = self.device.read(state[torch.from_numpy(sel)], t, None).double().numpy()
+            x_t = np.clip((g_t - m.g_min) / (m.g_max - m.g_min), 0.0, None)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[sel] = np.where(x[sel] > 0, x_t / np.maximum(x[sel], 1e-12), 1.0)
+        return out

@@ -1,0 +1,152 @@
+"""The Diehl & Cook network on tiny inputs with the numpy target (fixed seeds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from brian2 import Hz, ms, mV
+
+import devices
+from devices.validation import ConfigError
+from snn import DeviceSynapse, DiehlCook, DiehlCookConfig, STDPRule
+from snn.backend import BACKENDS
+from snn.diehl_cook import assign, predict
+
+pytestmark = pytest.mark.brian2
+
+N_IN = 16
+
+
+def _images(n: int, seed: int = 0) -> np.ndarray:
+    """Bright 4x4 bars: enough input for a few excitatory spikes per image."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, N_IN))
+    for k in range(n):
+        x[k, rng.choice(N_IN, 6, replace=False)] = 255.0
+    return x
+
+
+def _tiny_cfg(norm_sum: float = 10.0, **stdp) -> DiehlCookConfig:
+    # 16 inputs instead of 784: the column sum scales with the input count (78 / 784 * 16
+    # would starve the neurons; 10 gives a few spikes per image), 100 ms images for speed.
+    return DiehlCookConfig(
+        norm_sum=norm_sum, t_present=100 * ms, t_rest=50 * ms, max_repeats=1, stdp=STDPRule(**stdp)
+    )
+
+
+def test_normalise_sets_column_sums():
+    net = DiehlCook(3, n_input=N_IN, backend="numpy", config=_tiny_cfg(), seed=1)
+    net.normalise()
+    np.testing.assert_allclose(net.weights.sum(axis=0), 10.0, rtol=1e-12)
+
+
+def test_in_run_normalisation_without_learning_gives_column_sums():
+    # With zero learning rates only the in-run normalisation changes the weights (a sum
+    # of 4 keeps every weight below wmax = 1, where the STDP update would clip it).
+    net = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=2,
+                    config=_tiny_cfg(4.0, nu_pre=0.0, nu_post=0.0), seed=2)  # fmt: skip
+    assert not np.allclose(net.weights.sum(axis=0), 4.0)
+    net.train(_images(2))
+    assert net.weights.max() < 1.0
+    np.testing.assert_allclose(net.weights.sum(axis=0), 4.0, rtol=1e-9)
+
+
+def test_training_changes_weights_and_raises_thresholds_and_counts_events():
+    cfg = _tiny_cfg()
+    net = DiehlCook(4, n_input=N_IN, backend="numpy", chunk=2, config=cfg, seed=3)
+    theta0 = float(cfg.theta_init / mV) * 1e-3
+    x = _images(2)
+    ev = net.train(x)
+    assert ev.images == 2 and ev.presentations >= 2
+    assert ev.exc_spikes > 0
+    # adaptive threshold: +0.05 mV per spike, decay with tau_theta = 1e4 s over the
+    # simulated time (0.15 s per presentation)
+    decay = 4 * theta0 * (1 - np.exp(-ev.presentations * 0.15 / 1e4))
+    rise = np.asarray(net.state["theta"]) - theta0
+    assert rise.sum() == pytest.approx(ev.exc_spikes * 0.05e-3 - decay, rel=1e-3)
+    # spikes × fan-out: each input spike reaches all 4 neurons, each E spike its one I
+    # partner, each I spike the 3 others
+    assert ev.synaptic_events == ev.input_spikes * 4 + ev.exc_spikes + ev.inh_spikes * 3
+    # Poisson input: 6 pixels at 255 / 8 * 2 Hz for 100 ms per presentation
+    expected = ev.presentations * 6 * 255 / 8 * 2 * 0.1
+    assert abs(ev.input_spikes - expected) < 5 * np.sqrt(expected)
+    steps = ev.presentations * 300  # 150 ms / 0.5 ms
+    assert ev.neuron_updates == steps * 8
+
+
+def test_silent_images_are_shown_again_with_more_intensity():
+    cfg = DiehlCookConfig(norm_sum=0.5, t_present=100 * ms, t_rest=50 * ms, max_repeats=3)
+    net = DiehlCook(2, n_input=N_IN, backend="numpy", chunk=2, config=cfg, seed=4)
+    net.train(_images(1))
+    # weights too weak to fire: the image is shown 1 + max_repeats times
+    assert net.train_events.presentations == 4
+    assert net.train_events.exc_spikes < 5
+
+
+def test_same_seed_same_result_numpy():
+    a = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=2, config=_tiny_cfg(), seed=5)
+    b = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=2, config=_tiny_cfg(), seed=5)
+    x = _images(2)
+    np.testing.assert_array_equal(a.responses(x), b.responses(x))
+
+
+def test_device_synapse_weights_stay_on_levels_during_learning():
+    dev = devices.get("ideal", n_pulse_levels=21)  # linear, no cycle-to-cycle noise
+    syn = DeviceSynapse(dev, drift=False)
+    net = DiehlCook(3, syn, n_input=N_IN, backend="numpy", chunk=2,
+                    config=_tiny_cfg(nu_post=0.1, nu_pre=0.01), seed=6)  # fmt: skip
+    w0 = net.weights.copy()
+    net.train(_images(2))
+    w = net.weights
+    assert not np.array_equal(w, w0)
+    grid = syn.levels()
+    assert np.max(np.min(np.abs(w.reshape(-1, 1) - grid[None, :]), axis=1)) < 1e-9
+    assert w.min() >= 0.0 and w.max() <= 1.0
+
+
+def test_noisy_device_weights_stay_in_range():
+    syn = DeviceSynapse(devices.get("reram"), seed=1)
+    net = DiehlCook(3, syn, n_input=N_IN, backend="numpy", chunk=2,
+                    config=_tiny_cfg(nu_post=0.1), seed=7)  # fmt: skip
+    net.train(_images(2))
+    assert net.weights.min() >= 0.0 and net.weights.max() <= 1.0
+    assert np.all(np.asarray(net.state["drift"]) > 0)
+
+
+def test_assign_and_predict_by_class_means():
+    counts = np.array([[5, 0, 1], [4, 0, 0], [0, 3, 0], [0, 0, 0]])
+    labels = np.array([0, 0, 1, 2])
+    a = assign(counts, labels, 3)
+    np.testing.assert_array_equal(a, [0, 1, 0])
+    np.testing.assert_array_equal(predict(np.array([[0, 2, 0], [3, 0, 0]]), a, 3), [1, 0])
+
+
+def test_errors():
+    with pytest.raises(ConfigError, match="DiehlCook.n_exc must be an integer >= 1"):
+        DiehlCook(0, backend="numpy")
+    with pytest.raises(ConfigError, match="backend must be one of"):
+        DiehlCook(2, backend="cuda")
+    net = DiehlCook(2, n_input=N_IN, backend="numpy")
+    with pytest.raises(ConfigError, match="images must have 16 pixels"):
+        net.train(np.zeros((1, 15)))
+    with pytest.raises(ConfigError, match=r"grey levels in \[0, 255\]"):
+        net.train(np.full((1, N_IN), 300.0))
+    with pytest.raises(ConfigError, match="passes must be an integer >= 1"):
+        net.train(np.zeros((1, N_IN)), passes=0)
+    with pytest.raises(ConfigError, match="needs assign_labels"):
+        net.predict(np.zeros((1, N_IN)))
+    assert BACKENDS == ("standalone", "numpy")
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="DiehlCookConfig.dt must be > 0 ms"):
+        DiehlCookConfig(dt=0 * ms)
+    with pytest.raises(ConfigError, match="DiehlCookConfig.rate_per_level must be a quantity"):
+        DiehlCookConfig(rate_per_level=0.125)
+    with pytest.raises(ConfigError, match="t_present must be a multiple of dt"):
+        DiehlCookConfig(t_present=350.25 * ms)
+    with pytest.raises(ConfigError, match="DiehlCookConfig.min_spikes must be an integer"):
+        DiehlCookConfig(min_spikes=2.5)
+    with pytest.raises(ConfigError, match="DiehlCookConfig.w_init_max must be"):
+        DiehlCookConfig(w_init_max=2.0)
+    assert DiehlCookConfig().rate_per_level * 255 * 2 == 63.75 * Hz

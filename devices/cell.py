@@ -175,7 +175,7 @@ class CellModel(DeviceModel):
         n_t = torch.as_tensor(n, dtype=state.value.dtype, device=state.value.device)
         n_t = torch.broadcast_to(n_t, state.value.shape)
         value, hidden = self._pulse(state, n_t, generator)
-        value = value.clamp(self.g_min, self.g_max)
+        value = torch.where(n_t == 0, state.value, value.clamp(self.g_min, self.g_max))
         stuck = state.hidden.get("stuck")
         if stuck is None:
             stuck = torch.zeros(value.shape, dtype=torch.int8, device=value.device)

@@ -331,6 +331,8 @@ class Tabulated(DeviceModel):
         up_val = self._value("up", k_new, z, noisy)
         dn_val = self._value("down", k_new, z, noisy)
         value = torch.where(branch > 0, up_val, dn_val).clamp(self.g_min, self.g_max)
+        if not noisy:  # the expected response never moves against the pulse direction
+            value = torch.where(n > 0, torch.maximum(value, g), torch.minimum(value, g))
         value = torch.where(n == 0, g, value)
         k_new = torch.where(n == 0, k, k_new)
         stuck = h.get("stuck", torch.zeros(g.shape, dtype=torch.int8, device=g.device))

@@ -189,6 +189,11 @@ class Crossbar(nn.Module):
                 self._buffers[name] = value.detach().clone()
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, *args)
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_gen"] = None  # a torch.Generator is rebuilt from the seed on first use
+        return state
+
     def _require_programmed(self) -> None:
         if self.state_value is None:
             raise RuntimeError("Crossbar is not programmed; call program(W) first")
@@ -397,7 +402,12 @@ class Crossbar(nn.Module):
     # -- construction check ---------------------------------------------------------------
     def _self_test(self) -> None:
         """Program and read a tiny matrix so that device or config errors appear now."""
-        probe = Crossbar(self.cell, dataclasses.replace(self.config, self_test=False), seed=0)
+        cfg = self.config
+        small = dataclasses.replace(
+            cfg, self_test=False, tile_rows=min(cfg.tile_rows, 2),
+            tile_cols=min(cfg.tile_cols, 2 * cfg.cells_per_weight + (cfg.mapping == "offset")),
+        )  # fmt: skip
+        probe = Crossbar(self.cell, small, seed=0)
         w = torch.tensor([[0.5, -1.0], [0.25, 0.75], [-0.5, 0.0]])
         gen = torch.Generator().manual_seed(0)
         probe.program(w, gen)

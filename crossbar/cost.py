@@ -123,8 +123,9 @@ def matrix_cost(
         e_cell = device.read_energy_J
     pitch_m = math.sqrt(cell_area_m2(device, config))
     c_wl = config.tile_cols * pitch_m * c.wire_cap_F_per_m
-    conv_per_phase = tm.n_tiles * tm.weight_cols * tm.n_slices
-    groups = tm.n_tiles * math.ceil(tm.weight_cols * tm.n_slices / config.adc.columns_per_adc)
+    conv_per_phase = tm.tiles_r * n_out * tm.n_slices  # used weight columns only
+    cols_per_tile = config.weight_cols_per_tile * tm.n_slices
+    groups = tm.n_tiles * math.ceil(cols_per_tile / config.adc.columns_per_adc)
     per_pass = {
         "cell_read": active_cells * phases * act * e_cell,
         "dac": n_in * tm.tiles_c * dac_bits * c.dac_energy_1bit_J,

@@ -31,9 +31,9 @@ class TileMap:
     n_out, n_in : int
         ``W`` is ``(n_out, n_in)``.
     rows : int
-        Rows per tile ``R``.
+        Rows per tile ``R`` (at most ``n_in``).
     weight_cols : int
-        Weight columns per tile ``Kw``.
+        Weight columns per tile ``Kw`` (at most ``n_out``).
     n_slices, polarities : int
         ``S`` and ``P``.
     slice_bits : int or None
@@ -57,8 +57,11 @@ class TileMap:
     @classmethod
     def build(cls, n_out: int, n_in: int, config: CrossbarConfig) -> TileMap:
         """The map of an ``(n_out, n_in)`` matrix under ``config``."""
+        # A matrix smaller than one tile uses (and simulates) only its own rows and columns;
+        # the cost model still counts whole tiles.
         return cls(
-            n_out, n_in, config.tile_rows, config.weight_cols_per_tile, config.n_slices,
+            n_out, n_in, min(config.tile_rows, n_in), min(config.weight_cols_per_tile, n_out),
+            config.n_slices,
             config.polarities, config.slice_bits, config.mapping == "offset",
             config.weight_scaling == "column",
         )  # fmt: skip

@@ -1,0 +1,216 @@
+"""The analog in-memory computing target: a workload on crossbars of one device (``aimc:pcm``).
+
+Accuracy: the workload's trained network is converted with :func:`crossbar.nn.convert`
+(every linear and conv layer on crossbars), its DAC/ADC ranges calibrated on training
+images, and the test split evaluated at each time after programming in ``times_s``. This
+is repeated ``repeats`` times, each a fresh programming with a generator seeded from the
+run seed and the repeat index; ``accuracy`` is the mean at the first time, and the curve
+``accuracy_vs_time`` holds every time (mean and std over repeats).
+
+Costs: :func:`crossbar.matrix_cost` for every linear/conv layer of the workload's layer
+table (a conv is ``H_out·W_out`` passes per group), plus digital ops for the other layers.
+Every layer has its own tiles (weight stationary); ``latency`` is the sum over layers for
+one input and ``throughput`` is one input per slowest-layer time (layers pipelined).
+Shape-only workloads get costs and no accuracy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+import devices
+from crossbar import COMPONENTS, CrossbarConfig, matrix_cost
+from crossbar.nn import calibrate, convert, set_time
+from devices.validation import param, require, validate
+from neuro.provenance import now_iso, provenance
+from neuro.result import Curve, Result
+from neuro.targets.base import Family, register_family
+from neuro.workloads import Workload, dataset_for, evaluate_accuracy, trained_model
+
+__all__ = ["AnalogConfig", "Analog", "workload_costs"]
+
+#: 1 s, 1 hour, 1 day, 1 year (365 days) after programming.
+DEFAULT_TIMES_S = (1.0, 3600.0, 86400.0, 365 * 86400.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalogConfig:
+    """An analog run: which device, how the crossbars work, what is measured.
+
+    Attributes
+    ----------
+    device : str
+        Registered device name (``devices.names()``).
+    crossbar : CrossbarConfig
+        Tiles, mapping, converters, non-idealities, cost constants.
+    times_s : tuple of float
+        Read times after programming, s; ``accuracy`` is reported at the first.
+    repeats : int
+        Fresh programmings (accuracy mean ± std over them).
+    test_limit : int or None
+        Evaluate on the first N test images (None: all).
+    calibration_size : int
+        Training images used to calibrate the DAC/ADC ranges.
+    batch_size : int
+        Batch the energy and throughput refer to (the analog costs are per input).
+    """
+
+    device: str = "pcm"
+    crossbar: CrossbarConfig = dataclasses.field(default_factory=CrossbarConfig)
+    times_s: tuple[float, ...] = DEFAULT_TIMES_S
+    repeats: int = param(3, integer=True, ge=1, le=1000)
+    test_limit: int | None = param(None, integer=True, ge=1, optional=True)
+    calibration_size: int = param(256, integer=True, ge=1)
+    batch_size: int = param(1, integer=True, ge=1)
+
+    def __post_init__(self) -> None:
+        validate(self)
+        require(
+            self.device in devices.names(), self, "device", self.device,
+            f"one of {', '.join(devices.names())}",
+        )  # fmt: skip
+        object.__setattr__(self, "times_s", tuple(float(t) for t in self.times_s))
+        require(
+            len(self.times_s) > 0 and all(t >= 0 for t in self.times_s), self, "times_s",
+            self.times_s, "a non-empty tuple of times >= 0 s",
+        )  # fmt: skip
+
+
+def workload_costs(
+    workload: Workload, device: devices.DeviceModel, config: CrossbarConfig
+) -> tuple[dict[str, float], float, float, float, list[dict]]:
+    """Per-inference costs of ``workload`` on crossbars of ``device``.
+
+    Returns
+    -------
+    breakdown : dict[str, float]
+        J by component (:data:`crossbar.COMPONENTS` and ``digital``).
+    latency_s : float
+        One input through every layer.
+    stage_s : float
+        The slowest layer (the pipeline's period).
+    area_m2 : float
+        Every layer's tiles and periphery.
+    layers : list of dict
+        Per-layer table (same keys in every row).
+    """
+    breakdown = {k: 0.0 for k in (*COMPONENTS, "digital")}
+    latency = stage = area = 0.0
+    rows = []
+    for layer in workload.layers:
+        gemm = layer.gemm()
+        row = {"name": layer.name, "kind": layer.kind, "macs": int(layer.macs)}
+        if gemm is None:
+            e_dig = float(layer.ops) * config.cost.digital_op_J
+            breakdown["digital"] += e_dig
+            row.update(tiles=0, cells=0, adc_conversions=0, energy_J=e_dig, latency_s=0.0,
+                       area_m2=0.0)  # fmt: skip
+        else:
+            m, k, n = gemm
+            groups = int(layer.groups or 1)
+            rep = matrix_cost(device, config, n, k, n_vectors=m)
+            for comp, e in rep.energy_J.items():
+                breakdown[comp] += groups * e
+            latency += rep.latency_s
+            stage = max(stage, rep.latency_s)
+            area += groups * rep.area_m2
+            row.update(
+                tiles=groups * rep.tiles, cells=groups * rep.cells,
+                adc_conversions=groups * rep.adc_conversions,
+                energy_J=groups * rep.total_energy_J, latency_s=rep.latency_s,
+                area_m2=groups * rep.area_m2,
+            )  # fmt: skip
+        rows.append(row)
+    return breakdown, latency, stage, area, rows
+
+
+class Analog:
+    """Analog in-memory computing on crossbars of one device."""
+
+    def __init__(self, config: AnalogConfig | None = None) -> None:
+        self.cfg = config or AnalogConfig()
+        self.name = f"aimc:{self.cfg.device}"
+
+    def config(self) -> dict:
+        return {"family": "aimc", **dataclasses.asdict(self.cfg)}
+
+    def _accuracy(
+        self, workload: Workload, device: devices.DeviceModel, seed: int, prov: dict
+    ) -> tuple[np.ndarray, float]:
+        cfg = self.cfg
+        tm = trained_model(workload)
+        data = dataset_for(workload)
+        x_test, y_test = data.tensors("test", limit=cfg.test_limit)
+        x_cal, _ = data.tensors("train", limit=cfg.calibration_size)
+        prov.update(data_source=tm.data_source, weights_key=tm.key)
+        acc = np.zeros((cfg.repeats, len(cfg.times_s)))
+        for r in range(cfg.repeats):
+            rseed = int(np.random.SeedSequence([seed, r]).generate_state(1)[0])
+            gen = torch.Generator().manual_seed(rseed)
+            model = convert(tm.model, cfg.crossbar, device_model=device, generator=gen, seed=rseed)
+            calibrate(model, x_cal)
+            for i, t in enumerate(cfg.times_s):
+                set_time(model, t)
+                acc[r, i] = evaluate_accuracy(model, x_test, y_test)
+        return acc, evaluate_accuracy(tm.model, x_test, y_test)
+
+    def evaluate(self, workload: Workload, *, seed: int) -> Result:
+        """Accuracy against time (when the workload has data) and costs, all from ``seed``."""
+        started = now_iso()
+        cfg = self.cfg
+        device = devices.get(cfg.device)
+        prov = provenance()
+        breakdown, latency, stage, area, layers = workload_costs(workload, device, cfg.crossbar)
+        energy = float(sum(breakdown.values()))
+        accuracy = accuracy_std = None
+        curves: dict[str, Curve] = {}
+        extra: dict[str, float] = {
+            "tiles": float(sum(row["tiles"] for row in layers)),
+            "cells": float(sum(row["cells"] for row in layers)),
+        }
+        if not workload.shape_only:
+            acc, fp32 = self._accuracy(workload, device, seed, prov)
+            mean, std = acc.mean(0), acc.std(0)
+            accuracy, accuracy_std = float(mean[0]), float(std[0])
+            curves["accuracy_vs_time"] = Curve(
+                np.array(cfg.times_s), mean, "t_s", "accuracy", y_std=std
+            )
+            extra["fp32_accuracy"] = float(fp32)
+        prov.update(torch_threads=torch.get_num_threads(), started=started, finished=now_iso())
+        return Result(
+            workload=workload.name,
+            target=self.name,
+            seed=seed,
+            ops_per_inference=float(workload.ops_per_inference),
+            accuracy=accuracy,
+            accuracy_std=accuracy_std,
+            energy_per_inference=energy,
+            latency=latency,
+            throughput=1.0 / stage if stage > 0 else None,
+            area=area,
+            energy_breakdown=breakdown,
+            layers=layers,
+            curves=curves,
+            config=self.config(),
+            provenance=prov,
+            batch_size=cfg.batch_size,
+            extra=extra,
+        )
+
+
+def _factory(variant: str | None, **options) -> Analog:
+    return Analog(AnalogConfig(device=variant or "pcm", **options))
+
+
+register_family(
+    Family(
+        "aimc",
+        _factory,
+        devices.names,
+        "analog in-memory computing: crossbars of one device (ReRAM, PCM, FeFET, memcapacitor)",
+        quick_options={"repeats": 2, "test_limit": 300, "times_s": (1.0, 86400.0)},
+    )
+)

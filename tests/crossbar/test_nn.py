@@ -1,0 +1,79 @@
+"""crossbar.nn: analog layers match torch with ideal cells, convert keeps accuracy, saving works."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+from torch import nn
+
+import devices
+from crossbar import CrossbarConfig
+from crossbar.nn import AnalogConv2d, AnalogLinear, analog_layers, calibrate, convert, set_time
+
+
+def test_convert_replaces_linear_and_conv_and_matches_torch(generator):
+    torch.manual_seed(0)  # nn.init has no generator argument
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1, stride=2),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3, groups=2, bias=False, dilation=2),
+        nn.Flatten(),
+        nn.Linear(8 * 2 * 2, 5),
+    )
+    x = torch.randn(4, 3, 12, 12, generator=generator)
+    analog = convert(model, CrossbarConfig.ideal(), device_model=devices.get("ideal"))
+    assert isinstance(analog[0], AnalogConv2d) and isinstance(analog[2], AnalogConv2d)
+    assert isinstance(analog[4], AnalogLinear) and isinstance(analog[1], nn.ReLU)
+    assert isinstance(model[0], nn.Conv2d)  # the original is untouched
+    torch.testing.assert_close(analog(x), model(x), rtol=1e-5, atol=1e-5)
+
+
+def test_conv_with_reflect_padding_is_refused():
+    conv = nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")
+    with pytest.raises(ValueError, match="integer zero padding only"):
+        AnalogConv2d.from_conv(conv, devices.get("ideal"), CrossbarConfig.ideal())
+
+
+@pytest.mark.slow  # trains mlp-digits into the session cache on first use (~1 min on 2 cores)
+def test_ideal_conversion_keeps_mlp_digits_accuracy():
+    from neuro import workloads
+    from neuro.workloads import dataset_for, evaluate_accuracy, trained_model
+
+    w = workloads.get("mlp-digits")
+    tm = trained_model(w)
+    x, y = dataset_for(w).tensors("test")
+    x_cal, _ = dataset_for(w).tensors("train", limit=256)
+    fp32 = evaluate_accuracy(tm.model, x, y)
+    # Ideal device, ideal everything: the same network.
+    exact = convert(tm.model, CrossbarConfig.ideal(), device_model=devices.get("ideal"))
+    assert evaluate_accuracy(exact, x, y) >= 0.99 * fp32
+    # Ideal device with 8-bit DAC/ADC (calibrated): quantised, still within 1 %.
+    quant = convert(tm.model, CrossbarConfig(), device_model=devices.get("ideal"))
+    calibrate(quant, x_cal)
+    assert evaluate_accuracy(quant, x, y) >= 0.99 * fp32
+
+
+def test_converted_model_round_trips_through_state_dict_and_torch_save(generator):
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    x = torch.rand(6, 1, 6, 6, generator=generator)
+    dev = devices.get("pcm")
+    a = convert(model, CrossbarConfig(), device_model=dev, generator=generator, seed=1)
+    calibrate(a, x)
+    set_time(a, 3600.0)
+    # A model converted with another programming seed, then loaded: identical cells.
+    b = convert(model, CrossbarConfig(), device_model=dev, seed=99)
+    b.load_state_dict(a.state_dict())
+    set_time(b, 3600.0)
+    buf = io.BytesIO()
+    torch.save(a, buf)
+    buf.seek(0)
+    c = torch.load(buf, weights_only=False)
+    for m in (a, b, c):
+        for i, layer in enumerate(analog_layers(m)):
+            for xbar in layer._crossbars():
+                xbar.reseed(i)
+    ya, yb, yc = a(x), b(x), c(x)
+    assert torch.equal(ya, yb) and torch.equal(ya, yc)

@@ -1,0 +1,52 @@
+"""The aimc target: accuracy against time, costs that add up, shape-only workloads."""
+
+from __future__ import annotations
+
+import pytest
+
+from crossbar import CrossbarConfig
+from devices.validation import ConfigError
+from neuro import workloads
+from neuro.targets import FAMILIES, make_target
+from neuro.targets.analog import AnalogConfig
+
+
+def test_quick_evaluate_on_mlp_digits():
+    fam = FAMILIES.get("aimc")
+    target = make_target("aimc:pcm", **fam.quick_options)
+    r = target.evaluate(workloads.get("mlp-digits"), seed=3)
+    r.check()
+    curve = r.curves["accuracy_vs_time"]
+    assert curve.x_label == "t_s" and list(curve.x) == [1.0, 86400.0]
+    assert r.accuracy == curve.y[0] and 0.8 < r.accuracy <= 1.0
+    assert sum(r.energy_breakdown.values()) == pytest.approx(r.energy_per_inference)
+    assert sum(row["energy_J"] for row in r.layers) == pytest.approx(r.energy_per_inference)
+    assert r.latency > 0 and r.throughput > 0 and r.area > 0
+    again = target.evaluate(workloads.get("mlp-digits"), seed=3)
+    assert list(again.curves["accuracy_vs_time"].y) == list(curve.y)
+
+
+def test_ideal_device_and_crossbar_keep_fp32_accuracy():
+    r = make_target(
+        "aimc:ideal", crossbar=CrossbarConfig.ideal(), repeats=1, times_s=(1.0,)
+    ).evaluate(workloads.get("mlp-digits"), seed=0)
+    assert r.accuracy == pytest.approx(r.extra["fp32_accuracy"], abs=1e-9)
+    assert r.accuracy_std == 0.0
+
+
+def test_shape_only_workload_gets_costs_only():
+    r = make_target("aimc:reram").evaluate(workloads.get("resnet18"), seed=0)
+    r.check()
+    assert r.accuracy is None and r.curves == {}
+    assert r.energy_per_inference > 0 and r.efficiency > 0
+    conv_rows = [row for row in r.layers if row["kind"] == "conv2d"]
+    assert all(row["tiles"] > 0 for row in conv_rows)
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="AnalogConfig.device must be one of"):
+        AnalogConfig(device="nope")
+    with pytest.raises(ConfigError, match="AnalogConfig.times_s must be a non-empty tuple"):
+        AnalogConfig(times_s=())
+    with pytest.raises(ConfigError, match="AnalogConfig.repeats must be"):
+        AnalogConfig(repeats=0)

@@ -38,11 +38,11 @@ def dac_quantize(x: torch.Tensor, r: torch.Tensor, bits: int | None) -> torch.Te
     torch.Tensor
         ``(B, K)`` in ``[-1, 1]``: the applied voltage in units of ``V_read``.
     """
-    u = (x / r).clamp(-1.0, 1.0)
+    u = (x / r).clamp_(-1.0, 1.0)
     if bits is None:
         return u
     levels = 2**bits - 1
-    return torch.round(u * levels) / levels
+    return u.mul_(levels).round_().div_(levels)
 
 
 def dac_bit_planes(u: torch.Tensor, bits: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,4 +85,4 @@ def adc_quantize(i: torch.Tensor, full_scale: torch.Tensor, bits: int | None) ->
         return i
     step = full_scale / 2 ** (bits - 1)
     half = 2 ** (bits - 1)
-    return torch.clamp(torch.round(i / step), -half, half - 1) * step
+    return (i / step).round_().clamp_(-half, half - 1).mul_(step)

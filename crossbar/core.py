@@ -290,6 +290,9 @@ class Crossbar(nn.Module):
     def _reference_signal(self, g: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """``Σ|signal|`` for an all-ones input on every used row (drift compensation)."""
         tm = self.tile_map
+        if self.cell.quantity == "conductance" and self.config.ir_drop == "none":
+            # Σ_j |V_read · Σ_i (G+ − G−)_ij|: the all-ones read without a matmul.
+            return (tm.signed(g).sum(2) * self.cell.read_voltage_V).abs().sum()
         ones = g.new_zeros((tm.tiles_r * tm.rows,))
         ones[: tm.n_in] = 1.0
         u = ones.view(tm.tiles_r, 1, tm.rows)
@@ -382,11 +385,18 @@ class Crossbar(nn.Module):
         if plane_w is not None:
             sig = sig.view(tm.tiles_r, -1, b, *sig.shape[2:])
             sig = torch.tensordot(plane_w, sig, dims=([0], [1]))
-        omega = tm.slice_weights(sig.dtype, sig.device)
+        if tm.n_slices == 1:
+            y = sig.squeeze(-1)
+        else:
+            y = sig @ tm.slice_weights(sig.dtype, sig.device)
         scale = self.scale.transpose(1, 2)  # (Tr, 1, Tc, Kw|1)
-        y = (sig @ omega) * (scale / (tm.gain(cell.g_min, cell.g_max) * cell.read_voltage_V))
-        y = y * (r.unsqueeze(-1) if r.dim() else r)
-        y = y.sum(0).reshape(b, -1)[:, :n]
+        y = y * (scale * (1.0 / (tm.gain(cell.g_min, cell.g_max) * cell.read_voltage_V)))
+        if r.dim():
+            y = y * r.unsqueeze(-1)
+            y = y.sum(0)
+        else:
+            y = y.sum(0) * r
+        y = y.reshape(b, -1)[:, :n]
         if self.config.drift_compensation:
             y = y * self.drift_factor(g, gen)
         return y.reshape(*lead, n)

@@ -51,6 +51,12 @@ def _accuracy(r: Result) -> str:
     return f"{100 * r.accuracy:.2f} %"
 
 
+def _throughput(value: float | None) -> str:
+    if value is not None and value < 1000:
+        return f"{value:.3g} inf/s"
+    return si(value, "inf/s")
+
+
 def _tops_per_w(r: Result) -> str:
     eff = r.efficiency
     return "—" if eff is None else f"{eff / 1e12:.4g}"
@@ -66,7 +72,7 @@ COLUMNS = (
     ("accuracy", _accuracy),
     ("energy/inf", lambda r: si(r.energy_per_inference, "J")),
     ("latency", lambda r: si(r.latency, "s")),
-    ("throughput", lambda r: si(r.throughput, "inf/s")),
+    ("throughput", lambda r: _throughput(r.throughput)),
     ("TOPS/W", _tops_per_w),
     ("area mm²", _area),
 )

@@ -30,9 +30,12 @@ class ReferenceConfig:
     Attributes
     ----------
     batch_size : int
-        Batch size for the throughput measurement.
+        Largest batch size for the throughput measurement; it is reduced so that one timed
+        batch takes about ``max_batch_time_s`` and its activations fit ``max_batch_bytes``
+        (the batch used is reported in ``Result.batch_size``).
     repeats : int
-        Timed repetitions (the median is reported).
+        Timed repetitions (the median is reported); fewer for slow workloads, so that the
+        timing takes about ``max_timing_s``.
     test_limit : int or None
         Evaluate accuracy on the first N test images only (None: all).
     """
@@ -40,6 +43,9 @@ class ReferenceConfig:
     batch_size: int = param(256, integer=True, ge=1, le=65536)
     repeats: int = param(7, integer=True, ge=1, le=1000)
     test_limit: int | None = param(None, integer=True, ge=1, optional=True)
+    max_batch_time_s: float = param(0.5, unit="s", gt=0.0)
+    max_batch_bytes: float = param(1e9, unit="B", gt=0.0)
+    max_timing_s: float = param(10.0, unit="s", gt=0.0)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -55,6 +61,13 @@ def time_model(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
         model(x)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def _numel(shape: tuple[int, ...] | list[int]) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
 
 
 class Reference:
@@ -85,9 +98,10 @@ class Reference:
             prov["weights_key"] = tm.key
         gen = torch.Generator().manual_seed(seed)
         x1 = torch.rand((1, *workload.input_shape), generator=gen)
-        xb = torch.rand((self.cfg.batch_size, *workload.input_shape), generator=gen)
-        latency = time_model(model, x1, self.cfg.repeats)
-        batch_time = time_model(model, xb, self.cfg.repeats)
+        latency = time_model(model, x1, self._repeats(latency_s=None, model=model, x=x1))
+        batch = self._batch_size(workload, latency)
+        xb = torch.rand((batch, *workload.input_shape), generator=gen)
+        batch_time = time_model(model, xb, self._repeats(latency_s=latency * batch))
         prov.update(
             torch_threads=torch.get_num_threads(),
             started=started,
@@ -102,12 +116,30 @@ class Reference:
             accuracy=accuracy,
             accuracy_std=0.0 if accuracy is not None else None,
             latency=latency,
-            throughput=self.cfg.batch_size / batch_time,
+            throughput=batch / batch_time,
             layers=[layer.as_dict() for layer in workload.layers],
             config=self.config(),
             provenance=prov,
-            batch_size=self.cfg.batch_size,
+            batch_size=batch,
         )
+
+    def _repeats(self, latency_s: float | None, model=None, x=None) -> int:
+        """Timed repetitions that fit ``max_timing_s`` (one untimed call probes the time)."""
+        if latency_s is None:
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                model(x)
+            latency_s = time.perf_counter() - t0
+        return max(1, min(self.cfg.repeats, int(self.cfg.max_timing_s / max(latency_s, 1e-9))))
+
+    def _batch_size(self, workload: Workload, latency_s: float) -> int:
+        """The throughput batch: at most ``batch_size``, about ``max_batch_time_s`` per batch,
+        activations (the largest layer output, float32, ×3 for in-flight tensors) within
+        ``max_batch_bytes``."""
+        largest = max((_numel(layer.output_shape) for layer in workload.layers), default=1)
+        by_memory = int(self.cfg.max_batch_bytes // (3 * 4 * largest))
+        by_time = int(self.cfg.max_batch_time_s / max(latency_s, 1e-9))
+        return max(1, min(self.cfg.batch_size, by_memory, by_time))
 
 
 def _factory(variant: str | None, **options) -> Reference:

@@ -120,10 +120,8 @@ def _points(grid: dict[str, dict[str, list[Any]]], target: str) -> list[dict[str
 def _build(target: str, options: dict[str, Any], spec_name: str):
     try:
         return make_target(target, **options)
-    except TypeError as exc:
-        raise ConfigError(
-            f"spec {spec_name!r}: target {target!r} does not take these options ({exc})"
-        ) from None
+    except ConfigError as exc:
+        raise ConfigError(f"spec {spec_name!r}: {exc}") from None
 
 
 def _type_error(key: str, expected: str, value: Any) -> ConfigError:

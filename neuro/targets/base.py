@@ -9,6 +9,7 @@ part after it the *variant* (a preset or device). Each family registers a factor
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
@@ -90,4 +91,10 @@ def make_target(name: str, **options) -> Target:
         raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
     if not variants and variant:
         raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
-    return family.factory(variant or None, **options)
+    try:
+        return family.factory(variant or None, **options)
+    except TypeError as exc:
+        match = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if match is None:
+            raise
+        raise ConfigError(f"target {name!r} has no option {match.group(1)!r}") from None

@@ -59,7 +59,10 @@ def test_expansion_and_keys(tmp_path):
             {"grid": {"reference": {"batch_size": 8}}},
             "spec.grid.reference.batch_size must be a non-empty list",
         ),
-        ({"grid": {"reference": {"nope": [1]}}}, "target 'reference' does not take these options"),
+        (
+            {"grid": {"reference": {"nope": [1]}}},
+            "spec 't': target 'reference' has no option 'nope'",
+        ),
         (
             {"grid": {"reference": {"batch_size": [0]}}},
             "ReferenceConfig.batch_size must be an integer in",

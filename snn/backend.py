@@ -6,11 +6,15 @@ device and rebuilds its own when another one took the device in between; the com
 does not recompile unchanged sources, so a rebuild of a cached shape is fast.
 
 Build directories live under ``$NEURO_SNN_CACHE`` (default ``<checkout>/.cache/brian2``,
-an ignored path), one per network shape (a hash of everything that changes the code).
+an ignored path), one per network shape (a hash of everything that changes the code) and
+per concurrent process: a process takes the first free ``slot-N`` of its shape under an
+exclusive ``flock`` held for its lifetime, so that two processes never rebuild or run the
+same binary and results folder at once (each slot compiles once, then is re-used).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -75,7 +79,8 @@ class StandaloneProject:
 
     def __init__(self, name: str, spec: dict[str, Any], construct: Callable[[], dict]) -> None:
         self.key = f"{name}-{shape_key(spec)}"
-        self.directory = cache_root() / self.key
+        self.directory: Path | None = None
+        self._lock = None
         self._construct = construct
         self.handles: dict[str, Any] | None = None
         self.build_time_s: float | None = None
@@ -92,12 +97,27 @@ class StandaloneProject:
         b2.prefs.devices.cpp_standalone.openmp_threads = 0  # OpenMP is slower on 2 cores
         t0 = time.perf_counter()
         self.handles = self._construct()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.directory is None:
+            self.directory = self._claim_slot()
         b2.device.build(directory=str(self.directory), compile=True, run=False,
                         with_output=False)  # fmt: skip
         self.build_time_s = time.perf_counter() - t0
         _OWNER[0] = self
         return self.handles
+
+    def _claim_slot(self) -> Path:
+        base = cache_root() / self.key
+        base.mkdir(parents=True, exist_ok=True)
+        for slot in range(64):
+            fh = open(base / f"slot-{slot}.lock", "w")  # noqa: SIM115 (held for the process)
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                continue
+            self._lock = fh
+            return base / f"slot-{slot}"
+        raise RuntimeError(f"no free build slot under {base}")
 
     def run(self, run_args: dict) -> dict[str, Any]:
         """Run the compiled binary with ``run_args`` (VariableView/TimedArray → values)."""

@@ -88,10 +88,15 @@ class DCNetwork:
         self.bins_per_image = int(round(float(cfg.t_image / self.bin)))
         self.bins_on = int(round(float(cfg.t_present / self.bin)))
         self.duration = n_images * cfg.t_image
+        #: Without delays the presynaptic trace lives in the input neurons (exactly
+        #: equivalent, one trace per input instead of per synapse) and the synapses use
+        #: Brian2's homogeneous-delay fast path.
+        self.fast = float(cfg.delay_max / second) == 0.0
         self.code = synapse.code(
             cfg.stdp,
             transmit="ge_post += {w}",
             post_traces="neuron",
+            pre_trace="neuron" if self.fast else "synapse",
             plastic="plastic_post",
             running_sum=True,
         )
@@ -124,9 +129,13 @@ class DCNetwork:
     def _construct(self, rate_values: np.ndarray, state: dict[str, np.ndarray] | None):
         c, ns = self.cfg, self._namespace()
         rates = b2.TimedArray(rate_values * Hz, dt=self.bin, name="rates")
+        inp_eqs = "run_seed : integer (shared)\n"
+        if self.fast:
+            inp_eqs += "dpre/dt = -pre / tau_pre : 1\n"
         inp = b2.NeuronGroup(
-            self.n_input, "run_seed : integer (shared)", threshold="rand() < rates(t, i) * dt",
-            namespace={"rates": rates}, name="inp", dt=c.dt,
+            self.n_input, inp_eqs, threshold="rand() < rates(t, i) * dt",
+            reset="pre = 1" if self.fast else "", method="exact",
+            namespace={"rates": rates, "tau_pre": c.stdp.tau_pre}, name="inp", dt=c.dt,
         )  # fmt: skip
         exc = b2.NeuronGroup(
             self.n_exc, _EXC, threshold="v > v_thresh_e + theta - theta_offset",
@@ -147,8 +156,9 @@ class DCNetwork:
         # Input delays uniform in [0, delay_max] (code: delay['ee_input'] = (0, 10) ms), drawn
         # once per network from a fixed seed (Brian2's seed is global; standalone bakes
         # it into the binary before the per-run seed of insert_seed takes over).
-        b2.seed(self.delay_seed)
-        syn.delay = "rand() * delay_max"
+        if not self.fast:
+            b2.seed(self.delay_seed)
+            syn.delay = "rand() * delay_max"
         syn.run_regularly(code.normalise, dt=c.t_image, when="start", order=0, name="norm")
         exc.run_regularly("colsum += plastic * (norm_sum - colsum)", dt=c.t_image,
                           when="start", order=1, name="colsum_reset")  # fmt: skip

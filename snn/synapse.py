@@ -58,19 +58,24 @@ class SynapseCode:
     namespace: dict[str, Any]
 
 
-def _traces(rule: STDPRule, post_traces: str) -> tuple[str, str, str, str]:
-    """Model lines, names of post1/post2 and the post-spike trace reset."""
+def _traces(rule: STDPRule, post_traces: str, pre_trace: str) -> tuple[str, str, str, str, str]:
+    """Model lines, names of pre/post1/post2, the pre-spike and post-spike trace resets."""
     if post_traces not in ("synapse", "neuron"):
         raise ConfigError(f"post_traces must be 'synapse' or 'neuron'; got {post_traces!r}")
-    model = "dpre/dt = -pre / tau_pre : 1 (event-driven)\n"
+    if pre_trace not in ("synapse", "neuron"):
+        raise ConfigError(f"pre_trace must be 'synapse' or 'neuron'; got {pre_trace!r}")
+    if pre_trace == "synapse":
+        model, pre, pre_reset = "dpre/dt = -pre / tau_pre : 1 (event-driven)\n", "pre", "pre = 1\n"
+    else:  # the source group defines pre and sets it to 1 on its spikes
+        model, pre, pre_reset = "", "pre_pre", ""
     if post_traces == "synapse":
         model += (
             "dpost1/dt = -post1 / tau_post1 : 1 (event-driven)\n"
             "dpost2/dt = -post2 / tau_post2 : 1 (event-driven)\n"
         )
-        return model, "post1", "post2", "post1 = 1\npost2 = 1\n"
+        return model, pre, "post1", "post2", pre_reset + "|post1 = 1\npost2 = 1\n"
     # the target group defines post1, post2 and resets them to 1 on its spikes
-    return model, "post1_post", "post2_post", ""
+    return model, pre, "post1_post", "post2_post", pre_reset + "|"
 
 
 class IdealSynapse:
@@ -95,6 +100,7 @@ class IdealSynapse:
         *,
         transmit: str,
         post_traces: str = "synapse",
+        pre_trace: str = "synapse",
         plastic: str = "1",
         running_sum: bool = False,
     ) -> SynapseCode:
@@ -111,6 +117,10 @@ class IdealSynapse:
             ``"synapse"``: the post traces are event-driven synaptic variables (for a
             user's network). ``"neuron"``: the target group defines ``post1``/``post2``
             and resets them to 1 on its spikes (cheaper: one trace per neuron).
+        pre_trace : {"synapse", "neuron"}
+            ``"synapse"``: an event-driven trace per synapse, updated when the (delayed)
+            spike arrives. ``"neuron"``: the source group defines ``pre`` and sets it to 1
+            on its spikes; identical without synaptic delays, and much cheaper.
         plastic : str
             An expression that scales learning (``"plastic_post"`` switches it off
             during testing).
@@ -120,12 +130,13 @@ class IdealSynapse:
         """
         if "{w}" not in transmit:
             raise ConfigError(f"transmit must contain '{{w}}'; got {transmit!r}")
-        model, post1, post2, reset = _traces(rule, post_traces)
+        model, pre, post1, post2, resets = _traces(rule, post_traces, pre_trace)
+        pre_reset, reset = resets.split("|")
         model += self._model_extra()
         track = "colsum_post += _dw\n" if running_sum else ""
         dep = f"nu_pre * ({plastic}) * {post1}"
-        pot = f"nu_post * ({plastic}) * pre * {post2}"
-        on_pre = transmit.format(w=self._w_eff()) + "\npre = 1\n" + self._update(dep, -1) + track
+        pot = f"nu_post * ({plastic}) * {pre} * {post2}"
+        on_pre = transmit.format(w=self._w_eff()) + "\n" + pre_reset + self._update(dep, -1) + track
         on_post = self._update(pot, +1) + track + reset
         ns = {
             "nu_pre": rule.nu_pre,

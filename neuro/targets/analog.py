@@ -27,7 +27,7 @@ from crossbar.nn import calibrate, convert, set_time
 from devices.validation import param, require, validate
 from neuro.provenance import now_iso, provenance
 from neuro.result import Curve, Result
-from neuro.targets.base import Family, register_family
+from neuro.targets.base import Family, register_family, with_options
 from neuro.workloads import Workload, dataset_for, evaluate_accuracy, trained_model
 
 __all__ = ["AnalogConfig", "Analog", "workload_costs"]
@@ -202,7 +202,10 @@ class Analog:
 
 
 def _factory(variant: str | None, **options) -> Analog:
-    return Analog(AnalogConfig(device=variant or "pcm", **options))
+    """Options are fields of :class:`AnalogConfig`; dotted keys reach the crossbar config
+    (``"crossbar.adc.bits"``, ``"crossbar.drift_compensation"``)."""
+    name = f"aimc:{variant or 'pcm'}"
+    return Analog(with_options(AnalogConfig(device=variant or "pcm"), options, name))
 
 
 register_family(

@@ -11,14 +11,22 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from devices.registry import Registry
 from devices.validation import ConfigError
 from neuro.result import Result
 from neuro.workloads.base import Workload
 
-__all__ = ["Target", "Family", "FAMILIES", "register_family", "make_target", "target_names"]
+__all__ = [
+    "Target",
+    "Family",
+    "FAMILIES",
+    "register_family",
+    "make_target",
+    "target_names",
+    "with_options",
+]
 
 
 @runtime_checkable
@@ -98,3 +106,39 @@ def make_target(name: str, **options) -> Target:
         if match is None:
             raise
         raise ConfigError(f"target {name!r} has no option {match.group(1)!r}") from None
+
+
+def with_options(config: Any, options: dict[str, Any], owner: str) -> Any:
+    """A copy of the frozen dataclass ``config`` with ``options`` applied.
+
+    Keys may be dotted to reach nested configs (``"crossbar.adc.bits"``); TOML lists become
+    tuples where the field holds a tuple. The new config is validated on construction.
+
+    Raises
+    ------
+    ConfigError
+        An option that is no field of the config, naming it and the valid names there.
+    """
+    nested: dict[str, dict[str, Any]] = {}
+    flat: dict[str, Any] = {}
+    names = {f.name for f in dataclasses.fields(config)}
+    for key, value in options.items():
+        head, _, rest = key.partition(".")
+        if head not in names:
+            valid = ", ".join(sorted(names))
+            raise ConfigError(f"target {owner!r} has no option {key!r}; valid: {valid}")
+        if rest:
+            sub = getattr(config, head)
+            if not dataclasses.is_dataclass(sub):
+                raise ConfigError(
+                    f"target {owner!r} has no option {key!r}: {head!r} is not a group"
+                )
+            nested.setdefault(head, {})[rest] = value
+        else:
+            current = getattr(config, head)
+            flat[head] = (
+                tuple(value) if isinstance(value, list) and isinstance(current, tuple) else value
+            )
+    for head, sub_options in nested.items():
+        flat[head] = with_options(getattr(config, head), sub_options, f"{owner}.{head}")
+    return dataclasses.replace(config, **flat) if flat else config

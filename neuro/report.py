@@ -93,13 +93,11 @@ def gap_lines(results: Sequence[Result]) -> list[str]:
     for r in results:
         parts = []
         for g in gap(r):
-            what = "TOPS/W" if g.metric == "efficiency" else "per synaptic event"
-            published = (
-                f"{g.published / 1e12:.4g} TOPS/W"
-                if g.metric == "efficiency"
-                else si(g.published, "J")
-            )
-            parts.append(f"{g.ratio:.3g}x {g.target.name} ({published}, {what})")
+            if g.metric == "efficiency":
+                published = f"{g.published / 1e12:.4g} TOPS/W"
+            else:
+                published = f"{si(g.published, 'J')} per synaptic event"
+            parts.append(f"{g.ratio:.3g}x {g.target.name} ({published})")
         if parts:
             lines.append(f"  {r.target}: " + "; ".join(parts))
     return lines

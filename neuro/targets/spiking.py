@@ -9,7 +9,7 @@ synaptic event; in ``dc-stdp-mnist`` the plastic synapses are that device).
   ``steps`` time steps; ``accuracy`` is at ``steps``, the curve ``accuracy_vs_steps`` gives
   every checkpoint. ``cnn-fmnist``: refused with ConfigError (conversion of conv layers is
   not implemented).
-* ``dc-stdp-mnist`` (registered here): Diehl & Cook STDP learning on MNIST.
+* ``dc-stdp-mnist`` (registered in :mod:`neuro.workloads`): Diehl & Cook STDP learning on MNIST.
 * Shape-only workloads (``resnet18``, ``yolov2``): ConfigError — a spiking cost without a
   converted network would be a guess of the spike rates.
 
@@ -27,12 +27,10 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 
 import devices
 import snn
 from devices.validation import ConfigError, param, validate
-from neuro import workloads
 from neuro.provenance import now_iso, provenance
 from neuro.result import Curve, Result
 from neuro.targets.base import Family, register_family
@@ -42,19 +40,7 @@ from snn.energy import PRESETS, EnergyPreset, device_preset, preset
 
 __all__ = ["SpikingConfig", "Spiking", "DC_WORKLOAD"]
 
-DC_WORKLOAD = "dc-stdp-mnist"
-if DC_WORKLOAD not in workloads.names():
-    workloads.register(
-        Workload(
-            DC_WORKLOAD,
-            "Diehl & Cook 2015 unsupervised STDP, 400 excitatory neurons, on MNIST "
-            "(shape: the 784 x 400 input layer as its ANN equivalent)",
-            lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 400)),
-            (1, 28, 28),
-            dataset="mnist",
-            unsupervised=True,
-        )
-    )
+DC_WORKLOAD = "dc-stdp-mnist"  # registered in neuro.workloads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,7 +133,14 @@ class Spiking:
             curves=curves,
             config=self.config(),
             provenance=prov,
-            extra={**per_inf, **extra},
+            extra={
+                **per_inf,
+                **extra,
+                # all-in energy per synaptic event, for the per-event roadmap gap
+                "energy_per_synaptic_event_J": sum(breakdown.values()) / per_inf["synaptic_events"]
+                if per_inf["synaptic_events"]
+                else 0.0,
+            },
         )
 
     def _converted(self, workload: Workload, seed: int):

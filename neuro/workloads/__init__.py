@@ -93,3 +93,14 @@ register(
         (3, 416, 416),
     )
 )
+register(
+    Workload(
+        "dc-stdp-mnist",
+        "Diehl & Cook 2015 unsupervised STDP, 400 excitatory neurons, on MNIST "
+        "(spiking targets only; shape: the 784 x 400 input layer as its ANN equivalent)",
+        lambda: models.mlp((784, 400)),
+        (1, 28, 28),
+        dataset="mnist",
+        unsupervised=True,
+    )
+)

@@ -119,6 +119,50 @@ def roadmap_gap(results: Sequence[Result], ax=None):
     return ax
 
 
+def grid_options(results: Sequence[Result]) -> list[str]:
+    """Numeric grid options that take two or more values across ``results`` (a sweep)."""
+    values: dict[str, set] = {}
+    for r in results:
+        for k, v in r.config.get("grid_point", {}).items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                values.setdefault(k, set()).add(v)
+    return sorted(k for k, v in values.items() if len(v) > 1)
+
+
+def grid_sweep(results: Sequence[Result], option: str, curve: str = "accuracy_vs_time"):
+    """Accuracy against a swept grid option, one line per target (mean over seeds).
+
+    Results that carry ``curve`` get one panel per point of its x (e.g. each read time);
+    the others one panel of ``Result.accuracy``.
+    """
+    rows = []
+    for r in results:
+        x = r.config.get("grid_point", {}).get(option)
+        if x is None:
+            continue
+        c = r.curves.get(curve)
+        if c is not None:
+            rows += [(r.target, x, f"{c.x_label} = {t:g}", y) for t, y in zip(c.x, c.y)]
+        elif r.accuracy is not None:
+            rows.append((r.target, x, "accuracy", r.accuracy))
+    data = pd.DataFrame(rows, columns=["target", "x", "panel", "y"])
+    panels = list(dict.fromkeys(data["panel"]))
+    fig, axes = plt.subplots(
+        1, max(len(panels), 1), figsize=(3.2 * max(len(panels), 1), 3.4), sharey=True, squeeze=False
+    )
+    for ax, panel in zip(axes[0], panels):
+        sub = data[data["panel"] == panel].groupby(["target", "x"])["y"].mean().reset_index()
+        for target, line in sub.groupby("target"):
+            ax.plot(line["x"], 100 * line["y"], marker="o", label=target)
+        ax.set_title(panel, fontsize=9)
+        ax.set_xlabel(option)
+        ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel("accuracy (%)")
+    if panels:
+        axes[0][-1].legend(fontsize=7)
+    return axes[0][0]
+
+
 def plot_results(results: Sequence[Result], out_dir: str | Path) -> list[Path]:
     """Write the standard figures of ``results`` as PNGs into ``out_dir``; returns the paths."""
     out = Path(out_dir)
@@ -139,6 +183,8 @@ def plot_results(results: Sequence[Result], out_dir: str | Path) -> list[Path]:
         save(curves(results, name), f"curve_{name}.png")
     if any(r.efficiency is not None for r in results):
         save(roadmap_gap(results), "roadmap_gap.png")
+    for option in grid_options(results):
+        save(grid_sweep(results, option), f"sweep_{option.replace('.', '_')}.png")
     return written
 
 

@@ -45,3 +45,20 @@ def test_plot_results_and_archive_write_pngs(tmp_path):
     assert main(["archive", "plot", str(tmp_path / "a.h5"), "--out-dir", str(tmp_path / "f2")]) == 0
     assert len(list((tmp_path / "f2").glob("*.png"))) == 3
     assert plots.plot_results([], tmp_path / "none") == []
+
+
+def test_grid_sweep_plots_accuracy_against_the_swept_option():
+    t = np.array([1.0, 86400.0])
+    results = [
+        Result(workload="w", target=f"aimc:{d}", seed=0, ops_per_inference=1.0,
+               config={"grid_point": {"crossbar.adc.bits": b}},
+               curves={"accuracy_vs_time": Curve(t, [0.5 + b / 100, 0.4 + b / 100], "t_s", "accuracy")})
+        for d in ("pcm", "reram") for b in (4, 8)
+    ]  # fmt: skip
+    assert plots.grid_options(results) == ["crossbar.adc.bits"]
+    ax = plots.grid_sweep(results, "crossbar.adc.bits")
+    axes = ax.figure.axes
+    assert [a.get_title() for a in axes] == ["t_s = 1", "t_s = 86400"]
+    line = axes[1].get_lines()[0]
+    assert list(line.get_xdata()) == [4, 8]
+    assert np.allclose(line.get_ydata(), [44.0, 48.0])

@@ -1,15 +1,25 @@
 """The Brian2 network of Diehl & Cook (2015) for one chunk of images.
 
-One run presents ``n_images`` images back to back: each for ``t_present`` with Poisson
-input, then ``t_rest`` without input. The input rates come from a 2-D ``TimedArray``
-(time bins × input neurons); the weights, thresholds and membrane potentials are passed
-in at the start of the run and read back at its end, so that the C++ standalone binary is
-compiled once per shape (:class:`snn.backend.StandaloneProject`) and re-run per chunk.
+One run shows up to ``n_images`` images, each in a presentation of ``t_present`` with
+Poisson input and ``t_rest`` without. The input rates per intensity unit come from a 2-D
+``TimedArray`` with one row per image; the weights, thresholds and membrane potentials are
+passed in at the start of the run and read back at its end, so that the C++ standalone
+binary is compiled once per shape (:class:`snn.backend.StandaloneProject`) and re-run per
+chunk.
 
-Inside a run, as in the paper's code: weight normalisation before every image (while
-learning) through a running per-neuron sum of the incoming weights, adaptive thresholds,
-lateral inhibition and STDP. Between runs (in :mod:`snn.diehl_cook`): the intensity raise
-for silent images, and the device drift.
+Inside a run, as in the paper's code: weight normalisation before every presentation
+(while learning) through a running per-neuron sum of the incoming weights, adaptive
+thresholds, lateral inhibition, STDP, and the intensity raise. A one-neuron controller
+group counts the excitatory spikes of the current presentation; at the end of each
+presentation (its last time step) it either shows the same image again with intensity
+``+ intensity_step`` (fewer than ``min_spikes`` spikes and fewer than ``max_repeats``
+repeats so far; paper sec. 2.5) or moves on to the next image at the starting intensity.
+The input group reads the controller's image index (a row of the ``TimedArray``),
+intensity and time step through linked variables. After the last image the controller
+stops the run (``Network._globally_stopped``, the flag Brian2's own interrupt handler
+uses), so a run lasts exactly as many presentations as it needed; its duration is only
+an upper bound (``n_images × (1 + max_repeats)`` presentations). Between runs (in
+:mod:`snn.diehl_cook`): the device drift.
 
 Integration: forward Euler at ``dt`` for the neurons, as Brian 1 (the original code's
 simulator) does for these non-linear conductance equations; Brian2's ``refractory`` with
@@ -18,7 +28,6 @@ simulator) does for these non-linear conductance equations; Brian2's ``refractor
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import brian2 as b2
@@ -29,7 +38,7 @@ from snn.backend import StandaloneProject, check_backend, insert_seed, use_runti
 from snn.config import DiehlCookConfig
 from snn.synapse import IdealSynapse
 
-__all__ = ["DCNetwork", "bin_width"]
+__all__ = ["DCNetwork", "stop_run"]
 
 _EXC = """
 dv/dt = ((v_rest_e - v) + ge * (e_exc - v) + gi * (e_inh_e - v)) / tau_e : volt (unless refractory)
@@ -47,16 +56,61 @@ dge/dt = -ge / tau_ge : 1
 dgi/dt = -gi / tau_gi : 1
 """
 
+#: The controller (one neuron): image index in the run's list, intensity of the current
+#: presentation, repeats of the current image so far, excitatory spikes and time steps
+#: of the current presentation, presentations completed, images in this run.
+_CTL = """
+img : integer
+level : 1
+rep : integer
+nspk : integer
+step : integer
+npres : integer
+n_img : integer
+halted : integer
+"""
+#: Run at the end of every time step (after all spikes of the step are counted): at the
+#: end of a presentation decide between a re-show at ``level + intensity_step`` and the
+#: next image at ``level0``; stop the run once every image is done.
+_CTL_STEP = """
+step += 1
+_end = int(step >= steps_image)
+_silent = _end * int(nspk < min_spikes) * int(rep < max_repeats)
+_next = _end - _silent
+img += _next
+rep = (rep + 1) * _silent + rep * (1 - _end)
+level = level + intensity_step * _silent + (level0 - level) * _next
+nspk = nspk * (1 - _end)
+npres += _end
+step = step * (1 - _end)
+halted = stop_run(int(img >= n_img))
+"""
 
-def bin_width(cfg: DiehlCookConfig):
-    """Largest time bin that divides both ``t_present`` and ``t_rest`` (50 ms by default)."""
-    a = int(round(float(cfg.t_present / cfg.dt)))
-    b = int(round(float(cfg.t_rest / cfg.dt)))
-    return math.gcd(a, b) * cfg.dt
+
+def _stop_run_numpy(cond):
+    if np.any(cond):
+        b2.Network._globally_stopped = True
+    return cond
+
+
+#: ``stop_run(cond)``: ends the current run after this time step when ``cond`` is non-zero
+#: (returns ``cond``). C++: sets ``Network::_globally_stopped``, which the standalone
+#: network loop checks before every step (Brian2's SIGINT handler sets the same flag);
+#: numpy runtime: ``Network._globally_stopped``, checked by ``Network.run`` likewise.
+stop_run = b2.Function(
+    _stop_run_numpy, arg_units=[1], return_unit=1, arg_types=["integer"],
+    return_type="integer", stateless=False,
+)  # fmt: skip
+stop_run.implementations.add_implementation(
+    "cpp",
+    "static inline int stop_run(const int cond)\n"
+    "{\n    if (cond) Network::_globally_stopped = true;\n    return cond;\n}\n",
+    compiler_kwds={"headers": ['"network.h"']},
+)
 
 
 class DCNetwork:
-    """Builds and runs the Diehl & Cook network for chunks of ``n_images`` images.
+    """Builds and runs the Diehl & Cook network for chunks of up to ``n_images`` images.
 
     Parameters
     ----------
@@ -67,7 +121,7 @@ class DCNetwork:
     synapse : IdealSynapse or DeviceSynapse
         The plastic input synapse.
     n_images : int
-        Images per run (the chunk).
+        Images per run at most (the chunk).
     backend : {"standalone", "numpy"}
         See :mod:`snn.backend`.
     """
@@ -84,10 +138,12 @@ class DCNetwork:
         check_backend(backend)
         self.cfg, self.n_input, self.n_exc = cfg, n_input, n_exc
         self.synapse, self.n_images, self.backend = synapse, n_images, backend
-        self.bin = bin_width(cfg)
-        self.bins_per_image = int(round(float(cfg.t_image / self.bin)))
-        self.bins_on = int(round(float(cfg.t_present / self.bin)))
-        self.duration = n_images * cfg.t_image
+        self.steps_image = int(round(float(cfg.t_image / cfg.dt)))
+        self.steps_on = int(round(float(cfg.t_present / cfg.dt)))
+        #: Upper bound of a run: every image shown 1 + max_repeats times. The controller
+        #: stops the run as soon as the last image is done.
+        self.max_presentations = n_images * (1 + cfg.max_repeats)
+        self.duration = self.max_presentations * cfg.t_image
         #: Without delays the presynaptic trace lives in the input neurons (exactly
         #: equivalent, one trace per input instead of per synapse) and the synapses use
         #: Brian2's homogeneous-delay fast path.
@@ -96,7 +152,7 @@ class DCNetwork:
             cfg.stdp,
             transmit="ge_post += {w}",
             post_traces="neuron",
-            pre_trace="neuron" if self.fast else "synapse",
+            pre_trace="neuron" if self.fast else "arrival",
             plastic="plastic_post",
             running_sum=True,
         )
@@ -111,6 +167,7 @@ class DCNetwork:
                 "n_images": n_images,
                 "code": [self.code.model, self.code.on_pre, self.code.on_post,
                          self.code.normalise, repr(sorted(self.code.namespace.items()))],
+                "controller": _CTL + _CTL_STEP,
                 "brian2": b2.__version__,
             }  # fmt: skip
             self._project = StandaloneProject("dc", spec, self._construct_placeholder)
@@ -128,29 +185,57 @@ class DCNetwork:
 
     def _construct(self, rate_values: np.ndarray, state: dict[str, np.ndarray] | None):
         c, ns = self.cfg, self._namespace()
-        rates = b2.TimedArray(rate_values * Hz, dt=self.bin, name="rates")
-        inp_eqs = "run_seed : integer (shared)\n"
+        # One clock for every per-step object: the network loop then advances one clock
+        # instead of one per group (Brian2 gives each object with its own dt a clock).
+        clock = b2.Clock(c.dt, name="clk")
+        # Presentations start at multiples of t_image (the normalisation, the column-sum
+        # reset and the input's rate update run then, on one clock).
+        image_clock = b2.Clock(c.t_image, name="image_clk")
+        # Row k of the TimedArray is image k's rate per intensity unit (pixel / 8 Hz); the
+        # input reads row ``img`` by calling it at time ``img * dt`` (the array's dt).
+        rates = b2.TimedArray(rate_values * Hz, dt=c.dt, name="rates")
+        ctl = b2.NeuronGroup(1, _CTL, method="exact", name="ctl", clock=clock)
+        ctl.run_regularly(_CTL_STEP, when="end", order=100, name="ctl_step")
+        ctl.namespace.update(
+            steps_image=self.steps_image, min_spikes=c.min_spikes,
+            max_repeats=c.max_repeats, intensity_step=c.intensity_step,
+            level0=c.intensity, stop_run=stop_run,
+        )  # fmt: skip
+        inp_eqs = (
+            "run_seed : integer (shared)\nr : Hz\n"
+            "img_c : integer (linked)\nlevel_c : 1 (linked)\nstep_c : integer (linked)\n"
+        )
         if self.fast:
             inp_eqs += "dpre/dt = -pre / tau_pre : 1\n"
+        # Zero-rate pixels (most of an MNIST image) and the rest period draw no random
+        # number: ``and`` short-circuits in the generated code.
         inp = b2.NeuronGroup(
-            self.n_input, inp_eqs, threshold="rand() < rates(t, i) * dt",
+            self.n_input, inp_eqs,
+            threshold="step_c < steps_on and r > 0 * Hz and rand() < r * dt",
             reset="pre = 1" if self.fast else "", method="exact",
-            namespace={"rates": rates, "tau_pre": c.stdp.tau_pre}, name="inp", dt=c.dt,
+            namespace={"rates": rates, "tau_pre": c.stdp.tau_pre, "rates_dt": c.dt,
+                       "steps_on": self.steps_on},
+            name="inp", clock=clock,
         )  # fmt: skip
+        inp.img_c = b2.linked_var(ctl, "img")
+        inp.level_c = b2.linked_var(ctl, "level")
+        inp.step_c = b2.linked_var(ctl, "step")
+        inp.run_regularly("r = rates(img_c * rates_dt, i) * level_c", clock=image_clock,
+                          when="start", order=2, name="inp_rate")  # fmt: skip
         exc = b2.NeuronGroup(
             self.n_exc, _EXC, threshold="v > v_thresh_e + theta - theta_offset",
             reset="v = v_reset_e\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1",
-            refractory=c.refrac_e, method="euler", namespace=ns, name="exc", dt=c.dt,
+            refractory=c.refrac_e, method="euler", namespace=ns, name="exc", clock=clock,
         )  # fmt: skip
         inh = b2.NeuronGroup(
             self.n_exc, _INH, threshold="v > v_thresh_i", reset="v = v_reset_i",
-            refractory=c.refrac_i, method="euler", namespace=ns, name="inh", dt=c.dt,
+            refractory=c.refrac_i, method="euler", namespace=ns, name="inh", clock=clock,
         )  # fmt: skip
         code = self.code
         syn = b2.Synapses(
             inp, exc, model=code.model, on_pre=code.on_pre, on_post=code.on_post,
             namespace={**code.namespace, "norm_sum": c.norm_sum, "delay_max": c.delay_max},
-            name="syn", dt=c.dt,
+            name="syn", clock=clock,
         )  # fmt: skip
         syn.connect()
         # Input delays uniform in [0, delay_max] (code: delay['ee_input'] = (0, 10) ms), drawn
@@ -159,26 +244,32 @@ class DCNetwork:
         if not self.fast:
             b2.seed(self.delay_seed)
             syn.delay = "rand() * delay_max"
-        syn.run_regularly(code.normalise, dt=c.t_image, when="start", order=0, name="norm")
-        exc.run_regularly("colsum += plastic * (norm_sum - colsum)", dt=c.t_image,
+            syn.tpre = -1e9 * second  # no arrival yet: a zero presynaptic trace
+        # Before every presentation, re-shows included.
+        syn.run_regularly(code.normalise, clock=image_clock, when="start", order=0,
+                          name="norm")  # fmt: skip
+        exc.run_regularly("colsum += plastic * (norm_sum - colsum)", clock=image_clock,
                           when="start", order=1, name="colsum_reset")  # fmt: skip
-        ei = b2.Synapses(exc, inh, on_pre="ge_post += w_ei", namespace=ns, name="ei", dt=c.dt)
+        ei = b2.Synapses(exc, inh, on_pre="ge_post += w_ei", namespace=ns, name="ei",
+                         clock=clock)  # fmt: skip
         ei.connect(j="i")
-        ie = b2.Synapses(inh, exc, on_pre="gi_post += w_ie", namespace=ns, name="ie", dt=c.dt)
+        ie = b2.Synapses(inh, exc, on_pre="gi_post += w_ie", namespace=ns, name="ie",
+                         clock=clock)  # fmt: skip
         ie.connect(condition="i != j")
+        count = b2.Synapses(exc, ctl, on_pre="nspk_post += 1", name="count", clock=clock)
+        count.connect()
         mon_e = b2.SpikeMonitor(exc, name="mon_e")
         mon_in = b2.SpikeMonitor(inp, record=False, name="mon_in")
         mon_i = b2.SpikeMonitor(inh, record=False, name="mon_i")
-        net = b2.Network(inp, exc, inh, syn, ei, ie, mon_e, mon_in, mon_i)
-        h = dict(net=net, rates=rates, inp=inp, exc=exc, inh=inh, syn=syn, ei=ei, ie=ie,
-                 mon_e=mon_e, mon_in=mon_in, mon_i=mon_i)  # fmt: skip
+        net = b2.Network(ctl, inp, exc, inh, syn, ei, ie, count, mon_e, mon_in, mon_i)
+        h = dict(net=net, rates=rates, ctl=ctl, inp=inp, exc=exc, inh=inh, syn=syn, ei=ei,
+                 ie=ie, mon_e=mon_e, mon_in=mon_in, mon_i=mon_i)  # fmt: skip
         if state is not None:  # runtime: set the values directly
             self._assign(h, state)
         return h
 
     def _construct_placeholder(self) -> dict[str, Any]:
-        shape = (self.n_images * self.bins_per_image, self.n_input)
-        h = self._construct(np.zeros(shape), None)
+        h = self._construct(np.zeros((self.n_images, self.n_input)), None)
         insert_seed(h["inp"])
         h["net"].run(self.duration)
         return h
@@ -189,6 +280,7 @@ class DCNetwork:
             "w": h["syn"].w, "theta": h["exc"].theta,
             "v_e": h["exc"].v, "v_i": h["inh"].v, "colsum": h["exc"].colsum,
             "plastic": h["exc"].plastic, "seed": h["inp"].run_seed,
+            "level": h["ctl"].level, "rep": h["ctl"].rep, "n_img": h["ctl"].n_img,
         }  # fmt: skip
         if "drift" in h["syn"].variables:
             v.update(drift=h["syn"].drift, lastwrite=h["syn"].lastwrite)
@@ -204,13 +296,21 @@ class DCNetwork:
             views[name][:] = value if unit is None else np.asarray(value) * unit
 
     # -- running -------------------------------------------------------------------
-    def run(self, rate_values: np.ndarray, state: dict[str, Any], seed: int) -> dict[str, Any]:
-        """Present one chunk.
+    def run(
+        self,
+        rate_values: np.ndarray,
+        state: dict[str, Any],
+        seed: int,
+        *,
+        n_img: int | None = None,
+    ) -> dict[str, Any]:
+        """Show images until each has had a presentation with enough spikes.
 
         Parameters
         ----------
         rate_values : numpy.ndarray
-            Input rates in Hz, shape ``(n_images * bins_per_image, n_input)``.
+            Input rates per intensity unit in Hz, shape ``(n_images, n_input)``: row ``k``
+            is image ``k`` (rows from ``n_img`` on are not shown).
         state : dict
             ``w``, ``theta`` (V), ``v_e``, ``v_i`` (V), ``colsum``,
             ``plastic`` (0 or 1), and for device synapses ``drift`` and ``lastwrite`` (s);
@@ -219,14 +319,24 @@ class DCNetwork:
             Seeds this run's random numbers (Poisson inputs, stochastic pulses): in the
             standalone binary through the ``run_seed`` variable, in runtime mode through
             ``brian2.seed`` right before the run (Brian2's generator is global).
+        n_img : int, optional
+            Images to show (default: all ``n_images`` rows), each starting at intensity
+            ``cfg.intensity``.
 
         Returns
         -------
         dict
-            ``counts`` (n_images × n_exc spike counts), ``input_spikes``, ``inh_spikes``,
-            ``exc_spikes`` (totals) and the new state (same keys as ``state``).
+            ``counts`` (``n_img`` × n_exc spike counts of each image's final
+            presentation), ``shown`` (presentations per image), ``levels`` (final
+            intensity per image), ``presentations``, ``run_s`` (simulated seconds),
+            ``input_spikes``, ``inh_spikes``, ``exc_spikes`` (totals) and the new state
+            (same keys as ``state``).
         """
-        state = dict(state, seed=seed)
+        c = self.cfg
+        n_img = self.n_images if n_img is None else int(n_img)
+        if not 1 <= n_img <= self.n_images:
+            raise ValueError(f"n_img must be in [1, {self.n_images}]; got {n_img}")
+        state = dict(state, seed=seed, level=float(c.intensity), rep=0, n_img=n_img)
         if self.backend == "standalone":
             assert self._project is not None
             h = self._project._ensure()
@@ -242,18 +352,39 @@ class DCNetwork:
             self._assign(h, {k: v for k, v in state.items() if k != "seed"})
             b2.seed(seed)
             h["net"].run(self.duration, namespace={})
-        out = self._collect(h, state)
+        out = self._collect(h, state, n_img)
         if self._project is not None:
             self._project.cleanup_run_args()
         return out
 
-    def _collect(self, h: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        t_img = float(self.cfg.t_image / second)
+    def _collect(self, h: dict[str, Any], state: dict[str, Any], n_img: int) -> dict[str, Any]:
+        c = self.cfg
+        level0 = float(c.intensity)
         i = np.asarray(h["mon_e"].i[:], dtype=int)
-        t = np.asarray(h["mon_e"].t[:] / second)
-        img = np.minimum((t / t_img + 1e-9).astype(int), self.n_images - 1)
-        counts = np.zeros((self.n_images, self.n_exc), dtype=np.int64)
-        np.add.at(counts, (img, i), 1)
+        steps = np.rint(np.asarray(h["mon_e"].t[:] / c.dt)).astype(np.int64)
+        npres = int(h["ctl"].npres[0])
+        slot = np.minimum(steps // self.steps_image, max(npres - 1, 0))
+        per_slot = np.zeros((max(npres, 1), self.n_exc), dtype=np.int64)
+        np.add.at(per_slot, (slot, i), 1)
+        # Replay the controller's decisions from the spike counts of each presentation:
+        # the same integer rule, so the presentation of each image is known.
+        counts = np.zeros((n_img, self.n_exc), dtype=np.int64)
+        shown = np.zeros(n_img, dtype=np.int64)
+        levels = np.zeros(n_img)
+        k, rep, lvl = 0, 0, level0
+        for s in range(npres):
+            shown[k] += 1
+            n = int(per_slot[s].sum())
+            if n < c.min_spikes and rep < c.max_repeats:
+                rep, lvl = rep + 1, lvl + c.intensity_step
+            else:
+                counts[k], levels[k] = per_slot[s], lvl
+                k, rep, lvl = k + 1, 0, level0
+        if k != n_img or int(h["ctl"].img[0]) != n_img:
+            raise RuntimeError(
+                f"Diehl & Cook run ended after {k} of {n_img} images "
+                f"(controller at image {int(h['ctl'].img[0])}, {npres} presentations)"
+            )
         new = {
             "w": np.asarray(h["syn"].w[:], dtype=float),
             "theta": np.asarray(h["exc"].theta[:] / b2.volt),
@@ -266,12 +397,14 @@ class DCNetwork:
             new["lastwrite"] = np.asarray(h["syn"].lastwrite[:] / second)
         return {
             "counts": counts,
+            "shown": shown,
+            "levels": levels,
+            "presentations": npres,
+            "run_s": npres * float(c.t_image / second),
             "input_spikes": int(np.sum(h["mon_in"].count[:])),
             "inh_spikes": int(np.sum(h["mon_i"].count[:])),
             "exc_spikes": int(len(i)),
             "state": new,
-            "syn_i": np.asarray(h["syn"].i[:], dtype=int),
-            "syn_j": np.asarray(h["syn"].j[:], dtype=int),
         }
 
     @property

@@ -14,10 +14,11 @@ Protocol (paper sec. 2.5 and the original code), and where this implementation d
 * Weight normalisation to a column sum of 78 before every image while learning: inside
   the run (a running per-neuron weight sum, rescaled at each image start), as in the code.
 * Intensity raise: an image to which the excitatory layer answers with fewer than 5
-  spikes is shown again with intensity + 1. The paper repeats it at once; here the
-  binary runs a chunk of images without stopping, so silent images are collected and
-  re-presented, in their order, in the *next* chunk (with the network state carried on).
-  Only the final presentation's spike counts are used for labels and predictions.
+  spikes (over its 500 ms presentation and rest) is shown again at once with intensity
+  + 1, as in the paper and its code, inside the same run of the binary (a controller
+  group in the network; :mod:`snn.dc_network`), at most ``max_repeats`` times. Weights
+  are normalised before every presentation, re-shows included (code). Only the final
+  presentation's spike counts are used for labels and predictions.
 * Between chunks (every ``chunk`` images) the state is carried exactly (weights,
   thresholds, membrane potentials); synaptic and post traces and conductances restart
   from zero, which the 150 ms rest makes a negligible change (``exp(-150/20) < 1e-3``).
@@ -32,7 +33,7 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-from brian2 import Hz, second, volt
+from brian2 import Hz, volt
 
 from devices.validation import ConfigError
 from snn.backend import check_backend
@@ -178,37 +179,25 @@ class DiehlCook:
         """Show every image (with intensity raises); spike counts of the final showing."""
         c, net = self.cfg, self.net
         counts = np.zeros((len(x), self.n_exc), dtype=np.int64)
-        queue: list[tuple[int, float, int]] = [(k, c.intensity, 0) for k in range(len(x))]
         rate_per_level = float(c.rate_per_level / Hz)
         steps_per_image = int(round(float(c.t_image / c.dt)))
-        done = 0
         events.images += len(x)
-        while queue:
-            batch, queue = queue[: self.chunk], queue[self.chunk :]
-            rates = np.zeros((self.chunk * net.bins_per_image, self.n_input))
-            for slot, (k, intensity, _) in enumerate(batch):
-                start = slot * net.bins_per_image
-                rates[start : start + net.bins_on] = x[k] * rate_per_level * intensity
+        for start in range(0, len(x), self.chunk):
+            batch = x[start : start + self.chunk]
+            rates = np.zeros((self.chunk, self.n_input))
+            rates[: len(batch)] = batch * rate_per_level
             state = dict(self.state, plastic=1.0 if plastic else 0.0)
             state["colsum"] = self.weights.sum(axis=0)
             if "drift" in state:
                 state["lastwrite"] = np.full(self.n_input * self.n_exc, -1.0)
-            out = net.run(rates, state, self._run_seed())
+            out = net.run(rates, state, self._run_seed(), n_img=len(batch))
             new = out["state"]
             for key in ("w", "theta", "v_e", "v_i"):
                 self.state[key] = new[key]
             if "drift" in state:
-                self._update_drift(new, float(net.duration / second))
-            retry = []
-            for slot, (k, intensity, repeats) in enumerate(batch):
-                n_spikes = int(out["counts"][slot].sum())
-                if n_spikes < c.min_spikes and repeats < c.max_repeats:
-                    retry.append((k, intensity + c.intensity_step, repeats + 1))
-                else:
-                    counts[k] = out["counts"][slot]
-                    done += 1
-            queue = retry + queue
-            events.presentations += len(batch)
+                self._update_drift(new, out["run_s"])
+            counts[start : start + len(batch)] = out["counts"]
+            events.presentations += out["presentations"]
             events.input_spikes += out["input_spikes"]
             events.exc_spikes += out["exc_spikes"]
             events.inh_spikes += out["inh_spikes"]
@@ -217,9 +206,9 @@ class DiehlCook:
                 + out["exc_spikes"]
                 + out["inh_spikes"] * (self.n_exc - 1)
             )
-            events.neuron_updates += len(batch) * steps_per_image * 2 * self.n_exc
+            events.neuron_updates += out["presentations"] * steps_per_image * 2 * self.n_exc
             if progress is not None:
-                progress(done, len(x))
+                progress(start + len(batch), len(x))
         return counts
 
     def _update_drift(self, new: dict, run_s: float) -> None:

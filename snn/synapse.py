@@ -62,10 +62,14 @@ def _traces(rule: STDPRule, post_traces: str, pre_trace: str) -> tuple[str, str,
     """Model lines, names of pre/post1/post2, the pre-spike and post-spike trace resets."""
     if post_traces not in ("synapse", "neuron"):
         raise ConfigError(f"post_traces must be 'synapse' or 'neuron'; got {post_traces!r}")
-    if pre_trace not in ("synapse", "neuron"):
-        raise ConfigError(f"pre_trace must be 'synapse' or 'neuron'; got {pre_trace!r}")
+    if pre_trace not in ("synapse", "arrival", "neuron"):
+        raise ConfigError(f"pre_trace must be 'synapse', 'arrival' or 'neuron'; got {pre_trace!r}")
     if pre_trace == "synapse":
         model, pre, pre_reset = "dpre/dt = -pre / tau_pre : 1 (event-driven)\n", "pre", "pre = 1\n"
+    elif pre_trace == "arrival":
+        # The trace is set to 1 at each arrival and decays: exp(-(t - t_arrival) / tau_pre).
+        model = "tpre : second\n"
+        pre, pre_reset = "exp((tpre - t) / tau_pre)", "tpre = t\n"
     else:  # the source group defines pre and sets it to 1 on its spikes
         model, pre, pre_reset = "", "pre_pre", ""
     if post_traces == "synapse":
@@ -117,10 +121,14 @@ class IdealSynapse:
             ``"synapse"``: the post traces are event-driven synaptic variables (for a
             user's network). ``"neuron"``: the target group defines ``post1``/``post2``
             and resets them to 1 on its spikes (cheaper: one trace per neuron).
-        pre_trace : {"synapse", "neuron"}
+        pre_trace : {"synapse", "arrival", "neuron"}
             ``"synapse"``: an event-driven trace per synapse, updated when the (delayed)
-            spike arrives. ``"neuron"``: the source group defines ``pre`` and sets it to 1
-            on its spikes; identical without synaptic delays, and much cheaper.
+            spike arrives. ``"arrival"``: the same trace computed from the time of the
+            last arrival, ``tpre`` (one variable per synapse instead of the trace and its
+            update time; equal up to rounding, since the trace is reset to 1, not
+            incremented); ``tpre`` must start far in the past (e.g. ``-1e9 * second``)
+            for a zero trace. ``"neuron"``: the source group defines ``pre`` and sets it
+            to 1 on its spikes; identical without synaptic delays, and much cheaper.
         plastic : str
             An expression that scales learning (``"plastic_post"`` switches it off
             during testing).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from brian2 import Hz, ms, mV
+from brian2 import Hz, ms, mV, second
 
 import devices
 from devices.validation import ConfigError
@@ -150,3 +150,35 @@ def test_config_errors():
     with pytest.raises(ConfigError, match="DiehlCookConfig.w_init_max must be"):
         DiehlCookConfig(w_init_max=2.0)
     assert DiehlCookConfig().rate_per_level * 255 * 2 == 63.75 * Hz
+
+
+def test_silent_image_is_reshown_at_once_in_the_same_run_with_more_intensity():
+    # A blank image never makes the layer fire: it is shown 1 + max_repeats times, each
+    # time 1 intensity unit brighter, then the next image follows in the same run, which
+    # stops after the last image (before its upper bound of 3 presentations per image).
+    cfg = DiehlCookConfig(norm_sum=40.0, t_present=100 * ms, t_rest=50 * ms, max_repeats=2,
+                          min_spikes=1)  # fmt: skip
+    net = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=2, config=cfg, seed=8)
+    x = np.vstack([np.zeros(N_IN), _images(1)[0]])
+    state = dict(net.state, plastic=1.0, colsum=net.weights.sum(axis=0))
+    out = net.net.run(x * 0.125, state, seed=1)
+    assert out["counts"][0].sum() == 0 and out["counts"][1].sum() >= 1
+    np.testing.assert_array_equal(out["shown"], [3, 1])
+    np.testing.assert_allclose(out["levels"], [4.0, 2.0])
+    assert out["presentations"] == 4
+    assert out["run_s"] == pytest.approx(4 * 0.15)
+    assert float(net.net.duration / second) == pytest.approx(6 * 0.15)
+    # the same through train(): presentations count the repeats, images do not
+    ev = net.train(x)
+    assert ev.images == 2 and ev.presentations == 4
+    assert ev.neuron_updates == 4 * 300 * 2 * 3
+
+
+def test_same_seed_same_training_numpy():
+    a = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=2, config=_tiny_cfg(), seed=9)
+    b = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=2, config=_tiny_cfg(), seed=9)
+    x = _images(3)
+    ea, eb = a.train(x), b.train(x)
+    assert ea == eb
+    np.testing.assert_array_equal(a.weights, b.weights)
+    np.testing.assert_array_equal(a.state["theta"], b.state["theta"])

@@ -17,16 +17,21 @@ from snn import DeviceSynapse, IdealSynapse, STDPRule
 pytestmark = pytest.mark.brian2
 
 
-def _pair_run(synapse, pre_times, post_times, w0=0.5, rule=None, seed=1):
+def _pair_run(synapse, pre_times, post_times, w0=0.5, rule=None, seed=1,
+              pre_trace="synapse", delay=0 * ms):  # fmt: skip
     """Run one synapse between two spike generators; return its final weight."""
     rule = rule or STDPRule()
     pre = b2.SpikeGeneratorGroup(1, [0] * len(pre_times), pre_times * ms)
     post = b2.SpikeGeneratorGroup(1, [0] * len(post_times), post_times * ms)
-    code = synapse.code(rule, transmit="_unused = {w}", post_traces="synapse")
+    code = synapse.code(rule, transmit="_unused = {w}", post_traces="synapse",
+                        pre_trace=pre_trace)  # fmt: skip
     syn = b2.Synapses(pre, post, model=code.model, on_pre=code.on_pre, on_post=code.on_post,
                       namespace=code.namespace)  # fmt: skip
     syn.connect()
     syn.w = w0
+    syn.delay = delay
+    if pre_trace == "arrival":
+        syn.tpre = -1e9 * b2.second
     if "drift" in syn.variables:
         syn.drift = 1.0
     net = b2.Network(pre, post, syn)
@@ -41,6 +46,17 @@ def test_pre_before_post_potentiates_by_the_trace_rule():
     w = _pair_run(IdealSynapse(), np.array([12.0]), np.array([15.0, 20.0]))
     expected = 0.5 + 1e-2 * math.exp(-8 / 20) * math.exp(-5 / 40)
     assert w == pytest.approx(expected, rel=1e-9)
+
+
+def test_arrival_time_trace_equals_the_event_driven_trace_with_delays():
+    # Two pre spikes (the second resets the trace to 1) arriving 3 ms late, posts between
+    # and after: the trace from the last arrival time gives the same weight.
+    args = (np.array([5.0, 11.0]), np.array([9.0, 16.0, 21.0]))
+    w_syn = _pair_run(IdealSynapse(), *args, delay=3 * ms)
+    w_arr = _pair_run(IdealSynapse(), *args, pre_trace="arrival", delay=3 * ms)
+    assert w_arr == pytest.approx(w_syn, rel=1e-12)
+    # arrivals at 8 and 14 ms; post 16 ms potentiates with pre(2 ms), post2 (7 ms since 9)
+    assert w_arr != 0.5
 
 
 def test_post_before_pre_depresses_by_the_trace_rule():

@@ -204,12 +204,19 @@ class Dataset:
         return xt.unsqueeze(1), torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
 
     def fingerprint(self) -> str:
-        """SHA-256 over the arrays: identifies the exact data a model was trained on."""
+        """SHA-256 over the arrays: identifies the exact data a model was trained on.
+
+        Computed once per dataset object (the arrays are not meant to change).
+        """
+        cached = self.__dict__.get("_fingerprint")
+        if cached is not None:
+            return cached
         h = hashlib.sha256()
         for arr in (self.x_train, self.y_train, self.x_test, self.y_test):
             h.update(str(arr.shape).encode())
             h.update(np.ascontiguousarray(arr).tobytes())
-        return h.hexdigest()[:16]
+        self.__dict__["_fingerprint"] = h.hexdigest()[:16]  # frozen: bypass __setattr__
+        return self.__dict__["_fingerprint"]
 
 
 def user_data_dir() -> Path:

@@ -45,21 +45,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test-limit", type=int, default=300)
     p.add_argument("--bits", type=int, nargs="+", default=[4, 6, 8, 10])
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument(
+        "--variants", nargs="+", default=["serial1", "serial2", "dask2"],
+        choices=["serial1", "serial2", "dask2"],
+        help="serial with 1 or 2 torch threads, Dask with 2 single-threaded workers",
+    )  # fmt: skip
     p.add_argument("--out", default="out/bench_sweep.json")
     args = p.parse_args(argv)
     spec = reduced_spec(args.test_limit, args.bits)
     n_runs = len(spec.runs())
     trained_model(get("mlp-fmnist"))  # train once, outside the timings
     rows = {}
-    for label, threads, workers in (("serial, 1 thread", 1, None), ("serial, 2 threads", 2, None),
-                                    ("dask, 2 workers x 1 thread", 1, 2)):  # fmt: skip
+    variants = {
+        "serial1": ("serial, 1 thread", 1, None),
+        "serial2": ("serial, 2 threads", 2, None),
+        "dask2": ("dask, 2 workers x 1 thread", 1, 2),
+    }
+    for key in args.variants:
+        label, threads, workers = variants[key]
         torch.set_num_threads(threads)
         times = [timed_sweep(spec, workers) for _ in range(args.repeats)]
         rows[label] = {"median_s": statistics.median(times), "times_s": times,
                        "runs_per_s": n_runs / statistics.median(times)}  # fmt: skip
-    base = rows["serial, 1 thread"]["median_s"]
+    base = next(iter(rows.values()))["median_s"]
     print(f"adc_sweep reduced: {n_runs} runs, test_limit {args.test_limit}, bits {args.bits}")
-    print(f"{'variant':30s} {'median s':>9s} {'runs/s':>8s} {'speed-up':>9s}")
+    print(f"{'variant':30s} {'median s':>9s} {'runs/s':>8s} {'vs first':>9s}")
     for label, r in rows.items():
         print(
             f"{label:30s} {r['median_s']:9.2f} {r['runs_per_s']:8.3f} {base / r['median_s']:9.2f}"

@@ -50,7 +50,7 @@ class SpikingConfig:
     Attributes
     ----------
     steps : int
-        Conversion: time steps per input.
+        Conversion: time steps per input (the accuracy curve has every checkpoint).
     test_limit : int or None
         Evaluate on the first N test inputs (None: all).
     calib_images : int
@@ -65,7 +65,10 @@ class SpikingConfig:
         Diehl & Cook: excitatory neurons, training images, passes.
     """
 
-    steps: int = param(256, integer=True, ge=1, le=100000)
+    # 64 steps: where mlp-fmnist's converted accuracy has plateaued (measured on 1,000 test
+    # images: 88.5 % at 16, 89.1 % at 32, 89.0 % at 64, 89.1 % at 128, 88.7 % at 256 steps;
+    # FP32 89.3 %); events and energy grow linearly with the steps.
+    steps: int = param(64, integer=True, ge=1, le=100000)
     test_limit: int | None = param(1000, integer=True, ge=1, optional=True)
     calib_images: int = param(500, integer=True, ge=1)
     percentile: float = param(99.9, gt=0.0, le=100.0)

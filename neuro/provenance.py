@@ -51,7 +51,10 @@ def _versions() -> dict[str, str]:
 
 def provenance() -> dict:
     """Versions, git revision and host of this process."""
+    import torch
+
     return {
+        "torch_threads": torch.get_num_threads(),
         "versions": dict(_versions()),
         "git_revision": git_revision(),
         "host": socket.gethostname(),

@@ -63,6 +63,7 @@ def test_archive_ls_show_export(archive_path, tmp_path, capsys):
         (["compare", "--out", "{tmp}/x.txt"], "--out must be an HDF5 file ending in .h5"),
         (["compare", "--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
         (["bogus"], "invalid choice: 'bogus'"),
+        (["--threads", "0", "workloads"], "--threads must be an integer >= 1; got 0"),
         (["archive", "ls", "{tmp}/missing.h5"], "no such archive"),
         (["archive", "show", "{tmp}/ok.h5", "r99"], "no completed run 'r99'"),
         (
@@ -109,3 +110,14 @@ def test_python_dash_m_neuro():
     assert proc.stderr.strip() == (
         "error: unknown workload 'nope'; valid: " + ", ".join(__import__("neuro").workloads.names())
     )
+
+
+def test_threads_option_sets_torch_threads(capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert main(["--threads", "1", "roadmap"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

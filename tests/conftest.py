@@ -8,6 +8,10 @@ import os
 import pytest
 import torch
 
+# One intra-op thread, as the `neuro` command uses: on a shared 2-core machine two threads
+# made small tensor work tens of times slower. Results do not depend on it.
+torch.set_num_threads(1)
+
 
 def _seed_from(nodeid: str) -> int:
     return int.from_bytes(hashlib.sha256(nodeid.encode()).digest()[:4], "little")

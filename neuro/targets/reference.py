@@ -52,9 +52,18 @@ class ReferenceConfig:
 
 
 @torch.no_grad()
-def time_model(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
-    """Median wall time (s) of ``model(x)`` over ``repeats`` runs after one warm-up."""
+def time_model(
+    model: torch.nn.Module, x: torch.Tensor, repeats: int, max_total_s: float = float("inf")
+) -> float:
+    """Median wall time (s) of ``model(x)`` after one warm-up call.
+
+    At most ``repeats`` timed runs, fewer when the warm-up says they would take longer than
+    ``max_total_s`` together (at least one).
+    """
+    t0 = time.perf_counter()
     model(x)
+    warm_s = time.perf_counter() - t0
+    repeats = max(1, min(repeats, int(max_total_s / max(warm_s, 1e-9))))
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -98,10 +107,10 @@ class Reference:
             prov["weights_key"] = tm.key
         gen = torch.Generator().manual_seed(seed)
         x1 = torch.rand((1, *workload.input_shape), generator=gen)
-        latency = time_model(model, x1, self._repeats(latency_s=None, model=model, x=x1))
+        latency = time_model(model, x1, self.cfg.repeats, self.cfg.max_timing_s)
         batch = self._batch_size(workload, latency)
         xb = torch.rand((batch, *workload.input_shape), generator=gen)
-        batch_time = time_model(model, xb, self._repeats(latency_s=latency * batch))
+        batch_time = time_model(model, xb, self.cfg.repeats, self.cfg.max_timing_s)
         prov.update(
             torch_threads=torch.get_num_threads(),
             started=started,
@@ -122,15 +131,6 @@ class Reference:
             provenance=prov,
             batch_size=batch,
         )
-
-    def _repeats(self, latency_s: float | None, model=None, x=None) -> int:
-        """Timed repetitions that fit ``max_timing_s`` (one untimed call probes the time)."""
-        if latency_s is None:
-            t0 = time.perf_counter()
-            with torch.no_grad():
-                model(x)
-            latency_s = time.perf_counter() - t0
-        return max(1, min(self.cfg.repeats, int(self.cfg.max_timing_s / max(latency_s, 1e-9))))
 
     def _batch_size(self, workload: Workload, latency_s: float) -> int:
         """The throughput batch: at most ``batch_size``, about ``max_batch_time_s`` per batch,

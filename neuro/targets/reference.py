@@ -63,7 +63,8 @@ def time_model(
     t0 = time.perf_counter()
     model(x)
     warm_s = time.perf_counter() - t0
-    repeats = max(1, min(repeats, int(max_total_s / max(warm_s, 1e-9))))
+    if max_total_s != float("inf"):
+        repeats = max(1, min(repeats, int(max_total_s / max(warm_s, 1e-9))))
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
         train_ms_per_presentation=1e3 * train_s / max(ev.presentations, 1),
         train_presentations=ev.presentations,
         build_s=net.build_time_s,
+        test_build_s=net.test_build_time_s,
         test_events_per_image=net.test_events.per_image(),
         mean_weight=float(np.mean(net.weights)),
     )

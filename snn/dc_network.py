@@ -124,6 +124,13 @@ class DCNetwork:
         Images per run at most (the chunk).
     backend : {"standalone", "numpy"}
         See :mod:`snn.backend`.
+    learning : bool
+        Build the learning network (STDP, normalisation, adaptive thresholds; switched off
+        per run by ``plastic = 0``). ``False`` builds the inference network: the input
+        synapses only transmit (:meth:`~snn.synapse.IdealSynapse.inference_code`), the
+        thresholds stay fixed, the same state variables go in and come out. With learning
+        off both give the same spike statistics; the inference network is cheaper per
+        synaptic event (no update code and, for device synapses, no random draws).
     """
 
     def __init__(
@@ -134,8 +141,11 @@ class DCNetwork:
         synapse: IdealSynapse,
         n_images: int,
         backend: str = "standalone",
+        *,
+        learning: bool = True,
     ) -> None:
         check_backend(backend)
+        self.learning = bool(learning)
         self.cfg, self.n_input, self.n_exc = cfg, n_input, n_exc
         self.synapse, self.n_images, self.backend = synapse, n_images, backend
         self.steps_image = int(round(float(cfg.t_image / cfg.dt)))
@@ -148,14 +158,17 @@ class DCNetwork:
         #: equivalent, one trace per input instead of per synapse) and the synapses use
         #: Brian2's homogeneous-delay fast path.
         self.fast = float(cfg.delay_max / second) == 0.0
-        self.code = synapse.code(
-            cfg.stdp,
-            transmit="ge_post += {w}",
-            post_traces="neuron",
-            pre_trace="neuron" if self.fast else "arrival",
-            plastic="plastic_post",
-            running_sum=True,
-        )
+        if self.learning:
+            self.code = synapse.code(
+                cfg.stdp,
+                transmit="ge_post += {w}",
+                post_traces="neuron",
+                pre_trace="neuron" if self.fast else "arrival",
+                plastic="plastic_post",
+                running_sum=True,
+            )
+        else:
+            self.code = synapse.inference_code(transmit="ge_post += {w}")
         self._project: StandaloneProject | None = None
         #: Seed of the synaptic delays (fixed per network, part of its shape).
         self.delay_seed = 12345
@@ -170,6 +183,8 @@ class DCNetwork:
                 "controller": _CTL + _CTL_STEP,
                 "brian2": b2.__version__,
             }  # fmt: skip
+            if not self.learning:
+                spec["learning"] = False
             self._project = StandaloneProject("dc", spec, self._construct_placeholder)
 
     # -- construction --------------------------------------------------------------
@@ -233,7 +248,7 @@ class DCNetwork:
         )  # fmt: skip
         code = self.code
         syn = b2.Synapses(
-            inp, exc, model=code.model, on_pre=code.on_pre, on_post=code.on_post,
+            inp, exc, model=code.model, on_pre=code.on_pre, on_post=code.on_post or None,
             namespace={**code.namespace, "norm_sum": c.norm_sum, "delay_max": c.delay_max},
             name="syn", clock=clock,
         )  # fmt: skip
@@ -244,10 +259,11 @@ class DCNetwork:
         if not self.fast:
             b2.seed(self.delay_seed)
             syn.delay = "rand() * delay_max"
-            syn.tpre = -1e9 * second  # no arrival yet: a zero presynaptic trace
-        # Before every presentation, re-shows included.
-        syn.run_regularly(code.normalise, clock=image_clock, when="start", order=0,
-                          name="norm")  # fmt: skip
+            if "tpre" in syn.variables:
+                syn.tpre = -1e9 * second  # no arrival yet: a zero presynaptic trace
+        if code.normalise:  # before every presentation, re-shows included
+            syn.run_regularly(code.normalise, clock=image_clock, when="start", order=0,
+                              name="norm")  # fmt: skip
         exc.run_regularly("colsum += plastic * (norm_sum - colsum)", clock=image_clock,
                           when="start", order=1, name="colsum_reset")  # fmt: skip
         ei = b2.Synapses(exc, inh, on_pre="ge_post += w_ei", namespace=ns, name="ei",
@@ -336,6 +352,8 @@ class DCNetwork:
         n_img = self.n_images if n_img is None else int(n_img)
         if not 1 <= n_img <= self.n_images:
             raise ValueError(f"n_img must be in [1, {self.n_images}]; got {n_img}")
+        if not self.learning and float(state.get("plastic", 0.0)) != 0.0:
+            raise ValueError("the inference network runs with plastic = 0 only")
         state = dict(state, seed=seed, level=float(c.intensity), rep=0, n_img=n_img)
         if self.backend == "standalone":
             assert self._project is not None

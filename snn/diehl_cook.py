@@ -117,7 +117,10 @@ class DiehlCook:
         self.cfg = config or DiehlCookConfig()
         self.synapse = synapse or IdealSynapse()
         self.backend, self.seed = backend, int(seed)
+        #: The learning network (training) and, built on first use, the inference network
+        #: (label assignment and testing: transmission only, see ``DCNetwork(learning=)``).
         self.net = DCNetwork(self.cfg, n_input, n_exc, self.synapse, chunk, backend)
+        self._test_net: DCNetwork | None = None
         rng = np.random.default_rng(self.seed)
         w = self.synapse.initial_weights(n_input * n_exc, self.cfg.w_init_max, rng)
         c = self.cfg
@@ -143,8 +146,25 @@ class DiehlCook:
 
     @property
     def build_time_s(self) -> float | None:
-        """Standalone build time in this process (None if not built, or runtime)."""
+        """Standalone build time of the learning network in this process (None if not
+        built, or runtime)."""
         return self.net.build_time_s
+
+    @property
+    def test_build_time_s(self) -> float | None:
+        """Standalone build time of the inference network in this process (None if not
+        built, or runtime)."""
+        return None if self._test_net is None else self._test_net.build_time_s
+
+    def _network(self, plastic: bool) -> DCNetwork:
+        if plastic:
+            return self.net
+        if self._test_net is None:
+            self._test_net = DCNetwork(
+                self.cfg, self.n_input, self.n_exc, self.synapse, self.chunk, self.backend,
+                learning=False,
+            )  # fmt: skip
+        return self._test_net
 
     def normalise(self) -> None:
         """Rescale each neuron's incoming weights to a sum of ``norm_sum`` (78), now."""
@@ -177,7 +197,7 @@ class DiehlCook:
         progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
         """Show every image (with intensity raises); spike counts of the final showing."""
-        c, net = self.cfg, self.net
+        c, net = self.cfg, self._network(plastic)
         counts = np.zeros((len(x), self.n_exc), dtype=np.int64)
         rate_per_level = float(c.rate_per_level / Hz)
         steps_per_image = int(round(float(c.t_image / c.dt)))

@@ -157,6 +157,17 @@ class IdealSynapse:
         }
         return SynapseCode(model, on_pre, on_post, self._normalise(plastic), ns)
 
+    def inference_code(self, *, transmit: str) -> SynapseCode:
+        """The Brian2 code of this synapse with learning off: transmission only.
+
+        The same weight variables as :meth:`code` (so the same state can be passed in), no
+        traces, no updates and no normalisation: a network for testing that does not
+        spend a random draw and a device update per synaptic event on a zero change.
+        """
+        if "{w}" not in transmit:
+            raise ConfigError(f"transmit must contain '{{w}}'; got {transmit!r}")
+        return SynapseCode(self._model_extra(), transmit.format(w=self._w_eff()), "", "", {})
+
     def _model_extra(self) -> str:
         return "w : 1\n"
 

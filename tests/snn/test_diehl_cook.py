@@ -182,3 +182,42 @@ def test_same_seed_same_training_numpy():
     assert ea == eb
     np.testing.assert_array_equal(a.weights, b.weights)
     np.testing.assert_array_equal(a.state["theta"], b.state["theta"])
+
+
+def test_inference_network_matches_learning_network_with_learning_off():
+    # Ideal synapses draw no random numbers, so with plastic = 0 the learning network and
+    # the transmission-only inference network see the same input spikes and must give
+    # the same counts; neither changes the weights or thresholds.
+    from snn.dc_network import DCNetwork
+    from snn.synapse import IdealSynapse
+
+    cfg = _tiny_cfg()
+    dc = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=2, config=cfg, seed=9)
+    dc.normalise()
+    dc.state["w"] = np.minimum(dc.state["w"], 1.0)  # learning clips any weight above wmax
+    state = dict(dc.state, plastic=0.0, colsum=dc.weights.sum(axis=0))
+    rates = _images(2, seed=3) * float(cfg.rate_per_level / Hz)
+    outs = [
+        DCNetwork(cfg, N_IN, 3, IdealSynapse(), 2, "numpy", learning=learning).run(
+            rates, state, seed=4
+        )
+        for learning in (True, False)
+    ]
+    assert outs[0]["counts"].sum() > 0
+    np.testing.assert_array_equal(outs[0]["counts"], outs[1]["counts"])
+    assert outs[0]["input_spikes"] == outs[1]["input_spikes"]
+    for out in outs:
+        np.testing.assert_array_equal(out["state"]["w"], state["w"])
+        np.testing.assert_array_equal(out["state"]["theta"], state["theta"])
+    dc.responses(_images(1))
+    assert dc._test_net is not None and not dc._test_net.learning
+
+
+def test_inference_network_refuses_learning():
+    from snn.dc_network import DCNetwork
+    from snn.synapse import IdealSynapse
+
+    net = DCNetwork(_tiny_cfg(), N_IN, 2, IdealSynapse(), 1, "numpy", learning=False)
+    assert "nu_pre" not in net.code.on_pre and net.code.normalise == ""
+    with pytest.raises(ValueError, match="plastic = 0"):
+        net.run(np.zeros((1, N_IN)), {"plastic": 1.0}, 0)

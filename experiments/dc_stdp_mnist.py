@@ -21,7 +21,7 @@ import numpy as np
 
 import devices
 from neuro.data import load_dataset
-from snn import DeviceSynapse, DiehlCook, IdealSynapse
+from snn import DeviceSynapse, DiehlCook, DifferentialDeviceSynapse, IdealSynapse
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--eval-every", type=int, default=3000)
     ap.add_argument("--chunk", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pair", action="store_true", help="two cells per synapse (w - wm)")
     ap.add_argument("--backend", default="standalone")
     ap.add_argument("--out", default="out/dc_stdp_mnist.json")
     args = ap.parse_args(argv)
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> dict:
     x_test, y_test = ds.x_test[: args.test].reshape(-1, 784).astype(float), ds.y_test[: args.test]
     if args.device == "ideal":
         synapse = IdealSynapse()
+    elif args.pair:
+        synapse = DifferentialDeviceSynapse(devices.get(args.device), seed=args.seed)
     else:
         synapse = DeviceSynapse(devices.get(args.device), seed=args.seed)
     net = DiehlCook(args.n_exc, synapse, chunk=args.chunk, backend=args.backend, seed=args.seed)

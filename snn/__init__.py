@@ -8,7 +8,7 @@ and event counts (synaptic events, neuron updates, spikes) for the energy model.
 
 from snn.config import DiehlCookConfig, STDPRule
 from snn.diehl_cook import DiehlCook, EventCounts
-from snn.synapse import DeviceSynapse, IdealSynapse, SynapseCode
+from snn.synapse import DeviceSynapse, DifferentialDeviceSynapse, IdealSynapse, SynapseCode
 
 __all__ = [
     "DiehlCook",
@@ -17,5 +17,6 @@ __all__ = [
     "EventCounts",
     "IdealSynapse",
     "DeviceSynapse",
+    "DifferentialDeviceSynapse",
     "SynapseCode",
 ]

@@ -298,8 +298,9 @@ class DCNetwork:
             "plastic": h["exc"].plastic, "seed": h["inp"].run_seed,
             "level": h["ctl"].level, "rep": h["ctl"].rep, "n_img": h["ctl"].n_img,
         }  # fmt: skip
-        if "drift" in h["syn"].variables:
-            v.update(drift=h["syn"].drift, lastwrite=h["syn"].lastwrite)
+        for name in ("wm", "drift", "driftm", "lastwrite"):  # the synapse's state_names
+            if name in h["syn"].variables:
+                v[name] = getattr(h["syn"], name)
         return v
 
     _UNITS = {"theta": b2.volt, "v_e": b2.volt, "v_i": b2.volt,
@@ -329,7 +330,8 @@ class DCNetwork:
             is image ``k`` (rows from ``n_img`` on are not shown).
         state : dict
             ``w``, ``theta`` (V), ``v_e``, ``v_i`` (V), ``colsum``,
-            ``plastic`` (0 or 1), and for device synapses ``drift`` and ``lastwrite`` (s);
+            ``plastic`` (0 or 1), and the synapse's ``state_names`` (device synapses:
+            ``drift`` and ``lastwrite`` (s); pairs also ``wm`` and ``driftm``);
             ``seed`` is added from ``seed``.
         seed : int
             Seeds this run's random numbers (Poisson inputs, stochastic pulses): in the
@@ -410,8 +412,10 @@ class DCNetwork:
             "v_i": np.asarray(h["inh"].v[:] / b2.volt),
             "plastic": state["plastic"],
         }
-        if "drift" in state:
-            new["drift"] = np.asarray(h["syn"].drift[:], dtype=float)
+        for name in ("wm", "drift", "driftm"):
+            if name in state:
+                new[name] = np.asarray(getattr(h["syn"], name)[:], dtype=float)
+        if "lastwrite" in state:
             new["lastwrite"] = np.asarray(h["syn"].lastwrite[:] / second)
         return {
             "counts": counts,

@@ -122,17 +122,16 @@ class DiehlCook:
         self.net = DCNetwork(self.cfg, n_input, n_exc, self.synapse, chunk, backend)
         self._test_net: DCNetwork | None = None
         rng = np.random.default_rng(self.seed)
-        w = self.synapse.initial_weights(n_input * n_exc, self.cfg.w_init_max, rng)
+        syn_state = self.synapse.initial_state(n_input * n_exc, self.cfg.w_init_max, rng)
         c = self.cfg
         self.state: dict[str, np.ndarray | float] = {
-            "w": w,
+            **syn_state,
             "theta": np.full(n_exc, float(c.theta_init / volt)),
             "v_e": np.full(n_exc, float((c.v_rest_e + c.v_init_offset) / volt)),
             "v_i": np.full(n_exc, float((c.v_rest_i + c.v_init_offset) / volt)),
         }
-        if "drift" in self.synapse.code(c.stdp, transmit="x += {w}").model:
-            self.state["drift"] = np.ones_like(w)
-            self.age_s = np.zeros_like(w)
+        #: Seconds since each synapse was last written (device synapses).
+        self.age_s = np.zeros(n_input * n_exc)
         self._runs = 0
         self.assignments: np.ndarray | None = None
         self.train_events = EventCounts()
@@ -141,8 +140,9 @@ class DiehlCook:
     # -- state ---------------------------------------------------------------------
     @property
     def weights(self) -> np.ndarray:
-        """Input weights, shape ``(n_input, n_exc)`` (synapse ``k = i * n_exc + j``)."""
-        return np.asarray(self.state["w"]).reshape(self.n_input, self.n_exc)
+        """Input weights, shape ``(n_input, n_exc)`` (synapse ``k = i * n_exc + j``); for
+        a pair of cells their difference (drift aside)."""
+        return self.synapse.effective_weights(self.state).reshape(self.n_input, self.n_exc)
 
     @property
     def build_time_s(self) -> float | None:
@@ -171,7 +171,7 @@ class DiehlCook:
         w = self.weights
         col = w.sum(axis=0)
         scale = np.where(col > 0, self.cfg.norm_sum / np.maximum(col, 1e-12), 1.0)
-        self.state["w"] = (w * scale).reshape(-1)
+        self.state.update(self.synapse.written((w * scale).reshape(-1)))
 
     def _images(self, images: np.ndarray) -> np.ndarray:
         x = np.asarray(images, dtype=float).reshape(len(images), -1)
@@ -208,13 +208,14 @@ class DiehlCook:
             rates[: len(batch)] = batch * rate_per_level
             state = dict(self.state, plastic=1.0 if plastic else 0.0)
             state["colsum"] = self.weights.sum(axis=0)
-            if "drift" in state:
+            if "lastwrite" in self.synapse.state_names:
                 state["lastwrite"] = np.full(self.n_input * self.n_exc, -1.0)
             out = net.run(rates, state, self._run_seed(), n_img=len(batch))
             new = out["state"]
-            for key in ("w", "theta", "v_e", "v_i"):
-                self.state[key] = new[key]
-            if "drift" in state:
+            for key in ("w", "theta", "v_e", "v_i", *self.synapse.state_names):
+                if key in new and key != "lastwrite":
+                    self.state[key] = new[key]
+            if "lastwrite" in new:
                 self._update_drift(new, out["run_s"])
             counts[start : start + len(batch)] = out["counts"]
             events.presentations += out["presentations"]
@@ -234,17 +235,12 @@ class DiehlCook:
     def _update_drift(self, new: dict, run_s: float) -> None:
         wrote = new["lastwrite"] >= 0
         self.age_s = np.where(wrote, run_s - new["lastwrite"], self.age_s + run_s)
-        self.state["drift"] = self.synapse.drift_factors(
-            np.asarray(self.state["w"]), self.age_s, self.cfg.stdp.wmax
-        )
+        self.state.update(self.synapse.drift_state(self.state, self.age_s, self.cfg.stdp.wmax))
 
     def age(self, seconds: float) -> None:
         """Let ``seconds`` pass without activity (device drift; no effect on ideal weights)."""
-        if "drift" in self.state:
-            self.age_s = self.age_s + float(seconds)
-            self.state["drift"] = self.synapse.drift_factors(
-                np.asarray(self.state["w"]), self.age_s, self.cfg.stdp.wmax
-            )
+        self.age_s = self.age_s + float(seconds)
+        self.state.update(self.synapse.drift_state(self.state, self.age_s, self.cfg.stdp.wmax))
 
     # -- public protocol -----------------------------------------------------------
     def train(

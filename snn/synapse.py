@@ -5,6 +5,8 @@ A synapse model writes the Brian2 code of Diehl & Cook's trace STDP rule
 ``on_pre`` and ``on_post`` pathways and the weight normalisation run between images.
 
 * :class:`IdealSynapse` — a continuous weight in ``[0, wmax]`` (the paper's synapse).
+* :class:`DifferentialDeviceSynapse` — two cells per synapse (``w - wm``), both moved by
+  potentiating pulses: the 2-PCM synapse for one-directional devices.
 * :class:`DeviceSynapse` — the weight is the normalised state ``x = (g - g_min) /
   (g_max - g_min)`` of a :class:`devices.base.DeviceModel`; every STDP update becomes an
   integer number of device pulses through the closed forms of
@@ -32,7 +34,7 @@ from devices.base import DeviceModel, DeviceState, PulseUpdateModel
 from devices.validation import ConfigError
 from snn.config import STDPRule
 
-__all__ = ["SynapseCode", "IdealSynapse", "DeviceSynapse"]
+__all__ = ["SynapseCode", "IdealSynapse", "DeviceSynapse", "DifferentialDeviceSynapse"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +195,26 @@ class IdealSynapse:
         """Read-out factor per synapse after ``age_s`` seconds since its last write (ones)."""
         return np.ones_like(w)
 
+    # -- state of a population of synapses (used by snn.DiehlCook) -------------------
+    #: Per-synapse variables of the code besides ``w`` that a run must carry over.
+    state_names: tuple[str, ...] = ()
+
+    def initial_state(self, n: int, w_max: float, rng: np.random.Generator) -> dict:
+        """The per-synapse arrays of ``n`` fresh synapses: ``w`` from :meth:`initial_weights`."""
+        return {"w": self.initial_weights(n, w_max, rng)}
+
+    def effective_weights(self, state: dict) -> np.ndarray:
+        """The weight each synapse stands for (drift aside), shape ``(n,)``."""
+        return np.asarray(state["w"], dtype=float)
+
+    def written(self, w: np.ndarray) -> dict:
+        """The arrays after programming effective weights ``w`` (a normalisation)."""
+        return {"w": np.asarray(w, dtype=float)}
+
+    def drift_state(self, state: dict, age_s: np.ndarray, wmax: float) -> dict:
+        """The drift variables after ``age_s`` seconds since the last writes (none)."""
+        return {}
+
 
 class DeviceSynapse(IdealSynapse):
     """A weight stored in a device: STDP through the device's pulse response.
@@ -232,6 +254,7 @@ class DeviceSynapse(IdealSynapse):
     """
 
     drifts = True
+    state_names = ("drift", "lastwrite")
 
     def __init__(self, device: DeviceModel, *, drift: bool = True, seed: int = 0) -> None:
         if not isinstance(device, DeviceModel):
@@ -241,7 +264,8 @@ class DeviceSynapse(IdealSynapse):
         self.name = device.name
         self.drifts = bool(drift)
         self.seed = int(seed)
-        self._hidden: DeviceState | None = None
+        #: Per-cell hidden variables (e.g. PCM drift exponents), one set per cell role.
+        self._hidden: dict[str, DeviceState] = {}
         m = self.pulse_model
         self.P = m.n_pulses
         self.A_ltp = m.a_from_nonlinearity(m.nonlinearity_ltp, self.P)
@@ -339,22 +363,32 @@ class DeviceSynapse(IdealSynapse):
         m = self.pulse_model
         return torch.as_tensor(m.g_min + x * (m.g_max - m.g_min), dtype=torch.float64)
 
-    def drift_factors(self, w: np.ndarray, age_s: np.ndarray, wmax: float) -> np.ndarray:
+    def initial_state(self, n: int, w_max: float, rng: np.random.Generator) -> dict:
+        return {"w": self.initial_weights(n, w_max, rng), "drift": np.ones(n)}
+
+    def drift_state(self, state: dict, age_s: np.ndarray, wmax: float) -> dict:
+        return {"drift": self.drift_factors(np.asarray(state["w"]), age_s, wmax)}
+
+    def drift_factors(
+        self, w: np.ndarray, age_s: np.ndarray, wmax: float, *, cell: str = "w"
+    ) -> np.ndarray:
         """``read(state, age) / state`` per synapse, by the device model (noise-free read).
 
         Ages are grouped in bins of 1/20 decade (the read takes one time per call); the
-        per-cell hidden variables (e.g. PCM drift exponents) are drawn once, seeded by
-        ``seed``, when first needed.
+        per-cell hidden variables (e.g. PCM drift exponents) are drawn once per ``cell``
+        role (``"w"``; ``"wm"`` for the second cell of a pair), seeded by ``seed``, when
+        first needed.
         """
         if not self.drifts:
             return np.ones_like(w)
         m = self.pulse_model
         x = np.clip(w / wmax, 0.0, 1.0)
         g = self._conductance(x)
-        if self._hidden is None or self._hidden.value.shape != g.shape:
-            gen = torch.Generator().manual_seed(self.seed)
-            self._hidden = self.device.program(g.to(torch.float32), gen)
-        state = self._hidden.replace(value=g.to(self._hidden.value.dtype))
+        hidden = self._hidden.get(cell)
+        if hidden is None or hidden.value.shape != g.shape:
+            gen = torch.Generator().manual_seed(self.seed + (0 if cell == "w" else 7919))
+            hidden = self._hidden[cell] = self.device.program(g.to(torch.float32), gen)
+        state = hidden.replace(value=g.to(hidden.value.dtype))
         out = np.ones_like(w)
         age = np.maximum(np.asarray(age_s, dtype=float), 0.0)
         bins = np.round(np.log10(np.maximum(age, 1e-3)) * 20).astype(int)
@@ -366,3 +400,76 @@ class DeviceSynapse(IdealSynapse):
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[sel] = np.where(x[sel] > 0, x_t / np.maximum(x[sel], 1e-12), 1.0)
         return out
+
+
+class DifferentialDeviceSynapse(DeviceSynapse):
+    """Two cells per synapse, ``w_eff = w - wm``: the 2-device synapse of PCM arrays.
+
+    A one-directional device (PCM: gradual SET, abrupt RESET) cannot depress gradually, so
+    each synapse uses two cells whose difference is the weight; potentiation pulses the
+    first cell (``w``) and depression pulses the second (``wm``), both along the device's
+    *potentiation* curve (SET pulses only): Suri et al., "Phase change memory as synapse
+    for ultra-dense neuromorphic systems: application to complex visual pattern
+    extraction", IEDM 2011; Bichler et al., "Visual pattern extraction using
+    energy-efficient 2-PCM synapse neuromorphic architecture", IEEE TED 59(8):2206, 2012
+    (the "2-PCM synapse"; its refresh re-programs both cells when one saturates).
+
+    Here the refresh is the weight normalisation before every image, which re-programs
+    each pair to ``w = target`` (stochastic rounding to a level of the potentiation grid,
+    as :class:`DeviceSynapse`), ``wm = 0`` (a RESET). Within an image the effective weight
+    may go below zero (the pair's current difference), as in the papers' circuits.
+    Transmission reads ``w * drift - wm * driftm``; each cell drifts with its own
+    factor, both aged from the pair's last write (``lastwrite``: the cells are written
+    together at every normalisation, so the ages differ by less than one image while
+    training). Cycle-to-cycle noise as :class:`DeviceSynapse`.
+    """
+
+    state_names = ("wm", "drift", "driftm", "lastwrite")
+
+    def __init__(self, device: DeviceModel, *, drift: bool = True, seed: int = 0) -> None:
+        super().__init__(device, drift=drift, seed=seed)
+        self.name = f"{device.name}-pair"
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "synapse": "device-pair"}
+
+    def _model_extra(self) -> str:
+        return "w : 1\nwm : 1\ndrift : 1\ndriftm : 1\nlastwrite : second\n"
+
+    def _w_eff(self) -> str:
+        return "(w * drift - wm * driftm)"
+
+    def _update(self, amount: str, sign: int) -> str:
+        cell, drift, eff = ("w", "drift", "_dc") if sign > 0 else ("wm", "driftm", "-_dc")
+        noise = " + c2c * sqrt(_n) * randn()" if self.pulse_model.c2c_sigma > 0 else ""
+        return (
+            f"_n = floor(({amount}) / wmax * P_pulses + rand())\n"
+            + self._step(+1).replace("w / wmax", f"{cell} / wmax")
+            + f"_dc = wmax * clip(_x{noise}, 0, 1) - {cell}\n"
+            f"{cell} += _dc\n"
+            f"_dw = {eff}\n"
+            "_wrote = int(_n > 0)\n"
+            f"{drift} += _wrote * (1 - {drift})\n"
+            "lastwrite += _wrote * (t - lastwrite)\n"
+        )
+
+    def _normalise(self, gate: str) -> str:
+        code = super()._normalise(gate).replace("clip(w * norm_sum", "clip((w - wm) * norm_sum")
+        return code + "wm -= _g * wm\ndriftm += _g * (1 - driftm)\n"
+
+    def initial_state(self, n: int, w_max: float, rng: np.random.Generator) -> dict:
+        w = self.initial_weights(n, w_max, rng)
+        return {"w": w, "wm": np.zeros(n), "drift": np.ones(n), "driftm": np.ones(n)}
+
+    def effective_weights(self, state: dict) -> np.ndarray:
+        return np.asarray(state["w"], dtype=float) - np.asarray(state["wm"], dtype=float)
+
+    def written(self, w: np.ndarray) -> dict:
+        w = np.asarray(w, dtype=float)
+        return {"w": np.maximum(w, 0.0), "wm": np.zeros_like(w)}
+
+    def drift_state(self, state: dict, age_s: np.ndarray, wmax: float) -> dict:
+        return {
+            "drift": self.drift_factors(np.asarray(state["w"]), age_s, wmax),
+            "driftm": self.drift_factors(np.asarray(state["wm"]), age_s, wmax, cell="wm"),
+        }

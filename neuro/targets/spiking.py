@@ -4,11 +4,12 @@ Targets ``snn:loihi``, ``snn:truenorth``, ``snn:seneca`` (per-event energies of 
 and ``snn:<device>`` for every registered device but ``ideal`` (one device read per
 synaptic event; in ``dc-stdp-mnist`` the plastic synapses are that device).
 
-* Supervised workloads with an MLP (``mlp-fmnist``, ``mlp-digits``): rate-coded conversion
-  (:func:`snn.convert.convert`, 99.9th-percentile threshold balancing) simulated for
-  ``steps`` time steps; ``accuracy`` is at ``steps``, the curve ``accuracy_vs_steps`` gives
-  every checkpoint. ``cnn-fmnist``: refused with ConfigError (conversion of conv layers is
-  not implemented).
+* Supervised workloads (``mlp-fmnist``, ``mlp-digits``, ``cnn-fmnist``): rate-coded
+  conversion (:func:`snn.convert.convert`, 99.9th-percentile threshold balancing; the conv,
+  average-pooling and linear modules between two ReLUs become one sparse or dense layer of
+  synapses) simulated for ``steps`` time steps; ``accuracy`` is at ``steps``, the curve
+  ``accuracy_vs_steps`` gives every checkpoint. A model with a module that conversion
+  refuses (max pooling, residual blocks) raises ConfigError.
 * ``dc-stdp-mnist`` (registered in :mod:`neuro.workloads`): Diehl & Cook STDP learning on MNIST.
 * Shape-only workloads (``resnet18``, ``yolov2``): ConfigError — a spiking cost without a
   converted network would be a guess of the spike rates.
@@ -63,6 +64,9 @@ class SpikingConfig:
         ``"standalone"`` (C++) or ``"numpy"`` (Brian2 runtime).
     n_exc, train_images, passes : int
         Diehl & Cook: excitatory neurons, training images, passes.
+    pair : bool
+        Diehl & Cook with a device: two cells per synapse
+        (:class:`snn.synapse.DifferentialDeviceSynapse`, the 2-PCM synapse) instead of one.
     """
 
     # 64 steps: where mlp-fmnist's converted accuracy has plateaued (measured on 1,000 test
@@ -77,6 +81,7 @@ class SpikingConfig:
     n_exc: int = param(400, integer=True, ge=1)
     train_images: int = param(9000, integer=True, ge=1)
     passes: int = param(1, integer=True, ge=1)
+    pair: bool = param(False, choices=(True, False))
 
     def __post_init__(self) -> None:
         validate(self)
@@ -110,7 +115,8 @@ class Spiking:
         if workload.shape_only:
             raise ConfigError(
                 f"snn target: workload {workload.name!r} is shape-only; spiking costs need "
-                "a converted, simulated network (use mlp-fmnist, mlp-digits or dc-stdp-mnist)"
+                "a converted, simulated network (use mlp-fmnist, cnn-fmnist, mlp-digits or "
+                "dc-stdp-mnist)"
             )
         started, t0 = now_iso(), time.perf_counter()
         if workload.unsupervised:
@@ -150,7 +156,7 @@ class Spiking:
         c = self.cfg
         tm = trained_model(workload)
         ds = dataset_for(workload)
-        x_cal, _ = ds.tensors("train", limit=c.calib_images)
+        x_cal, _ = ds.tensors("train", limit=c.calib_images)  # (N, 1, H, W): the input shape
         x, y = ds.tensors("test", limit=c.test_limit)
         net = convert(tm.model, x_cal, percentile=c.percentile)
         run = net.run(x, c.steps, seed=seed, backend=c.backend)
@@ -175,7 +181,12 @@ class Spiking:
         y_tr = ds.y_train[: c.train_images]
         lim = c.test_limit or len(ds.x_test)
         x_te, y_te = ds.x_test[:lim].reshape(-1, 784).astype(float), ds.y_test[:lim]
-        synapse = snn.DeviceSynapse(self.device, seed=seed) if self.device else snn.IdealSynapse()
+        if self.device is None:
+            synapse = snn.IdealSynapse()
+        elif c.pair:
+            synapse = snn.DifferentialDeviceSynapse(self.device, seed=seed)
+        else:
+            synapse = snn.DeviceSynapse(self.device, seed=seed)
         net = snn.DiehlCook(c.n_exc, synapse, backend=c.backend, seed=seed,
                             chunk=min(100, len(x_tr)))  # fmt: skip
         shown, xs, ys = 0, [], []

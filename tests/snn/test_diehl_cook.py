@@ -8,7 +8,7 @@ from brian2 import Hz, ms, mV, second
 
 import devices
 from devices.validation import ConfigError
-from snn import DeviceSynapse, DiehlCook, DiehlCookConfig, STDPRule
+from snn import DeviceSynapse, DiehlCook, DiehlCookConfig, DifferentialDeviceSynapse, STDPRule
 from snn.backend import BACKENDS
 from snn.diehl_cook import assign, predict
 
@@ -221,3 +221,20 @@ def test_inference_network_refuses_learning():
     assert "nu_pre" not in net.code.on_pre and net.code.normalise == ""
     with pytest.raises(ValueError, match="plastic = 0"):
         net.run(np.zeros((1, N_IN)), {"plastic": 1.0}, 0)
+
+
+def test_pcm_pair_training_keeps_both_cells_in_range_and_normalises_the_difference():
+    syn = DifferentialDeviceSynapse(devices.get("pcm"), seed=1)
+    net = DiehlCook(3, syn, n_input=N_IN, backend="numpy", chunk=2,
+                    config=_tiny_cfg(4.0, nu_post=0.1, nu_pre=0.01), seed=8)  # fmt: skip
+    w0 = net.weights.copy()
+    net.train(_images(2))
+    for key in ("w", "wm"):
+        assert np.min(net.state[key]) >= 0.0 and np.max(net.state[key]) <= 1.0
+    assert not np.array_equal(net.weights, w0)
+    np.testing.assert_allclose(
+        net.weights, net.state["w"].reshape(N_IN, 3) - net.state["wm"].reshape(N_IN, 3)
+    )
+    net.normalise()
+    assert np.all(net.state["wm"] == 0)
+    np.testing.assert_allclose(net.weights.sum(axis=0), 4.0, rtol=1e-9)

@@ -12,7 +12,7 @@ from brian2 import ms
 
 import devices
 from devices.validation import ConfigError
-from snn import DeviceSynapse, IdealSynapse, STDPRule
+from snn import DeviceSynapse, DifferentialDeviceSynapse, IdealSynapse, STDPRule
 
 pytestmark = pytest.mark.brian2
 
@@ -128,3 +128,66 @@ def test_stdp_rule_validates():
         STDPRule(nu_pre=-1.0)
     with pytest.raises(ConfigError, match="STDPRule.tau_pre must be a quantity"):
         STDPRule(tau_pre=20.0)
+
+
+# -- the 2-device (differential) synapse ---------------------------------------------------
+def _pair_cells(synapse, pre_times, post_times, w0=0.5, wm0=0.0, rule=None, seed=1):
+    """Like ``_pair_run`` for a two-cell synapse; returns ``(w, wm)``."""
+    rule = rule or STDPRule()
+    pre = b2.SpikeGeneratorGroup(1, [0] * len(pre_times), pre_times * ms)
+    post = b2.SpikeGeneratorGroup(1, [0] * len(post_times), post_times * ms)
+    code = synapse.code(rule, transmit="_unused = {w}", post_traces="synapse")
+    syn = b2.Synapses(pre, post, model=code.model, on_pre=code.on_pre, on_post=code.on_post,
+                      namespace=code.namespace)  # fmt: skip
+    syn.connect()
+    syn.w, syn.wm, syn.drift, syn.driftm = w0, wm0, 1.0, 1.0
+    net = b2.Network(pre, post, syn)
+    b2.seed(seed)
+    net.run(40 * ms)
+    return float(syn.w[0]), float(syn.wm[0])
+
+
+def _noise_free(syn):
+    syn.pulse_model = type(syn.pulse_model)(**{**syn.pulse_model.__dict__, "c2c_sigma": 0.0})
+    return syn
+
+
+def test_pair_potentiates_the_first_cell_and_depresses_through_the_second():
+    syn = DifferentialDeviceSynapse(devices.get("ideal", n_pulse_levels=21), drift=False)
+    # pre before post: only w moves, by whole pulses of 1/20 (E[n] = 0.1 * 20 * traces)
+    w, wm = _pair_cells(syn, np.array([12.0]), np.array([15.0, 16.0]), w0=0.5,
+                        rule=STDPRule(nu_post=0.1))  # fmt: skip
+    assert wm == 0.0 and w > 0.5
+    assert abs((w - 0.5) * 20 - round((w - 0.5) * 20)) < 1e-9
+    # post before pre: w is untouched, wm goes up (a SET pulse on the second cell)
+    w, wm = _pair_cells(syn, np.array([11.0]), np.array([10.0]), w0=0.5,
+                        rule=STDPRule(nu_pre=0.2))  # fmt: skip
+    assert w == 0.5 and wm > 0.0
+    assert abs(wm * 20 - round(wm * 20)) < 1e-9
+
+
+def test_pcm_pair_depresses_gradually_where_one_pcm_cell_resets():
+    rule = STDPRule(nu_pre=0.03)  # 0.03 * exp(-1/20) * 99: about 3 pulses
+    one = _noise_free(DeviceSynapse(devices.get("pcm"), drift=False))
+    assert _pair_run(one, np.array([11.0]), np.array([10.0]), w0=0.5, rule=rule) == 0.0
+    pair = _noise_free(DifferentialDeviceSynapse(devices.get("pcm"), drift=False))
+    w, wm = _pair_cells(pair, np.array([11.0]), np.array([10.0]), w0=0.5, rule=rule)
+    m = pair.pulse_model
+    steps = m.step_up(torch.zeros(6, dtype=torch.float64), torch.arange(6.0)).numpy()
+    assert w == 0.5
+    assert np.min(np.abs(steps[1:] - wm)) < 1e-9  # 1 to 5 SET pulses on the second cell
+    assert 0.0 < wm < 0.2
+
+
+def test_pair_state_weights_and_drift():
+    syn = DifferentialDeviceSynapse(devices.get("pcm"), seed=2)
+    st = syn.initial_state(40, 0.3, np.random.default_rng(0))
+    assert set(st) == {"w", "wm", "drift", "driftm"} and np.all(st["wm"] == 0)
+    st["wm"] = np.full(40, 0.1)
+    np.testing.assert_allclose(syn.effective_weights(st), st["w"] - 0.1)
+    written = syn.written(np.linspace(-0.1, 0.5, 40))
+    assert np.all(written["wm"] == 0) and written["w"].min() == 0.0
+    d = syn.drift_state({"w": np.full(40, 0.5), "wm": np.full(40, 0.2)}, np.full(40, 86400.0), 1.0)
+    assert np.all(d["drift"] < 1) and np.all(d["driftm"] < 1)
+    assert not np.array_equal(d["drift"], d["driftm"])  # each cell its own drift exponent
+    assert syn.describe()["synapse"] == "device-pair" and syn.name == "pcm-pair"

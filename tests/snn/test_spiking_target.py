@@ -37,3 +37,34 @@ def test_refusals():
     with pytest.raises(ConfigError, match="SpikingConfig.steps must be"):
         SpikingConfig(steps=0)
     assert workloads.get(DC_WORKLOAD).unsupervised
+
+
+def test_a_convolutional_workload_is_converted():
+    # cnn-fmnist itself would be trained first (minutes); the same modules on 8x8 digits
+    from torch import nn
+
+    from neuro.workloads import TrainConfig, Workload
+
+    w = Workload(
+        "cnn-digits-test",
+        "conv 3x3 4 (pad 1) → avgpool 2 → fc 10 on 8x8 digits (test only)",
+        lambda: nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(64, 10),
+        ),  # fmt: skip
+        (1, 8, 8),
+        dataset="digits",
+        train=TrainConfig(epochs=10, batch_size=32, lr=3e-3),
+    )
+    fam = FAMILIES.get("snn")
+    r = make_target("snn:loihi", **fam.quick_options).evaluate(w, seed=0)
+    r.check()
+    assert r.extra["fp32_accuracy_same_inputs"] > 0.9  # 0.93 on these 100 inputs
+    assert r.accuracy >= r.extra["fp32_accuracy_same_inputs"] - 0.05  # 0.92 at 32 steps
+    assert r.extra["neuron_updates"] == (4 * 8 * 8 + 10) * 32
+    # sparse conv synapses: an input spike reaches at most 4 channels x 9 taps (all to all:
+    # 256), a hidden one the 10 outputs; 16 events per spike here
+    assert r.extra["synaptic_events"] < 36 * r.extra["spikes"]

@@ -24,6 +24,7 @@ from typing import Any
 
 import brian2 as b2
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+from brian2.devices.device import all_devices
 
 from devices.validation import ConfigError
 
@@ -90,9 +91,12 @@ class StandaloneProject:
             return self.handles
         import time
 
-        dev = b2.get_device()
-        if isinstance(dev, CPPStandaloneDevice):
-            dev.reinit()
+        # Reset the process's standalone device whether or not it is the active one: after
+        # a numpy run in between, ``set_device`` would otherwise hand back the device of
+        # the previous build (its run_args already applied).
+        standalone = all_devices["cpp_standalone"]
+        assert isinstance(standalone, CPPStandaloneDevice)
+        standalone.reinit()
         b2.set_device("cpp_standalone", build_on_run=False)
         b2.prefs.devices.cpp_standalone.openmp_threads = 0  # OpenMP is slower on 2 cores
         t0 = time.perf_counter()

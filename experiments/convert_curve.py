@@ -9,7 +9,8 @@ after ``T`` steps, next to the FP32 accuracy of the same images and the wall tim
 
     python experiments/convert_curve.py --workload cnn-fmnist --images 1000 --steps 256
 
-Writes JSON to ``--out`` (default ``out/convert_curve_<workload>.json``).
+Writes JSON to ``--out`` (default ``out/convert_curve_<workload>.json``) and the curve,
+accuracy and synaptic events per inference against ``T``, beside it as PNG.
 """
 
 from __future__ import annotations
@@ -19,13 +20,41 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+import matplotlib
 
-from neuro import workloads
-from neuro.provenance import provenance
-from neuro.workloads import dataset_for, trained_model
-from snn.convert import convert
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from neuro import workloads  # noqa: E402
+from neuro.provenance import provenance  # noqa: E402
+from neuro.workloads import dataset_for, trained_model  # noqa: E402
+from snn.convert import convert  # noqa: E402
+
+
+def plot(out: dict, path: Path) -> Path:
+    """Accuracy (left) and synaptic events per inference (right) against ``T``."""
+    steps = [p["steps"] for p in out["curve"]]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(steps, [100 * p["accuracy"] for p in out["curve"]], "o-", label="converted SNN")
+    ax.axhline(100 * out["fp32_accuracy"], color="grey", ls=":", label="FP32 ANN")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("time steps T")
+    ax.set_ylabel(f"accuracy (%) on {out['images']:,} test images")
+    ax.set_ylim(0, 100)
+    ev = ax.twinx()
+    ev.plot(steps, [p["synaptic_events_per_inference"] for p in out["curve"]], "s--",
+            color="tab:red", alpha=0.6, label="synaptic events")  # fmt: skip
+    ev.set_yscale("log")
+    ev.set_ylabel("synaptic events per inference")
+    ax.set_title(f"{out['workload']}: ANN-to-SNN conversion")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -103,6 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
         "provenance": provenance(),
     }
     out_path.write_text(json.dumps(out, indent=1))
+    print(f"curve: {plot(out, out_path.with_suffix('.png'))}")
     print(json.dumps({k: out[k] for k in ("workload", "images", "fp32_accuracy", "wall_s")}))
     for p in out["curve"]:
         print(f"T={p['steps']:4d} acc={p['accuracy']:.4f} "

@@ -171,7 +171,17 @@ class Spiking:
             "neuron_updates": run.neuron_updates / n,
             "spikes": sum(run.spikes) / n,
         }
-        curves = {"accuracy_vs_steps": Curve(run.steps, accs, "steps", "accuracy")}
+        # the accuracy-energy trade-off of rate coding: energy per inference after T steps
+        updates_at = run.neuron_updates / n / c.steps * run.steps
+        energy_at = [sum(self.energy.energy(e / n, u).values())
+                     for e, u in zip(run.events_at, updates_at)]  # fmt: skip
+        curves = {
+            "accuracy_vs_steps": Curve(run.steps, accs, "steps", "accuracy"),
+            "energy_vs_steps": Curve(run.steps, energy_at, "steps", "energy_per_inference_J"),
+            "synaptic_events_vs_steps": Curve(
+                run.steps, np.asarray(run.events_at) / n, "steps", "synaptic_events"
+            ),
+        }
         extra = {"best_accuracy": float(accs.max()), "best_steps": float(run.steps[accs.argmax()]),
                  "fp32_accuracy_same_inputs": fp32, "test_inputs": float(n)}  # fmt: skip
         return float(accs[-1]), per_inf, c.steps * c.dt_s, curves, extra

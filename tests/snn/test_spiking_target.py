@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from devices.validation import ConfigError
@@ -24,6 +25,11 @@ def test_mlp_digits_quick_result_is_complete():
     assert r.energy_per_inference == pytest.approx(r.extra["synaptic_events"] * 26e-12)
     assert r.latency == pytest.approx(32e-3)
     assert r.curves["accuracy_vs_steps"].x[-1] == 32
+    energy = r.curves["energy_vs_steps"]
+    assert energy.y[-1] == pytest.approx(r.energy_per_inference, rel=1e-12)
+    assert np.all(np.diff(energy.y) > 0)  # every step costs spikes
+    events = r.curves["synaptic_events_vs_steps"]
+    assert events.y[-1] == pytest.approx(r.extra["synaptic_events"], rel=1e-12)
     assert r.ops_per_inference == workloads.get("mlp-digits").ops_per_inference
 
 

@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
         test_build_s=net.test_build_time_s,
         test_events_per_image=net.test_events.per_image(),
         mean_weight=float(np.mean(net.weights)),
+        writes=net.write_counts(),
     )
     Path(args.out).write_text(json.dumps(out, indent=1))
     print(json.dumps({k: v for k, v in out.items() if k != "curve"}), flush=True)

@@ -298,7 +298,7 @@ class DCNetwork:
             "plastic": h["exc"].plastic, "seed": h["inp"].run_seed,
             "level": h["ctl"].level, "rep": h["ctl"].rep, "n_img": h["ctl"].n_img,
         }  # fmt: skip
-        for name in ("wm", "drift", "driftm", "lastwrite"):  # the synapse's state_names
+        for name in ("wm", "drift", "driftm", "lastwrite", "pulses", "rewrites"):  # state_names
             if name in h["syn"].variables:
                 v[name] = getattr(h["syn"], name)
         return v
@@ -412,7 +412,7 @@ class DCNetwork:
             "v_i": np.asarray(h["inh"].v[:] / b2.volt),
             "plastic": state["plastic"],
         }
-        for name in ("wm", "drift", "driftm"):
+        for name in ("wm", "drift", "driftm", "pulses", "rewrites"):
             if name in state:
                 new[name] = np.asarray(getattr(h["syn"], name)[:], dtype=float)
         if "lastwrite" in state:

@@ -173,6 +173,37 @@ class DiehlCook:
         scale = np.where(col > 0, self.cfg.norm_sum / np.maximum(col, 1e-12), 1.0)
         self.state.update(self.synapse.written((w * scale).reshape(-1)))
 
+    def write_counts(self) -> dict[str, float]:
+        """Device writes of the learning so far (empty for ideal synapses).
+
+        Returns
+        -------
+        dict
+            ``stdp_pulses`` and ``rewrites`` (totals over all synapses; see
+            :class:`snn.synapse.DeviceSynapse`), the same per training presentation,
+            ``max_writes_per_synapse`` (pulses + rewrites of the most written synapse; both
+            cells of a pair together) against the device's ``endurance_cycles``, and
+            ``write_energy_per_presentation_J``: writes × the device's energy per write
+            pulse, a lower bound (a write-verify re-programming counted as one pulse).
+        """
+        if "pulses" not in self.state:
+            return {}
+        pulses = np.asarray(self.state["pulses"], dtype=float)
+        rewrites = np.asarray(self.state["rewrites"], dtype=float)
+        pres = max(self.train_events.presentations, 1)
+        device = self.synapse.device
+        return {
+            "stdp_pulses": float(pulses.sum()),
+            "rewrites": float(rewrites.sum()),
+            "stdp_pulses_per_presentation": float(pulses.sum() / pres),
+            "rewrites_per_presentation": float(rewrites.sum() / pres),
+            "max_writes_per_synapse": float((pulses + rewrites).max()),
+            "endurance_cycles": float(device.endurance_cycles),
+            "write_energy_per_presentation_J": float(
+                (pulses.sum() + rewrites.sum()) * device.write_energy_J / pres
+            ),
+        }
+
     def _images(self, images: np.ndarray) -> np.ndarray:
         x = np.asarray(images, dtype=float).reshape(len(images), -1)
         if x.shape[1] != self.n_input:

@@ -238,6 +238,10 @@ class DeviceSynapse(IdealSynapse):
     re-programs the cells: the rescaled state is rounded stochastically to a level of the
     potentiation grid (a write-verify to the nearest levels, unbiased).
 
+    Write counts (for programming energy and endurance), per synapse, cumulative:
+    ``pulses``, the pulses of the STDP updates (a RESET counts one), and ``rewrites``, the
+    normalisation re-programmings that changed the stored level (one write-verify each).
+
     Drift: transmission uses ``w * drift``; :meth:`drift_factors` gives ``drift`` from
     ``device.read`` at the time since the synapse was last written (any pulse resets it).
 
@@ -254,7 +258,7 @@ class DeviceSynapse(IdealSynapse):
     """
 
     drifts = True
-    state_names = ("drift", "lastwrite")
+    state_names = ("drift", "lastwrite", "pulses", "rewrites")
 
     def __init__(self, device: DeviceModel, *, drift: bool = True, seed: int = 0) -> None:
         if not isinstance(device, DeviceModel):
@@ -285,7 +289,7 @@ class DeviceSynapse(IdealSynapse):
 
     # -- Brian2 code ---------------------------------------------------------------
     def _model_extra(self) -> str:
-        return "w : 1\ndrift : 1\nlastwrite : second\n"
+        return "w : 1\ndrift : 1\nlastwrite : second\npulses : 1\nrewrites : 1\n"
 
     def _w_eff(self) -> str:
         return "(w * drift)"
@@ -316,12 +320,14 @@ class DeviceSynapse(IdealSynapse):
 
     def _update(self, amount: str, sign: int) -> str:
         noise = " + c2c * sqrt(_n) * randn()" if self.pulse_model.c2c_sigma > 0 else ""
+        reset = sign < 0 and self.pulse_model.depression == "reset"  # one RESET pulse
         return (
             f"_n = floor(({amount}) / wmax * P_pulses + rand())\n"
             + self._step(sign)
             + f"_dw = wmax * clip(_x{noise}, 0, 1) - w\n"
             "w += _dw\n"
-            "_wrote = int(_n > 0)\n"
+            + ("pulses += int(_n > 0)\n" if reset else "pulses += _n\n")
+            + "_wrote = int(_n > 0)\n"
             "drift += _wrote * (1 - drift)\n"
             "lastwrite += _wrote * (t - lastwrite)\n"
         )
@@ -337,7 +343,9 @@ class DeviceSynapse(IdealSynapse):
         return (
             f"_g = {gate}\n"
             f"_p = floor({p} + rand())\n"
-            f"w += _g * (wmax * clip({back}, 0, 1) - w)\n"
+            f"_new = wmax * clip({back}, 0, 1)\n"
+            "rewrites += _g * int(abs(_new - w) > 1e-9 * wmax)\n"
+            "w += _g * (_new - w)\n"
             "drift += _g * (1 - drift)\n"
             "lastwrite += _g * (t - lastwrite)\n"
         )
@@ -364,7 +372,8 @@ class DeviceSynapse(IdealSynapse):
         return torch.as_tensor(m.g_min + x * (m.g_max - m.g_min), dtype=torch.float64)
 
     def initial_state(self, n: int, w_max: float, rng: np.random.Generator) -> dict:
-        return {"w": self.initial_weights(n, w_max, rng), "drift": np.ones(n)}
+        return {"w": self.initial_weights(n, w_max, rng), "drift": np.ones(n),
+                "pulses": np.zeros(n), "rewrites": np.zeros(n)}  # fmt: skip
 
     def drift_state(self, state: dict, age_s: np.ndarray, wmax: float) -> dict:
         return {"drift": self.drift_factors(np.asarray(state["w"]), age_s, wmax)}
@@ -424,7 +433,7 @@ class DifferentialDeviceSynapse(DeviceSynapse):
     training). Cycle-to-cycle noise as :class:`DeviceSynapse`.
     """
 
-    state_names = ("wm", "drift", "driftm", "lastwrite")
+    state_names = ("wm", "drift", "driftm", "lastwrite", "pulses", "rewrites")
 
     def __init__(self, device: DeviceModel, *, drift: bool = True, seed: int = 0) -> None:
         super().__init__(device, drift=drift, seed=seed)
@@ -434,7 +443,9 @@ class DifferentialDeviceSynapse(DeviceSynapse):
         return {**super().describe(), "synapse": "device-pair"}
 
     def _model_extra(self) -> str:
-        return "w : 1\nwm : 1\ndrift : 1\ndriftm : 1\nlastwrite : second\n"
+        return (
+            "w : 1\nwm : 1\ndrift : 1\ndriftm : 1\nlastwrite : second\npulses : 1\nrewrites : 1\n"
+        )
 
     def _w_eff(self) -> str:
         return "(w * drift - wm * driftm)"
@@ -447,6 +458,7 @@ class DifferentialDeviceSynapse(DeviceSynapse):
             + self._step(+1).replace("w / wmax", f"{cell} / wmax")
             + f"_dc = wmax * clip(_x{noise}, 0, 1) - {cell}\n"
             f"{cell} += _dc\n"
+            "pulses += _n\n"
             f"_dw = {eff}\n"
             "_wrote = int(_n > 0)\n"
             f"{drift} += _wrote * (1 - {drift})\n"
@@ -455,11 +467,13 @@ class DifferentialDeviceSynapse(DeviceSynapse):
 
     def _normalise(self, gate: str) -> str:
         code = super()._normalise(gate).replace("clip(w * norm_sum", "clip((w - wm) * norm_sum")
-        return code + "wm -= _g * wm\ndriftm += _g * (1 - driftm)\n"
+        reset = "rewrites += _g * int(wm > 0)\nwm -= _g * wm\n"  # RESET of the second cell
+        return code + reset + "driftm += _g * (1 - driftm)\n"
 
     def initial_state(self, n: int, w_max: float, rng: np.random.Generator) -> dict:
         w = self.initial_weights(n, w_max, rng)
-        return {"w": w, "wm": np.zeros(n), "drift": np.ones(n), "driftm": np.ones(n)}
+        zeros = {k: np.zeros(n) for k in ("wm", "pulses", "rewrites")}
+        return {"w": w, **zeros, "drift": np.ones(n), "driftm": np.ones(n)}
 
     def effective_weights(self, state: dict) -> np.ndarray:
         return np.asarray(state["w"], dtype=float) - np.asarray(state["wm"], dtype=float)

@@ -111,6 +111,12 @@ def test_noisy_device_weights_stay_in_range():
     net.train(_images(2))
     assert net.weights.min() >= 0.0 and net.weights.max() <= 1.0
     assert np.all(np.asarray(net.state["drift"]) > 0)
+    wc, dev = net.write_counts(), syn.device
+    assert wc["write_energy_per_presentation_J"] > 0
+    assert wc["write_energy_per_presentation_J"] == pytest.approx(
+        (wc["stdp_pulses"] + wc["rewrites"]) * dev.write_energy_J / net.train_events.presentations
+    )
+    assert wc["endurance_cycles"] == dev.endurance_cycles
 
 
 def test_assign_and_predict_by_class_means():
@@ -238,3 +244,30 @@ def test_pcm_pair_training_keeps_both_cells_in_range_and_normalises_the_differen
     net.normalise()
     assert np.all(net.state["wm"] == 0)
     np.testing.assert_allclose(net.weights.sum(axis=0), 4.0, rtol=1e-9)
+
+
+def test_write_counts_of_device_learning():
+    # ideal cell with 21 linear levels, no noise: every STDP pulse moves the weight by 1/20
+    syn = DeviceSynapse(devices.get("ideal", n_pulse_levels=21), drift=False)
+    net = DiehlCook(3, syn, n_input=N_IN, backend="numpy", chunk=2,
+                    config=_tiny_cfg(16.0, nu_post=0.1, nu_pre=0.05), seed=6)  # fmt: skip
+    assert DiehlCook(3, n_input=N_IN, backend="numpy").write_counts() == {}
+    w0 = net.weights.copy()
+    net.train(_images(4))
+    wc = net.write_counts()
+    assert wc["stdp_pulses"] > 0 and wc["rewrites"] > 0
+    # each synapse's pulses bound its level moves; the rewrites are whole re-programmings
+    moved = np.abs(net.weights - w0).reshape(-1) * 20
+    writes = net.state["pulses"] + net.state["rewrites"] * 20
+    assert np.all(moved <= writes + 1e-9)
+    pres = net.train_events.presentations
+    assert wc["stdp_pulses_per_presentation"] == pytest.approx(wc["stdp_pulses"] / pres)
+    net.responses(_images(1))  # testing writes nothing
+    assert net.write_counts()["stdp_pulses"] == wc["stdp_pulses"]
+
+
+def test_pcm_reset_counts_one_pulse():
+    syn = DeviceSynapse(devices.get("pcm"), drift=False)
+    code = syn.code(STDPRule(), transmit="x += {w}")
+    assert "pulses += int(_n > 0)" in code.on_pre  # depression: one RESET
+    assert "pulses += _n" in code.on_post  # potentiation: _n SET pulses

@@ -182,7 +182,8 @@ def test_pcm_pair_depresses_gradually_where_one_pcm_cell_resets():
 def test_pair_state_weights_and_drift():
     syn = DifferentialDeviceSynapse(devices.get("pcm"), seed=2)
     st = syn.initial_state(40, 0.3, np.random.default_rng(0))
-    assert set(st) == {"w", "wm", "drift", "driftm"} and np.all(st["wm"] == 0)
+    assert set(st) == {"w", "wm", "drift", "driftm", "pulses", "rewrites"}
+    assert np.all(st["wm"] == 0) and np.all(st["pulses"] == 0)
     st["wm"] = np.full(40, 0.1)
     np.testing.assert_allclose(syn.effective_weights(st), st["w"] - 0.1)
     written = syn.written(np.linspace(-0.1, 0.5, 40))

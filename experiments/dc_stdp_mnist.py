@@ -21,7 +21,7 @@ import numpy as np
 
 import devices
 from neuro.data import load_dataset
-from snn import DeviceSynapse, DiehlCook, DifferentialDeviceSynapse, IdealSynapse
+from snn import DeviceSynapse, DiehlCook, DiehlCookConfig, DifferentialDeviceSynapse, IdealSynapse
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--chunk", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pair", action="store_true", help="two cells per synapse (w - wm)")
+    ap.add_argument("--method", default="euler", choices=("euler", "exponential_euler"),
+                    help="neuron integration (DiehlCookConfig.method)")  # fmt: skip
     ap.add_argument("--backend", default="standalone")
     ap.add_argument("--out", default="out/dc_stdp_mnist.json")
     args = ap.parse_args(argv)
@@ -50,11 +52,12 @@ def main(argv: list[str] | None = None) -> dict:
         synapse = DifferentialDeviceSynapse(devices.get(args.device), seed=args.seed)
     else:
         synapse = DeviceSynapse(devices.get(args.device), seed=args.seed)
-    net = DiehlCook(args.n_exc, synapse, chunk=args.chunk, backend=args.backend, seed=args.seed)
+    net = DiehlCook(args.n_exc, synapse, chunk=args.chunk, backend=args.backend, seed=args.seed,
+                    config=DiehlCookConfig(method=args.method))  # fmt: skip
     out: dict = {
         "n_exc": args.n_exc, "device": args.device, "synapse": synapse.describe(),
         "train_images": len(x_train), "passes": args.passes, "test_images": len(x_test),
-        "data_source": ds.source, "seed": args.seed, "curve": [],
+        "data_source": ds.source, "seed": args.seed, "method": args.method, "curve": [],
     }  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()

@@ -70,6 +70,15 @@ class DiehlCookConfig:
     theta_offset : Quantity
         The threshold is ``v_thresh_e + theta - theta_offset`` (code ``offset = 20 mV``);
         ``theta_init`` 20 mV at the start of training (code) makes the two cancel.
+    method : {"euler", "exponential_euler"}
+        Brian2 integration of the neurons. ``"euler"``: forward Euler, as Brian 1 (the
+        original code's simulator). It is stable only while ``dt * (1 + ge + gi) / tau``
+        stays below 2: on an excitatory neuron one inhibitory spike adds ``w_ie`` = 17 to
+        ``gi``, so about 24 inhibitory spikes in the same step make ``v`` overshoot and
+        oscillate, and the layer can lock into firing at its maximum rate.
+        ``"exponential_euler"``: exact for ``v`` given the conductances over a step, stable
+        for any conductance; for networks whose neurons may fire together (measured: PCM
+        two-cell synapses, 400 neurons, after about 1,900 training images).
     """
 
     # input and protocol
@@ -111,6 +120,7 @@ class DiehlCookConfig:
     delay_max: object = _q(10 * ms)  # code delay['ee_input'] = (0 ms, 10 ms), uniform
     norm_sum: float = 78.0  # paper/code weight['ee_input'] = 78: column sum per neuron
     stdp: STDPRule = dataclasses.field(default_factory=STDPRule)
+    method: str = "euler"  # Brian 1's forward Euler, as the original code
 
     def __post_init__(self) -> None:
         check_quantity(self, "rate_per_level", self.rate_per_level, Hz, gt=0)
@@ -131,6 +141,11 @@ class DiehlCookConfig:
         for name in ("w_ei", "w_ie", "norm_sum"):
             check_number(self, name, getattr(self, name), ge=0)
         check_number(self, "w_init_max", self.w_init_max, ge=0, le=self.stdp.wmax)
+        if self.method not in ("euler", "exponential_euler"):
+            raise ConfigError(
+                "DiehlCookConfig.method must be 'euler' or 'exponential_euler'; "
+                f"got {self.method!r}"
+            )
         for name in ("t_present", "t_rest"):
             steps = float(getattr(self, name) / self.dt)
             if abs(steps - round(steps)) > 1e-6:

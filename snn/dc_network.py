@@ -21,8 +21,9 @@ uses), so a run lasts exactly as many presentations as it needed; its duration i
 an upper bound (``n_images × (1 + max_repeats)`` presentations). Between runs (in
 :mod:`snn.diehl_cook`): the device drift.
 
-Integration: forward Euler at ``dt`` for the neurons, as Brian 1 (the original code's
-simulator) does for these non-linear conductance equations; Brian2's ``refractory`` with
+Integration: forward Euler at ``dt`` for the neurons by default, as Brian 1 (the original
+code's simulator) does for these conductance equations (``DiehlCookConfig.method``:
+exponential Euler where forward Euler would be unstable); Brian2's ``refractory`` with
 ``(unless refractory)`` clamps ``v`` like Brian 1's refractoriness.
 """
 
@@ -240,11 +241,11 @@ class DCNetwork:
         exc = b2.NeuronGroup(
             self.n_exc, _EXC, threshold="v > v_thresh_e + theta - theta_offset",
             reset="v = v_reset_e\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1",
-            refractory=c.refrac_e, method="euler", namespace=ns, name="exc", clock=clock,
+            refractory=c.refrac_e, method=c.method, namespace=ns, name="exc", clock=clock,
         )  # fmt: skip
         inh = b2.NeuronGroup(
             self.n_exc, _INH, threshold="v > v_thresh_i", reset="v = v_reset_i",
-            refractory=c.refrac_i, method="euler", namespace=ns, name="inh", clock=clock,
+            refractory=c.refrac_i, method=c.method, namespace=ns, name="inh", clock=clock,
         )  # fmt: skip
         code = self.code
         syn = b2.Synapses(

@@ -67,6 +67,10 @@ class SpikingConfig:
     pair : bool
         Diehl & Cook with a device: two cells per synapse
         (:class:`snn.synapse.DifferentialDeviceSynapse`, the 2-PCM synapse) instead of one.
+    method : str
+        Diehl & Cook neuron integration, ``"euler"`` (the original code's) or
+        ``"exponential_euler"`` (stable when many neurons fire at once; see
+        :class:`snn.config.DiehlCookConfig`).
     """
 
     # 64 steps: where the converted accuracy has plateaued (experiments/convert_curve.py, first
@@ -84,6 +88,7 @@ class SpikingConfig:
     train_images: int = param(9000, integer=True, ge=1)
     passes: int = param(1, integer=True, ge=1)
     pair: bool = param(False, choices=(True, False))
+    method: str = param("euler", choices=("euler", "exponential_euler"))
 
     def __post_init__(self) -> None:
         validate(self)
@@ -200,6 +205,7 @@ class Spiking:
         else:
             synapse = snn.DeviceSynapse(self.device, seed=seed)
         net = snn.DiehlCook(c.n_exc, synapse, backend=c.backend, seed=seed,
+                            config=snn.DiehlCookConfig(method=c.method),
                             chunk=min(100, len(x_tr)))  # fmt: skip
         shown, xs, ys = 0, [], []
         for _ in range(c.passes):

@@ -155,7 +155,33 @@ def test_config_errors():
         DiehlCookConfig(min_spikes=2.5)
     with pytest.raises(ConfigError, match="DiehlCookConfig.w_init_max must be"):
         DiehlCookConfig(w_init_max=2.0)
+    with pytest.raises(ConfigError, match="DiehlCookConfig.method must be 'euler' or"):
+        DiehlCookConfig(method="rk4")
     assert DiehlCookConfig().rate_per_level * 255 * 2 == 63.75 * Hz
+
+
+@pytest.mark.parametrize("method", ["euler", "exponential_euler"])
+def test_strong_inhibition_in_one_step_and_the_reversal_potential(method):
+    # 399 inhibitory spikes at once (gi = 399 * 17) on an excitatory neuron at rest: the
+    # exact solution relaxes towards e_inh_e = -100 mV within the 0.5 ms step
+    # (gi * dt / tau_e = 34 time constants) and never passes it. Forward Euler jumps
+    # 1.19 V below it (the overshoot that, repeated, locks a layer into firing);
+    # exponential Euler lands on it.
+    from brian2 import Network, NeuronGroup
+
+    from snn.dc_network import _EXC, DCNetwork
+    from snn.synapse import IdealSynapse
+
+    cfg = DiehlCookConfig(method=method)
+    ns = DCNetwork(cfg, N_IN, 1, IdealSynapse(), 1, "numpy")._namespace()
+    g = NeuronGroup(1, _EXC, method=cfg.method, namespace=ns, dt=cfg.dt)
+    g.v, g.gi, g.plastic = cfg.v_rest_e, 399 * cfg.w_ie, 0
+    Network(g).run(cfg.dt)
+    v = float(g.v[0] / mV)
+    if method == "euler":
+        assert v == pytest.approx(-65 - 0.005 * 399 * 17 * 35, rel=1e-6)  # -1252 mV
+    else:
+        assert -100.0 <= v < -99.0
 
 
 def test_silent_image_is_reshown_at_once_in_the_same_run_with_more_intensity():

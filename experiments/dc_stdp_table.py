@@ -21,11 +21,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def label(run: dict) -> str:
-    """``ideal``, ``pcm``, ``pcm (2 cells)`` … from a run's synapse description."""
+    """``ideal``, ``pcm``, ``pcm (2 cells), exp. Euler`` … from a run's synapse and method."""
     syn = run["synapse"]
     if syn["synapse"] == "ideal":
-        return "ideal"
-    return f"{syn['device']} (2 cells)" if syn["synapse"] == "device-pair" else syn["device"]
+        name = "ideal"
+    else:
+        name = f"{syn['device']} (2 cells)" if syn["synapse"] == "device-pair" else syn["device"]
+    return name + (", exp. Euler" if run.get("method") == "exponential_euler" else "")
 
 
 def table(runs: list[dict]) -> str:

@@ -103,7 +103,7 @@ def _cmd_roadmap(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from neuro.compare import compare
-    from neuro.report import gap_lines, results_table
+    from neuro.report import gap_lines, results_table, subset_lines
 
     targets = [t for group in args.targets for t in group.split(",") if t] if args.targets else None
     results, failures = compare(
@@ -112,6 +112,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(f"workload {args.workload}, seed {args.seed}" + (", quick" if args.quick else ""))
     if results:
         print(results_table(results))
+        for line in subset_lines(results):
+            print(line)
         source = results[0].provenance.get("data_source")
         if source:
             print(f"data: {source}")

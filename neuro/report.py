@@ -85,6 +85,20 @@ def results_table(results: Sequence[Result]) -> str:
     return format_table(header, rows)
 
 
+def subset_lines(results: Sequence[Result]) -> list[str]:
+    """One line per result whose accuracy comes from a subset of the test inputs, with the
+    FP32 accuracy on those same inputs: the fair figure to compare it with."""
+    lines = []
+    for r in results:
+        n, fp32 = r.extra.get("test_inputs"), r.extra.get("fp32_accuracy_same_inputs")
+        if n is not None and fp32 is not None:
+            lines.append(
+                f"{r.target}: accuracy on the first {int(n):,} test inputs "
+                f"(FP32 on the same inputs: {100 * fp32:.2f} %)"
+            )
+    return lines
+
+
 def gap_lines(results: Sequence[Result]) -> list[str]:
     """One line per simulated result: its ratio to each roadmap target of its paradigm."""
     from neuro.roadmap import gap

@@ -31,6 +31,14 @@ def test_mlp_digits_quick_result_is_complete():
     events = r.curves["synaptic_events_vs_steps"]
     assert events.y[-1] == pytest.approx(r.extra["synaptic_events"], rel=1e-12)
     assert r.ops_per_inference == workloads.get("mlp-digits").ops_per_inference
+    # the accuracy is on a subset: `neuro compare` prints FP32 on the same inputs beside it
+    from neuro.report import subset_lines
+
+    n, fp32 = int(r.extra["test_inputs"]), r.extra["fp32_accuracy_same_inputs"]
+    assert subset_lines([r]) == [
+        f"snn:truenorth: accuracy on the first {n:,} test inputs "
+        f"(FP32 on the same inputs: {100 * fp32:.2f} %)"
+    ]
 
 
 def test_refusals():

@@ -53,7 +53,7 @@ def table(runs: list[dict]) -> str:
 
 def plot(runs: list[dict], out: Path) -> Path:
     """Accuracy against training images shown, one line per run."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
     for r in runs:
         xs = [p["images_shown"] for p in r["curve"]]
         ys = [100 * p["accuracy"] for p in r["curve"]]
@@ -66,7 +66,7 @@ def plot(runs: list[dict], out: Path) -> Path:
     ax.set_title(f"Diehl & Cook STDP, {runs[0]['n_exc']} excitatory neurons")
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(out, dpi=120)

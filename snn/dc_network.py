@@ -291,17 +291,15 @@ class DCNetwork:
         h["net"].run(self.duration)
         return h
 
-    @staticmethod
-    def _state_vars(h: dict[str, Any]) -> dict[str, Any]:
+    def _state_vars(self, h: dict[str, Any]) -> dict[str, Any]:
         v = {
             "w": h["syn"].w, "theta": h["exc"].theta,
             "v_e": h["exc"].v, "v_i": h["inh"].v, "colsum": h["exc"].colsum,
             "plastic": h["exc"].plastic, "seed": h["inp"].run_seed,
             "level": h["ctl"].level, "rep": h["ctl"].rep, "n_img": h["ctl"].n_img,
         }  # fmt: skip
-        for name in ("wm", "drift", "driftm", "lastwrite", "pulses", "rewrites"):  # state_names
-            if name in h["syn"].variables:
-                v[name] = getattr(h["syn"], name)
+        for name in self.synapse.state_names:
+            v[name] = getattr(h["syn"], name)
         return v
 
     _UNITS = {"theta": b2.volt, "v_e": b2.volt, "v_i": b2.volt,
@@ -413,11 +411,9 @@ class DCNetwork:
             "v_i": np.asarray(h["inh"].v[:] / b2.volt),
             "plastic": state["plastic"],
         }
-        for name in ("wm", "drift", "driftm", "pulses", "rewrites"):
-            if name in state:
-                new[name] = np.asarray(getattr(h["syn"], name)[:], dtype=float)
-        if "lastwrite" in state:
-            new["lastwrite"] = np.asarray(h["syn"].lastwrite[:] / second)
+        for name in self.synapse.state_names:
+            unit = self._UNITS.get(name, 1)
+            new[name] = np.asarray(getattr(h["syn"], name)[:] / unit, dtype=float)
         return {
             "counts": counts,
             "shown": shown,

@@ -306,34 +306,45 @@ class DeviceSynapse(IdealSynapse):
                 ns[f"s_{tag}"] = self._s(a, self.P)
         return ns
 
-    def _step(self, sign: int) -> str:
-        """``_x`` (normalised state) after ``_n`` pulses, noise-free."""
+    def _step(self, sign: int, cell: str = "w") -> str:
+        """``_x`` (normalised state of ``cell``) after ``_n`` pulses, noise-free."""
         if sign < 0 and self.pulse_model.depression == "reset":
-            return "_x = (w / wmax) * int(_n == 0)\n"  # abrupt RESET to g_min (PCM)
+            return f"_x = ({cell} / wmax) * int(_n == 0)\n"  # abrupt RESET to g_min (PCM)
         a = self.A_ltp if sign > 0 else self.A_ltd
         tag = "ltp" if sign > 0 else "ltd"
+        x = f"{cell} / wmax"
         if not math.isfinite(a):
-            return f"_x = w / wmax {'+' if sign > 0 else '-'} _n / P_pulses\n"
+            return f"_x = {x} {'+' if sign > 0 else '-'} _n / P_pulses\n"
         if sign > 0:
-            return f"_x = (1 - (1 - (w / wmax) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
-        return f"_x = 1 - (1 - (1 - (1 - w / wmax) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
+            return f"_x = (1 - (1 - ({x}) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
+        return f"_x = 1 - (1 - (1 - (1 - {x}) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
 
-    def _update(self, amount: str, sign: int) -> str:
+    def _pulses(self, amount: str, sign: int, cell: str, drift: str, dw: str) -> str:
+        """``_n`` stochastic pulses of direction ``sign`` on ``cell``; ``_dw = dw`` is the
+        change of the effective weight (for the running column sum)."""
         noise = " + c2c * sqrt(_n) * randn()" if self.pulse_model.c2c_sigma > 0 else ""
         reset = sign < 0 and self.pulse_model.depression == "reset"  # one RESET pulse
         return (
             f"_n = floor(({amount}) / wmax * P_pulses + rand())\n"
-            + self._step(sign)
-            + f"_dw = wmax * clip(_x{noise}, 0, 1) - w\n"
-            "w += _dw\n"
+            + self._step(sign, cell)
+            + f"_dc = wmax * clip(_x{noise}, 0, 1) - {cell}\n"
+            f"{cell} += _dc\n"
             + ("pulses += int(_n > 0)\n" if reset else "pulses += _n\n")
-            + "_wrote = int(_n > 0)\n"
-            "drift += _wrote * (1 - drift)\n"
+            + f"_dw = {dw}\n"
+            "_wrote = int(_n > 0)\n"
+            f"{drift} += _wrote * (1 - {drift})\n"
             "lastwrite += _wrote * (t - lastwrite)\n"
         )
 
+    def _update(self, amount: str, sign: int) -> str:
+        return self._pulses(amount, sign, "w", "drift", "_dc")
+
+    def _stored(self) -> str:
+        """The stored weight that normalisation rescales (drift aside)."""
+        return "w"
+
     def _normalise(self, gate: str) -> str:
-        x = "clip(w * norm_sum / (colsum_post + 1e-12) / wmax, 0, 1)"
+        x = f"clip({self._stored()} * norm_sum / (colsum_post + 1e-12) / wmax, 0, 1)"
         if math.isfinite(self.A_ltp):
             p = f"-A_ltp * log(1 - {x} * s_ltp)"
             back = "(1 - exp(-_p / A_ltp)) / s_ltp"
@@ -451,24 +462,17 @@ class DifferentialDeviceSynapse(DeviceSynapse):
         return "(w * drift - wm * driftm)"
 
     def _update(self, amount: str, sign: int) -> str:
-        cell, drift, eff = ("w", "drift", "_dc") if sign > 0 else ("wm", "driftm", "-_dc")
-        noise = " + c2c * sqrt(_n) * randn()" if self.pulse_model.c2c_sigma > 0 else ""
-        return (
-            f"_n = floor(({amount}) / wmax * P_pulses + rand())\n"
-            + self._step(+1).replace("w / wmax", f"{cell} / wmax")
-            + f"_dc = wmax * clip(_x{noise}, 0, 1) - {cell}\n"
-            f"{cell} += _dc\n"
-            "pulses += _n\n"
-            f"_dw = {eff}\n"
-            "_wrote = int(_n > 0)\n"
-            f"{drift} += _wrote * (1 - {drift})\n"
-            "lastwrite += _wrote * (t - lastwrite)\n"
-        )
+        # depression: SET pulses (the potentiation curve) on the second cell
+        if sign > 0:
+            return self._pulses(amount, +1, "w", "drift", "_dc")
+        return self._pulses(amount, +1, "wm", "driftm", "-_dc")
+
+    def _stored(self) -> str:
+        return "(w - wm)"
 
     def _normalise(self, gate: str) -> str:
-        code = super()._normalise(gate).replace("clip(w * norm_sum", "clip((w - wm) * norm_sum")
         reset = "rewrites += _g * int(wm > 0)\nwm -= _g * wm\n"  # RESET of the second cell
-        return code + reset + "driftm += _g * (1 - driftm)\n"
+        return super()._normalise(gate) + reset + "driftm += _g * (1 - driftm)\n"
 
     def initial_state(self, n: int, w_max: float, rng: np.random.Generator) -> dict:
         w = self.initial_weights(n, w_max, rng)

@@ -179,7 +179,7 @@ class Analog:
                 np.array(cfg.times_s), mean, "t_s", "accuracy", y_std=std
             )
             extra["fp32_accuracy"] = float(fp32)
-        prov.update(torch_threads=torch.get_num_threads(), started=started, finished=now_iso())
+        prov.update(started=started, finished=now_iso())
         return Result(
             workload=workload.name,
             target=self.name,

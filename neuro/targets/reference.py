@@ -113,7 +113,6 @@ class Reference:
         xb = torch.rand((batch, *workload.input_shape), generator=gen)
         batch_time = time_model(model, xb, self.cfg.repeats, self.cfg.max_timing_s)
         prov.update(
-            torch_threads=torch.get_num_threads(),
             started=started,
             finished=now_iso(),
             measured_on_host=["latency", "throughput"],

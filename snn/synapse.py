@@ -437,7 +437,9 @@ class DifferentialDeviceSynapse(DeviceSynapse):
     Here the refresh is the weight normalisation before every image, which re-programs
     each pair to ``w = target`` (stochastic rounding to a level of the potentiation grid,
     as :class:`DeviceSynapse`), ``wm = 0`` (a RESET). Within an image the effective weight
-    may go below zero (the pair's current difference), as in the papers' circuits.
+    may go below zero (the pair's current difference, as in the papers' circuits); in
+    Diehl & Cook's conductance-based neurons that is a negative excitatory conductance
+    (the measured 400-neuron run had none below 0 after 1,900 images).
     Transmission reads ``w * drift - wm * driftm``; each cell drifts with its own
     factor, both aged from the pair's last write (``lastwrite``: the cells are written
     together at every normalisation, so the ages differ by less than one image while

@@ -7,7 +7,10 @@ Layout (schema version :data:`SCHEMA_VERSION`), readable with any HDF5 tool::
                                    config (JSON), provenance (JSON), started, finished,
                                    error (failed runs)
         metrics/<name>      scalar float64, attr unit; NaN = not modelled by the target
-        energy_breakdown/<component>   scalar float64, J per inference
+        energy_breakdown/   attr energy_missing (JSON: group or component -> reason)
+          <component>       scalar float64, J per inference; attr group (one of
+                            neuro.result.ENERGY_GROUPS: chip = compute, conversion,
+                            movement, static; system = chip + off_chip)
         extra/<name>        scalar float64 (target-specific figures)
         layers/<column>     one dataset per column of the per-layer table (float64 with
                             NaN for missing, or UTF-8 strings; lists JSON-encoded)
@@ -37,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from neuro.provenance import now_iso
-from neuro.result import METRIC_FIELDS, METRIC_UNITS, Curve, Result
+from neuro.result import DERIVED_METRICS, METRIC_FIELDS, METRIC_UNITS, Curve, Result
 
 __all__ = ["Archive", "ArchiveError", "ArchiveLockedError", "SCHEMA_VERSION"]
 
@@ -261,7 +264,11 @@ class Archive:
             ds.attrs["unit"] = METRIC_UNITS[name]
         b = g.create_group("energy_breakdown")
         for name, value in r.energy_breakdown.items():
-            b.create_dataset(name, data=float(value)).attrs["unit"] = "J"
+            ds = b.create_dataset(name, data=float(value))
+            ds.attrs["unit"] = "J"
+            if name in r.energy_groups:
+                ds.attrs["group"] = r.energy_groups[name]
+        b.attrs["energy_missing"] = dumps(r.energy_missing)
         e = g.create_group("extra")
         for name, value in r.extra.items():
             e.create_dataset(name, data=_float(value))
@@ -326,7 +333,8 @@ class Archive:
                 raise KeyError(f"no completed run {run_id!r} in {self.path}; runs: {valid}")
             g = f["runs"][run_id]
             metrics = {name: _unfloat(g["metrics"][name][()]) for name in g["metrics"]}
-            metrics.pop("efficiency", None)
+            for name in DERIVED_METRICS:
+                metrics.pop(name, None)
             layers = self._read_layers(g["layers"])
             curves = {}
             for name, cg in g["curves"].items():
@@ -340,6 +348,12 @@ class Archive:
                 seed=int(g.attrs["seed"]),
                 ops_per_inference=metrics.pop("ops_per_inference") or 0.0,
                 energy_breakdown={k: float(v[()]) for k, v in g["energy_breakdown"].items()},
+                energy_groups={
+                    k: str(v.attrs["group"])
+                    for k, v in g["energy_breakdown"].items()
+                    if "group" in v.attrs
+                },
+                energy_missing=json.loads(g["energy_breakdown"].attrs.get("energy_missing", "{}")),
                 extra={k: _unfloat(v[()]) for k, v in g["extra"].items()},
                 layers=layers,
                 curves=curves,
@@ -383,11 +397,19 @@ class Archive:
                     "status": str(g.attrs["status"]),
                 }
                 for name in METRIC_FIELDS:
-                    row[name] = _unfloat(g["metrics"][name][()]) if "metrics" in g else None
+                    m = g["metrics"] if "metrics" in g else {}
+                    row[name] = _unfloat(m[name][()]) if name in m else None
                 for grp, prefix in (("energy_breakdown", "energy_"), ("extra", "")):
                     if grp in g:
                         for k, v in g[grp].items():
                             row[prefix + k] = _unfloat(v[()])
+                if "energy_breakdown" in g:
+                    groups: dict[str, float] = {}
+                    for v in g["energy_breakdown"].values():
+                        if "group" in v.attrs:
+                            key = "energy_group_" + str(v.attrs["group"])
+                            groups[key] = groups.get(key, 0.0) + float(v[()])
+                    row.update(groups)
                 row["batch_size"] = int(g.attrs.get("batch_size", 0))
                 row["started"] = str(g.attrs.get("started", ""))
                 row["finished"] = str(g.attrs.get("finished", ""))

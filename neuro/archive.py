@@ -19,19 +19,54 @@ Layout (schema version :data:`SCHEMA_VERSION`), readable with any HDF5 tool::
 A run's group is written completely, then its ``status`` attribute is set, then the file
 is flushed and closed: a writer killed between runs leaves a file that opens and holds
 every completed run. A group without ``status`` (a write cut short) is invisible to the
-readers and is replaced on the next write of the same run.
+readers and is deleted by the next writer when it opens the file, so such groups never
+accumulate. A run whose group cannot be read back (a damaged group, a wrong-typed
+metric, invalid JSON) is skipped with a :class:`DamagedRunWarning` naming it by
+:meth:`Archive.table` and :meth:`Archive.runs`, is never counted complete when a sweep
+resumes (so it runs again), and :meth:`Archive.get` refuses it with one line.
 
-Only one process writes at a time: :class:`Archive` in a writing mode takes an exclusive
-``flock`` on ``<path>.lock`` (released by the kernel if the writer dies) and a second
-writer gets :class:`ArchiveLockedError`.
+Concurrency
+-----------
+**One writer per file, whatever its name.** A writer opens the archive file itself
+(creating it if missing, never truncating it) and holds an exclusive ``flock`` on it until
+:meth:`Archive.close`. ``flock`` locks the *inode*, so the same file reached through a
+symlink, a hard link, another relative path or a bind mount meets the same lock; the
+kernel releases it when the writer dies, so a SIGKILL never leaves a stale lock. A second
+writer gets :class:`ArchiveLockedError` naming the holder.
+
+**Readers see whole runs.** Each append, and each read (``runs``, ``run_keys``, ``get``,
+``table``), takes a short ``flock`` on ``<real path>.lock`` beside the archive — exclusive
+for the append, shared for the read — so a reader waits at most one append (milliseconds)
+and then sees a consistent snapshot: every completed run, never half of one. We chose this
+shared lock over HDF5's SWMR mode because SWMR only lets a writer extend existing datasets,
+not create the new groups every run adds, and needs the newest file format, which older
+HDF5 tools cannot read. If the wait exceeds :data:`READ_WAIT_S`, the reader gets one line
+saying the archive is being written. The lock file is opened with ``O_NOFOLLOW`` (a
+symlink planted in its place is refused, never followed), and its content (the holder's
+pid) is only rewritten when it is a regular, single-link, small file: nothing it does not
+own is ever truncated. A reader never creates the lock file (reading a read-only folder
+works and leaves nothing behind).
+
+``fcntl.flock`` rather than the ``filelock`` package: the writer lock must sit on the
+archive's own inode (the only identity that a hard link shares), which ``filelock`` does
+not offer, and ``flock``'s per-open-file semantics keep the lock held while h5py opens and
+closes its own descriptors of the same file (POSIX ``lockf`` locks would be dropped by
+those closes). ``fcntl`` is POSIX-only; the project targets Linux and macOS.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import math
 import os
+import stat
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +77,22 @@ import pandas as pd
 from neuro.provenance import now_iso
 from neuro.result import DERIVED_METRICS, METRIC_FIELDS, METRIC_UNITS, Curve, Result
 
-__all__ = ["Archive", "ArchiveError", "ArchiveLockedError", "SCHEMA_VERSION"]
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArchiveLockedError",
+    "DamagedRunWarning",
+    "SCHEMA_VERSION",
+    "check_writable",
+]
 
 SCHEMA_VERSION = 1
 _STR = h5py.string_dtype("utf-8")
+#: Longest a reader waits for an append in progress before saying the file is being written.
+READ_WAIT_S = 10.0
+#: Longest an append waits for readers to finish.
+WRITE_WAIT_S = 60.0
+_LOCK_MAX_BYTES = 64  # a lock file of ours holds "pid <n>"; anything bigger is not ours
 
 
 class ArchiveError(RuntimeError):
@@ -54,6 +101,14 @@ class ArchiveError(RuntimeError):
 
 class ArchiveLockedError(ArchiveError):
     """Another process is writing the archive."""
+
+
+class _MissingRun(KeyError):
+    """:meth:`Archive.get` of an id that names no completed run (not a read error)."""
+
+
+class DamagedRunWarning(UserWarning):
+    """A run of the archive cannot be read back and is skipped."""
 
 
 def _json_default(obj: Any) -> Any:
@@ -84,6 +139,55 @@ def _unfloat(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def check_writable(path: str | os.PathLike, *, what: str = "--out") -> Path:
+    """Refuse, before any work, a path that cannot be written as an archive or an output file.
+
+    An existing path must be a regular file that this process can open for writing (it is
+    not modified); a missing one must have a nearest existing parent that is a folder in
+    which a file can be created (checked by creating and removing a temporary file, so a
+    read-only file system is caught even for root).
+
+    Raises
+    ------
+    ArchiveError
+        One line naming ``what``, the path and the reason.
+    """
+    p = Path(path)
+    if p.exists() or p.is_symlink():
+        if p.is_dir():
+            raise ArchiveError(f"{what} must be a file; got the directory {str(p)!r}")
+        if not p.exists():
+            raise ArchiveError(f"{what} {str(p)!r} is a symlink to nothing")
+        if not p.is_file():
+            raise ArchiveError(f"{what} {str(p)!r} is not a regular file")
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CLOEXEC)  # no O_TRUNC: nothing changes
+        except OSError as exc:
+            raise ArchiveError(f"{what} {str(p)!r} cannot be written ({_os_reason(exc)})") from None
+        os.close(fd)
+        return p
+    parent = p.absolute().parent
+    while not parent.exists():
+        if parent.is_symlink():
+            raise ArchiveError(f"{what} {str(p)!r}: {parent} is a symlink to nothing")
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ArchiveError(f"{what} {str(p)!r}: {parent} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".neuro-write-check-")
+    except OSError as exc:
+        raise ArchiveError(
+            f"{what} {str(p)!r}: cannot create files in {parent} ({_os_reason(exc)})"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+    return p
+
+
 class Archive:
     """An HDF5 archive of runs.
 
@@ -92,7 +196,7 @@ class Archive:
     path : path
         The ``.h5`` file.
     mode : {"r", "a"}
-        ``"r"`` reads (no lock); ``"a"`` creates or appends and holds the writer lock
+        ``"r"`` reads (no writer lock); ``"a"`` creates or appends and holds the writer lock
         until :meth:`close` (use as a context manager).
 
     Examples
@@ -103,15 +207,21 @@ class Archive:
     """
 
     def __init__(self, path: str | os.PathLike, mode: str = "r") -> None:
-        self._lock_fh = None
+        self._fd: int | None = None  # the archive itself, flock'ed by a writer
+        self._lock_fd: int | None = None  # <real path>.lock, held open by a writer
         if mode not in ("r", "a"):
             raise ValueError(f"Archive.mode must be 'r' or 'a'; got {mode!r}")
         self.path = Path(path)
         self.mode = mode
+        self._next = 1  # writer: number of the next run id
+        self._keys: dict[str, str] | None = None  # writer: run_key -> run id of complete runs
         if mode == "r":
+            if self.path.is_dir():
+                raise ArchiveError(f"{self.path}: is a directory, not an archive")
             if not self.path.is_file():
                 raise ArchiveError(f"{self.path}: no such archive")
-            self._check_schema()
+            with self._reading():
+                pass
         else:
             self._acquire_lock()
             try:
@@ -123,32 +233,126 @@ class Archive:
     # -- locking -------------------------------------------------------------------------
     @property
     def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
+        """``<real path>.lock``: the file that orders appends and reads (see the module doc)."""
+        real = Path(os.path.realpath(self.path))
+        return real.with_name(real.name + ".lock")
 
     def _acquire_lock(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.lock_path, "a+")
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The archive itself, never truncated; a directory or a device is refused.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise ArchiveError(
+                f"{self.path}: cannot open for writing ({_os_reason(exc)})"
+            ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ArchiveError(f"{self.path}: not a regular file")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise ArchiveError(f"{self.path}: cannot lock ({_os_reason(exc)})") from None
+            holder = self._holder() or "another process"
             raise ArchiveLockedError(
                 f"{self.path}: archive is being written by {holder}; wait for it or use another file"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
-        self._lock_fh = fh
+        self._fd = fd
+        try:
+            self._lock_fd = self._open_lock_file(create=True)
+            self._write_holder()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_lock_file(self, *, create: bool) -> int | None:
+        """The lock file's descriptor (``None`` for a reader when there is none)."""
+        flags = os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
+        try:
+            fd = os.open(self.lock_path, flags, 0o644)
+        except FileNotFoundError:
+            if create:
+                raise
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ArchiveError(
+                    f"{self.lock_path}: lock file is a symlink; refusing to follow it (remove it)"
+                ) from None
+            if not create and exc.errno in (errno.EACCES, errno.EPERM):
+                return None
+            raise ArchiveError(
+                f"{self.lock_path}: cannot open the lock file ({_os_reason(exc)})"
+            ) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise ArchiveError(f"{self.lock_path}: lock file is not a regular file (remove it)")
+        return fd
+
+    def _write_holder(self) -> None:
+        fd = self._lock_fd
+        assert fd is not None
+        st = os.fstat(fd)
+        if st.st_nlink != 1 or st.st_size > _LOCK_MAX_BYTES:
+            return  # not a lock file of ours: keep it as it is, only lock it
+        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+
+    def _holder(self) -> str | None:
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            text = os.read(fd, _LOCK_MAX_BYTES).decode("ascii", "replace").strip()
+        finally:
+            os.close(fd)
+        return text if text.startswith("pid ") else None
+
+    @contextlib.contextmanager
+    def _access(self, kind: int, wait_s: float) -> Iterator[None]:
+        """Hold the lock file shared (read) or exclusive (append) for the block."""
+        fd = self._lock_fd if self._lock_fd is not None else self._open_lock_file(create=False)
+        own = fd is not self._lock_fd
+        if fd is None:  # no lock file: no writer has ever appended here
+            yield
+            return
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, kind | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise ArchiveError(
+                            f"{self.path}: archive is being written (an append held it for "
+                            f"more than {wait_s:g} s); try again"
+                        ) from None
+                    time.sleep(0.01)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            if own:
+                os.close(fd)
 
     def close(self) -> None:
         """Release the writer lock (a no-op for readers)."""
-        if getattr(self, "_lock_fh", None) is not None:
-            fcntl.flock(self._lock_fh.fileno(), fcntl.LOCK_UN)
-            self._lock_fh.close()
-            self._lock_fh = None
+        for attr in ("_lock_fd", "_fd"):
+            fd = getattr(self, attr, None)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+                setattr(self, attr, None)
 
     def __enter__(self) -> Archive:
         return self
@@ -164,46 +368,110 @@ class Archive:
         try:
             return h5py.File(self.path, mode, locking=False)
         except OSError as exc:
-            raise ArchiveError(f"{self.path}: cannot open as HDF5 ({exc})") from None
-
-    def _check_schema(self) -> None:
-        with self._open("r") as f:
-            version = f.attrs.get("schema_version")
-            if version is None:
-                raise ArchiveError(f"{self.path}: not a neuro-cosim archive (no schema_version)")
-            if int(version) > SCHEMA_VERSION:
+            if self.path.is_file() and self.path.stat().st_size == 0:
                 raise ArchiveError(
-                    f"{self.path}: schema version {int(version)} is newer than this "
-                    f"neuro-cosim reads ({SCHEMA_VERSION}); upgrade neuro-cosim"
-                )
+                    f"{self.path}: empty file (being created, or left by a writer killed while "
+                    "creating it)"
+                ) from None
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ArchiveError(f"{self.path}: cannot open as HDF5 ({reason})") from None
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[h5py.File]:
+        """The file, open for reading under the shared lock, schema checked.
+
+        HDF5 and decoding errors inside the block become one-line :class:`ArchiveError`.
+        """
+        with self._access(fcntl.LOCK_SH, READ_WAIT_S):
+            f = self._open("r")
+            try:
+                self._check_schema(f)
+                yield f
+            except _MissingRun:
+                raise
+            except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+                raise ArchiveError(f"{self.path}: cannot read ({_short(exc)})") from None
+            finally:
+                f.close()
+
+    def _check_schema(self, f: h5py.File) -> None:
+        version = f.attrs.get("schema_version")
+        if version is None:
+            raise ArchiveError(f"{self.path}: not a neuro-cosim archive (no schema_version)")
+        try:
+            v = int(np.asarray(version).item())
+        except (TypeError, ValueError, OverflowError):
+            raise ArchiveError(
+                f"{self.path}: bad schema_version {_short_repr(version)}; expected an integer"
+            ) from None
+        if v < 1:
+            raise ArchiveError(
+                f"{self.path}: bad schema_version {v}; expected 1 to {SCHEMA_VERSION}"
+            )
+        if v > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{self.path}: schema version {v} is newer than this "
+                f"neuro-cosim reads ({SCHEMA_VERSION}); upgrade neuro-cosim"
+            )
+        if not isinstance(f.get("runs", getlink=True), h5py.HardLink) or not isinstance(
+            f["runs"], h5py.Group
+        ):
+            raise ArchiveError(f"{self.path}: damaged archive (no /runs group)")
 
     def _init_file(self) -> None:
-        if self.path.exists():
-            self._check_schema()
-            return
-        with self._open("w") as f:
-            f.attrs["schema_version"] = SCHEMA_VERSION
-            f.attrs["created"] = now_iso()
-            f.attrs["producer"] = "neuro-cosim"
-            f.create_group("runs")
-            f.flush()
+        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S):
+            if os.fstat(self._fd).st_size == 0:  # new, or created by a writer killed then
+                with self._open("w") as f:  # truncates the same inode: the lock stays
+                    f.attrs["schema_version"] = SCHEMA_VERSION
+                    f.attrs["created"] = now_iso()
+                    f.attrs["producer"] = "neuro-cosim"
+                    f.create_group("runs")
+                    f.flush()
+                return
+            f = self._open("r+")
+            try:
+                self._check_schema(f)
+                self._scan_for_writing(f)
+            except (OSError, KeyError, ValueError, TypeError) as exc:
+                raise ArchiveError(f"{self.path}: cannot read ({_short(exc)})") from None
+            finally:
+                f.close()
+
+    def _scan_for_writing(self, f: h5py.File) -> None:
+        """Once per writer: delete groups a killed writer left half-written; next run id."""
+        runs = f["runs"]
+        highest = 0
+        for rid in list(runs):
+            if rid.startswith("r") and rid[1:].isdigit():
+                highest = max(highest, int(rid[1:]))
+            try:
+                g = runs[rid]
+                half = isinstance(g, h5py.Group) and "status" not in g.attrs
+            except (OSError, KeyError):
+                half = False  # unreadable: left in place, skipped by readers
+            if half:
+                del runs[rid]
+        self._next = highest + 1
+        f.flush()
 
     # -- writing -------------------------------------------------------------------------
     def _require_writer(self) -> None:
-        if self._lock_fh is None:
+        if self._fd is None:
             raise ArchiveError(f"{self.path}: opened for reading; use Archive(path, mode='a')")
 
-    def _new_group(self, f: h5py.File, run_key: str | None) -> h5py.Group:
-        runs = f["runs"]
-        # A write cut short left a group without status: replace it.
-        for rid in list(runs):
-            g = runs[rid]
-            if "status" not in g.attrs and (run_key is None or g.attrs.get("run_key") == run_key):
-                del runs[rid]
-        index = len(runs) + 1
-        while f"r{index:06d}" in runs:
-            index += 1
-        return runs.create_group(f"r{index:06d}")
+    @contextlib.contextmanager
+    def _new_group(self, run_key: str | None) -> Iterator[h5py.Group]:
+        """A new run group, O(1): its id comes from the counter set when the writer opened."""
+        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S), self._open("a") as f:
+            runs = f["runs"]
+            while f"r{self._next:06d}" in runs:
+                self._next += 1
+            g = runs.create_group(f"r{self._next:06d}")
+            self._next += 1
+            yield g
+            if run_key is not None and self._keys is not None:
+                if g.attrs.get("status") == "complete":
+                    self._keys[run_key] = g.name.rsplit("/", 1)[-1]
 
     def append(
         self, result: Result, *, run_key: str | None = None, status: str = "complete"
@@ -220,14 +488,13 @@ class Archive:
             ``"complete"`` (default).
         """
         self._require_writer()
-        with self._open("a") as f:
-            g = self._new_group(f, run_key)
+        with self._new_group(run_key) as g:
             self._write_result(g, result)
             if run_key is not None:
                 g.attrs["run_key"] = run_key
-            f.flush()
+            g.file.flush()
             g.attrs["status"] = status
-            f.flush()
+            g.file.flush()
             return g.name.rsplit("/", 1)[-1]
 
     def append_failure(
@@ -236,8 +503,7 @@ class Archive:
     ) -> str:  # fmt: skip
         """Record a run that raised: its definition and the error, status ``"failed"``."""
         self._require_writer()
-        with self._open("a") as f:
-            g = self._new_group(f, run_key)
+        with self._new_group(run_key) as g:
             g.attrs.update(
                 workload=workload, target=target, seed=int(seed), error=error,
                 config=dumps(config or {}), provenance="{}", batch_size=0,
@@ -245,9 +511,9 @@ class Archive:
             )  # fmt: skip
             if run_key is not None:
                 g.attrs["run_key"] = run_key
-            f.flush()
+            g.file.flush()
             g.attrs["status"] = "failed"
-            f.flush()
+            g.file.flush()
             return g.name.rsplit("/", 1)[-1]
 
     @staticmethod
@@ -302,64 +568,160 @@ class Archive:
             cg.attrs.update(x_label=curve.x_label, y_label=curve.y_label)
 
     # -- reading -------------------------------------------------------------------------
-    def _complete_groups(self, f: h5py.File, include_failed: bool) -> list[tuple[str, h5py.Group]]:
-        out = []
-        for rid in sorted(f["runs"]):
-            g = f["runs"][rid]
-            status = g.attrs.get("status")
-            if status == "complete" or (include_failed and status == "failed"):
-                out.append((rid, g))
+    def _problem(self, g: Any, *, deep: bool = False) -> str | None:
+        """Why run group ``g`` cannot be read back (``None``: it can).
+
+        The cheap checks (attributes, config JSON, metric types) run for every listed run;
+        ``deep`` also reads every dataset (what :meth:`get` and :meth:`table` do).
+        """
+        try:
+            if not isinstance(g, h5py.Group):
+                return "not a group"
+            a = g.attrs
+            for name in ("workload", "target"):
+                if not isinstance(a.get(name), str):
+                    return f"attribute {name!r} missing or not a string"
+            seed = a.get("seed")
+            if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+                return f"attribute 'seed' must be an integer; got {_short_repr(seed)}"
+            try:
+                json.loads(a.get("config", ""))
+            except (TypeError, ValueError):
+                return "attribute 'config' is not valid JSON"
+            if a.get("status") != "complete":
+                return None
+            if not isinstance(g.get("metrics"), h5py.Group):
+                return "no metrics group"
+            for name, ds in g["metrics"].items():
+                if not isinstance(ds, h5py.Dataset) or ds.shape != () or ds.dtype.kind not in "fiu":
+                    return f"metric {name!r} is not a number"
+            if deep:
+                json.loads(a.get("provenance", "{}"))
+                for ds in g["metrics"].values():
+                    float(ds[()])
+                for grp in ("energy_breakdown", "extra"):
+                    for name, ds in g.get(grp, {}).items():
+                        if not isinstance(ds, h5py.Dataset) or ds.shape != ():
+                            return f"{grp}/{name} is not a number"
+                        float(ds[()])
+                if "layers" in g:
+                    self._read_layers(g["layers"])
+                for name, cg in g.get("curves", {}).items():
+                    if len(cg["x"]) != len(cg["y"]):
+                        return f"curve {name!r}: x and y differ in length"
+        except (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+            return f"unreadable ({_short(exc)})"
+        return None
+
+    def _groups(
+        self, f: h5py.File, include_failed: bool, *, deep: bool = False
+    ) -> list[tuple[str, h5py.Group]]:
+        """Complete (and failed, if asked) runs in order; damaged ones warned about."""
+        out, damaged = [], []
+        runs = f["runs"]
+        for rid in sorted(runs):
+            try:
+                g = runs[rid]
+                status = g.attrs.get("status") if isinstance(g, h5py.Group) else "damaged"
+            except (OSError, KeyError, ValueError, RuntimeError) as exc:
+                damaged.append(f"{rid} (unreadable: {_short(exc)})")
+                continue
+            if status is None:
+                continue  # half-written: invisible (deleted by the next writer)
+            if status not in ("complete", "failed"):
+                damaged.append(f"{rid} (status {_short_repr(status)})")
+                continue
+            if status == "failed" and not include_failed:
+                continue
+            problem = self._problem(g, deep=deep)
+            if problem is not None:
+                damaged.append(f"{rid} ({problem})")
+                continue
+            out.append((rid, g))
+        if damaged:
+            warnings.warn(
+                f"{self.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}"
+                + (f"; and {len(damaged) - 5} more" if len(damaged) > 5 else ""),
+                DamagedRunWarning,
+                stacklevel=3,
+            )
         return out
 
     def runs(self, *, include_failed: bool = False) -> list[str]:
-        """Ids of the completed runs (and failed ones if asked), in order."""
-        with self._open("r") as f:
-            return [rid for rid, _ in self._complete_groups(f, include_failed)]
+        """Ids of the completed runs (and failed ones if asked), in order; damaged ones skipped."""
+        with self._reading() as f:
+            return [rid for rid, _ in self._groups(f, include_failed)]
 
     def run_keys(self) -> set[str]:
-        """``run_key`` of every completed run (what a resumed sweep skips)."""
-        with self._open("r") as f:
-            return {
-                str(g.attrs["run_key"])
-                for _, g in self._complete_groups(f, False)
-                if "run_key" in g.attrs
+        """``run_key`` of every completed, readable run (what a resumed sweep skips).
+
+        A writer reads them once and then keeps them up to date as it appends.
+        """
+        if self._keys is not None:
+            return set(self._keys)
+        with self._reading() as f:
+            keys = {
+                str(g.attrs["run_key"]): rid
+                for rid, g in self._groups(f, False)
+                if isinstance(g.attrs.get("run_key"), str)
             }
+        if self._fd is not None:
+            self._keys = keys
+        return set(keys)
 
     def get(self, run_id: str) -> Result:
-        """The :class:`Result` of run ``run_id``."""
-        with self._open("r") as f:
-            if run_id not in f["runs"] or f["runs"][run_id].attrs.get("status") != "complete":
-                valid = ", ".join(self.runs()) or "(none)"
-                raise KeyError(f"no completed run {run_id!r} in {self.path}; runs: {valid}")
-            g = f["runs"][run_id]
+        """The :class:`Result` of run ``run_id``.
+
+        Raises
+        ------
+        KeyError
+            No completed run of that id.
+        ArchiveError
+            The run's group is damaged (one line naming the run and the problem).
+        """
+        with self._reading() as f:
+            runs = f["runs"]
+            g = runs.get(run_id) if isinstance(run_id, str) else None
+            status = g.attrs.get("status") if isinstance(g, h5py.Group) else None
+            if status != "complete":
+                valid = [rid for rid, _ in self._groups(f, False)]
+                shown = ", ".join(valid[:20]) + (", ..." if len(valid) > 20 else "")
+                raise _MissingRun(
+                    f"no completed run {run_id!r} in {self.path}; runs: {shown or '(none)'}"
+                )
+            problem = self._problem(g, deep=True)
+            if problem is not None:
+                raise ArchiveError(f"{self.path}: run {run_id} is damaged: {problem}")
             metrics = {name: _unfloat(g["metrics"][name][()]) for name in g["metrics"]}
             for name in DERIVED_METRICS:
                 metrics.pop(name, None)
-            layers = self._read_layers(g["layers"])
+            metrics = {k: v for k, v in metrics.items() if k in METRIC_UNITS}
+            layers = self._read_layers(g["layers"]) if "layers" in g else []
             curves = {}
-            for name, cg in g["curves"].items():
+            for name, cg in g.get("curves", {}).items():
                 curves[name] = Curve(
                     cg["x"][()], cg["y"][()], str(cg.attrs["x_label"]), str(cg.attrs["y_label"]),
                     cg["y_std"][()] if "y_std" in cg else None,
                 )  # fmt: skip
+            breakdown = g.get("energy_breakdown", {})
             return Result(
                 workload=str(g.attrs["workload"]),
                 target=str(g.attrs["target"]),
                 seed=int(g.attrs["seed"]),
-                ops_per_inference=metrics.pop("ops_per_inference") or 0.0,
-                energy_breakdown={k: float(v[()]) for k, v in g["energy_breakdown"].items()},
+                ops_per_inference=metrics.pop("ops_per_inference", None) or 0.0,
+                energy_breakdown={k: float(v[()]) for k, v in breakdown.items()},
                 energy_groups={
-                    k: str(v.attrs["group"])
-                    for k, v in g["energy_breakdown"].items()
-                    if "group" in v.attrs
+                    k: str(v.attrs["group"]) for k, v in breakdown.items() if "group" in v.attrs
                 },
-                energy_missing=json.loads(g["energy_breakdown"].attrs.get("energy_missing", "{}")),
-                extra={k: _unfloat(v[()]) for k, v in g["extra"].items()},
+                energy_missing=json.loads(
+                    breakdown.attrs.get("energy_missing", "{}") if breakdown else "{}"
+                ),
+                extra={k: _unfloat(v[()]) for k, v in g.get("extra", {}).items()},
                 layers=layers,
                 curves=curves,
                 config=json.loads(g.attrs["config"]),
-                provenance=json.loads(g.attrs["provenance"]),
-                batch_size=int(g.attrs["batch_size"]),
+                provenance=json.loads(g.attrs.get("provenance", "{}")),
+                batch_size=int(g.attrs.get("batch_size", 0)),
                 **metrics,
             )
 
@@ -385,36 +747,63 @@ class Archive:
     def table(self, *, include_failed: bool = False) -> pd.DataFrame:
         """One row per run: ``run_id``, ``workload``, ``target``, ``seed``, ``status``, the
         metrics of DESIGN.md (SI units), ``energy_<component>`` and extra figures, times.
+
+        Damaged runs are left out with a :class:`DamagedRunWarning` naming them.
         """
         rows = []
-        with self._open("r") as f:
-            for rid, g in self._complete_groups(f, include_failed):
-                row: dict[str, Any] = {
-                    "run_id": rid,
-                    "workload": str(g.attrs["workload"]),
-                    "target": str(g.attrs["target"]),
-                    "seed": int(g.attrs["seed"]),
-                    "status": str(g.attrs["status"]),
-                }
-                for name in METRIC_FIELDS:
-                    m = g["metrics"] if "metrics" in g else {}
-                    row[name] = _unfloat(m[name][()]) if name in m else None
-                for grp, prefix in (("energy_breakdown", "energy_"), ("extra", "")):
-                    if grp in g:
-                        for k, v in g[grp].items():
-                            row[prefix + k] = _unfloat(v[()])
-                if "energy_breakdown" in g:
-                    groups: dict[str, float] = {}
-                    for v in g["energy_breakdown"].values():
-                        if "group" in v.attrs:
-                            key = "energy_group_" + str(v.attrs["group"])
-                            groups[key] = groups.get(key, 0.0) + float(v[()])
-                    row.update(groups)
-                row["batch_size"] = int(g.attrs.get("batch_size", 0))
-                row["started"] = str(g.attrs.get("started", ""))
-                row["finished"] = str(g.attrs.get("finished", ""))
-                if include_failed:
-                    row["error"] = str(g.attrs.get("error", ""))
-                rows.append(row)
+        damaged = []
+        with self._reading() as f:
+            for rid, g in self._groups(f, include_failed):
+                try:
+                    rows.append(self._row(rid, g, include_failed))
+                except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+                    damaged.append(f"{rid} (unreadable: {_short(exc)})")
+        if damaged:
+            warnings.warn(
+                f"{self.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}",
+                DamagedRunWarning,
+                stacklevel=2,
+            )
         base = ["run_id", "workload", "target", "seed", "status", *METRIC_FIELDS]
         return pd.DataFrame(rows, columns=None if rows else base)
+
+    @staticmethod
+    def _row(rid: str, g: h5py.Group, include_failed: bool) -> dict[str, Any]:
+        """One run's row of :meth:`table` (raises on a damaged group)."""
+        row: dict[str, Any] = {
+            "run_id": rid,
+            "workload": str(g.attrs["workload"]),
+            "target": str(g.attrs["target"]),
+            "seed": int(g.attrs["seed"]),
+            "status": str(g.attrs["status"]),
+        }
+        for name in METRIC_FIELDS:
+            m = g["metrics"] if "metrics" in g else {}
+            row[name] = _unfloat(m[name][()]) if name in m else None
+        for grp, prefix in (("energy_breakdown", "energy_"), ("extra", "")):
+            if grp in g:
+                for k, v in g[grp].items():
+                    row[prefix + k] = _unfloat(v[()])
+        if "energy_breakdown" in g:
+            groups: dict[str, float] = {}
+            for v in g["energy_breakdown"].values():
+                if "group" in v.attrs:
+                    key = "energy_group_" + str(v.attrs["group"])
+                    groups[key] = groups.get(key, 0.0) + float(v[()])
+            row.update(groups)
+        row["batch_size"] = int(g.attrs.get("batch_size", 0))
+        row["started"] = str(g.attrs.get("started", ""))
+        row["finished"] = str(g.attrs.get("finished", ""))
+        if include_failed:
+            row["error"] = str(g.attrs.get("error", ""))
+        return row
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -6,9 +6,42 @@ and event counts (synaptic events, neuron updates, spikes) for the energy model.
 ``devices`` (and ``crossbar`` only for array-level costs).
 """
 
-from snn.config import DiehlCookConfig, STDPRule
-from snn.diehl_cook import DiehlCook, EventCounts
-from snn.synapse import DeviceSynapse, DifferentialDeviceSynapse, IdealSynapse, SynapseCode
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from snn.config import DiehlCookConfig, STDPRule
+    from snn.diehl_cook import DiehlCook, EventCounts
+    from snn.synapse import DeviceSynapse, DifferentialDeviceSynapse, IdealSynapse, SynapseCode
+
+# Brian2 is imported when a name below is first used, not with the package: importing
+# brian2 installs its own ``sys.excepthook`` (which reports every later error as a Brian 2
+# bug and leaves ``brian_debug_*.log`` files behind), so a program that imports ``snn``
+# only for its energy tables (``snn.energy``) must not pay for it (PEP 562 lazy names).
+_LAZY = {
+    "DiehlCookConfig": "snn.config",
+    "STDPRule": "snn.config",
+    "DiehlCook": "snn.diehl_cook",
+    "EventCounts": "snn.diehl_cook",
+    "IdealSynapse": "snn.synapse",
+    "DeviceSynapse": "snn.synapse",
+    "DifferentialDeviceSynapse": "snn.synapse",
+    "SynapseCode": "snn.synapse",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'snn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 __all__ = [
     "DiehlCook",

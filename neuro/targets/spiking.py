@@ -36,7 +36,6 @@ from neuro.provenance import now_iso, provenance
 from neuro.result import Curve, Result
 from neuro.targets.base import Family, register_family
 from neuro.workloads import Workload, dataset_for, trained_model
-from snn.convert import convert
 from snn.energy import PRESETS, EnergyPreset, device_preset, preset
 
 __all__ = ["SpikingConfig", "Spiking", "DC_WORKLOAD"]
@@ -165,6 +164,8 @@ class Spiking:
         ds = dataset_for(workload)
         x_cal, _ = ds.tensors("train", limit=c.calib_images)  # (N, 1, H, W): the input shape
         x, y = ds.tensors("test", limit=c.test_limit)
+        from snn.convert import convert  # imports brian2: only where a simulation runs
+
         net = convert(tm.model, x_cal, percentile=c.percentile)
         run = net.run(x, c.steps, seed=seed, backend=c.backend)
         accs = run.accuracy(y.numpy())

@@ -15,59 +15,18 @@ Writes ``<out>.json`` and ``<out>.md`` and prints the markdown table.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import statistics
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import npu
 from neuro import workloads
 from neuro.targets.npu import to_ops
+from npu.scalesim_ref import scalesim_cycles
 
 ROOT = Path(__file__).resolve().parents[1]
-
-CONFIG = """[general]
-run_name = {name}
-
-[architecture_presets]
-ArrayHeight: {rows}
-ArrayWidth: {cols}
-IfmapSramSzkB: 65536
-FilterSramSzkB: 65536
-OfmapSramSzkB: 65536
-IfmapOffset: 0
-FilterOffset: 100000000
-OfmapOffset: 200000000
-Dataflow: {dataflow}
-Bandwidth: 10
-ReadRequestBuffer: 32
-WriteRequestBuffer: 32
-
-[layout]
-IfmapCustomLayout: False
-IfmapSRAMBankBandwidth: 10
-IfmapSRAMBankNum: 10
-IfmapSRAMBankPort: 2
-FilterCustomLayout: False
-FilterSRAMBankBandwidth: 10
-FilterSRAMBankNum: 10
-FilterSRAMBankPort: 2
-
-[sparsity]
-SparsitySupport: false
-SparseRep: ellpack_block
-OptimizedMapping: false
-BlockSize: 8
-RandomNumberGeneratorSeed: 40
-
-[run_presets]
-InterfaceBandwidth: CALC
-UseRamulatorTrace: False
-"""
 
 
 def gemm_layers(workload: str) -> list[tuple[str, int, int, int]]:
@@ -83,32 +42,8 @@ def run_scalesim(
     tag: str, layers: list[tuple[str, int, int, int]], rows: int, cols: int, dataflow: str
 ) -> tuple[list[int], float]:
     """SCALE-Sim ``Total Cycles`` per layer and its wall time (s)."""
-    from scalesim.scale_sim import scalesim
-
     folder = ROOT / ".cache" / "scalesim" / f"{tag}-{rows}x{cols}-{dataflow}"
-    folder.mkdir(parents=True, exist_ok=True)
-    cfg = folder / "scale.cfg"
-    cfg.write_text(CONFIG.format(name="run", rows=rows, cols=cols, dataflow=dataflow))
-    topo = folder / "topology.csv"
-    topo.write_text(
-        "Layer, M, N, K,\n" + "".join(f"{n.replace(',', '_')}, {m}, {nn}, {k},\n"
-                                      for n, m, k, nn in layers)
-    )  # fmt: skip
-    layout = folder / "layout.csv"
-    layout.write_text("Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
-                      "Channels, Num Filter, Strides,\n")  # fmt: skip
-    t0 = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        sim = scalesim(save_disk_space=True, verbose=False, config=str(cfg), topology=str(topo),
-                       layout=str(layout), input_type_gemm=True)  # fmt: skip
-        sim.run_scale(top_path=str(folder / "out"))
-    wall = time.perf_counter() - t0
-    report = folder / "out" / "run" / "COMPUTE_REPORT.csv"
-    rows_out = report.read_text().strip().splitlines()[1:]
-    cycles = [int(float(r.split(",")[2])) for r in rows_out]
-    stalls = [int(float(r.split(",")[3])) for r in rows_out]
-    assert not any(stalls), f"SCALE-Sim reported stalls in {tag}: {stalls}"
-    return cycles, wall
+    return scalesim_cycles(layers, rows, cols, dataflow, folder)
 
 
 def _job(args: tuple) -> dict:

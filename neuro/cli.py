@@ -134,6 +134,32 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from neuro import validate
+
+    outcomes = validate.run(args.paradigm or None)
+    print(validate.format_outcomes(outcomes))
+    print()
+    print(validate.format_fitted())
+    outside = [o.check.name for o in outcomes if o.passed is False]
+    if args.json:
+        rows = [
+            {"check": o.check.name, "paradigm": o.check.paradigm, "kind": o.check.kind,
+             "quantity": o.check.quantity, "unit": o.check.unit, "model": o.model,
+             "measured": o.measured, "ratio": o.ratio, "band": list(o.check.band),
+             "passed": o.passed, "skipped": o.skipped, "source": o.check.source,
+             "note": o.check.note}
+            for o in outcomes
+        ]  # fmt: skip
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    passed = sum(o.passed is True for o in outcomes)
+    skipped = sum(o.passed is None for o in outcomes)
+    print(f"\n{passed} inside their band, {len(outside)} outside, {skipped} skipped")
+    for name in outside:
+        print(f"OUTSIDE {name}", file=sys.stderr)
+    return 1 if outside else 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from neuro.experiments import run_experiment
 
@@ -266,6 +292,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--quick", action="store_true", help="fast settings (smaller test sets)")
     c.set_defaults(func=_cmd_compare)
+
+    v = sub.add_parser(
+        "validate",
+        help="every model against published measurements (model | measured | ratio | source); "
+        "exit 1 when one falls outside its band",
+    )
+    v.add_argument(
+        "--paradigm",
+        nargs="+",
+        choices=("digital", "analog", "spiking", "devices"),
+        help="only these paradigms' checks (default: all)",
+    )
+    v.add_argument("--json", help="also write the outcomes as JSON to this file")
+    v.set_defaults(func=_cmd_validate)
 
     run = sub.add_parser("run", help="run an experiment spec (TOML), resumable, optionally on Dask")
     run.add_argument("spec", help="experiment spec, e.g. experiments/adc_sweep.toml")

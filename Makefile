@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch, pinned, before anything can pull a CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[test,dist]"
+	# SCALE-Sim, the cycle reference of `neuro validate` (it needs only numpy, pandas, tqdm).
+	$(PY) -m pip install -q --no-deps "scalesim>=3.0"
 	touch $(STAMP)
 
 # Full Fashion-MNIST from Debian when we may install packages; otherwise the loader

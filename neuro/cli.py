@@ -103,7 +103,14 @@ def _cmd_roadmap(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from neuro.compare import compare
-    from neuro.report import gap_lines, results_table, subset_lines
+    from neuro.report import (
+        breakdown_table,
+        gap_lines,
+        missing_lines,
+        results_table,
+        subset_lines,
+    )
+    from neuro.result import BOUNDARY_NOTE
 
     targets = [t for group in args.targets for t in group.split(",") if t] if args.targets else None
     results, failures = compare(
@@ -112,6 +119,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(f"workload {args.workload}, seed {args.seed}" + (", quick" if args.quick else ""))
     if results:
         print(results_table(results))
+        print(f"energy boundary: {BOUNDARY_NOTE}")
+        shares = breakdown_table(results)
+        if shares:
+            print("share of system energy by group:")
+            print(shares)
+            for line in missing_lines(results):
+                print(line)
         for line in subset_lines(results):
             print(line)
         source = results[0].provenance.get("data_source")

@@ -66,23 +66,63 @@ def _area(r: Result) -> str:
     return "—" if r.area is None else f"{r.area * 1e6:.4g}"
 
 
-#: The comparison columns: (header, formatter).
+def _system_tops_per_w(r: Result) -> str:
+    eff = r.system_efficiency
+    return "—" if eff is None else f"{eff / 1e12:.4g}"
+
+
+#: The comparison columns: (header, formatter). Energy and TOPS/W at both boundaries
+#: (:data:`neuro.result.BOUNDARY_NOTE`).
 COLUMNS = (
     ("target", lambda r: r.target),
     ("accuracy", _accuracy),
-    ("energy/inf", lambda r: si(r.energy_per_inference, "J")),
+    ("chip energy/inf", lambda r: si(r.energy_per_inference, "J")),
+    ("system energy/inf", lambda r: si(r.system_energy_per_inference, "J")),
     ("latency", lambda r: si(r.latency, "s")),
     ("throughput", lambda r: _throughput(r.throughput)),
-    ("TOPS/W", _tops_per_w),
+    ("chip TOPS/W", _tops_per_w),
+    ("system TOPS/W", _system_tops_per_w),
     ("area mm²", _area),
 )
 
 
 def results_table(results: Sequence[Result]) -> str:
-    """The side-by-side comparison table of DESIGN.md's common metrics."""
+    """The side-by-side comparison table of DESIGN.md's common metrics, chip and system."""
     header = [h for h, _ in COLUMNS]
     rows = [[fmt(r) for _, fmt in COLUMNS] for r in results]
     return format_table(header, rows)
+
+
+def breakdown_table(results: Sequence[Result]) -> str:
+    """Where each target's system energy goes: the share of every group of the boundary
+    (``n/m`` where the target does not model a group; the reasons follow the table)."""
+    from neuro.result import ENERGY_GROUPS
+
+    rows = []
+    for r in results:
+        if not r.energy_groups:
+            continue
+        groups = r.group_energy()
+        total = sum(v for v in groups.values() if v is not None) or 1.0
+        rows.append(
+            [r.target]
+            + [
+                "n/m" if groups[g] is None else f"{100 * groups[g] / total:.1f} %"
+                for g in ENERGY_GROUPS
+            ]
+        )
+    if not rows:
+        return ""
+    return format_table(["target", *ENERGY_GROUPS], rows)
+
+
+def missing_lines(results: Sequence[Result]) -> list[str]:
+    """One line per term a target does not model, with its reason."""
+    return [
+        f"  {r.target}: {term} not modelled: {reason}"
+        for r in results
+        for term, reason in r.energy_missing.items()
+    ]
 
 
 def subset_lines(results: Sequence[Result]) -> list[str]:

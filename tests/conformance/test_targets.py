@@ -13,7 +13,7 @@ import math
 import pytest
 
 from neuro import workloads
-from neuro.result import METRIC_FIELDS
+from neuro.result import CHIP_GROUPS, ENERGY_GROUPS, METRIC_FIELDS
 from neuro.targets import FAMILIES, make_target, target_names
 
 WORKLOAD = "mlp-digits"
@@ -55,6 +55,18 @@ def test_result_fields_present_finite_si(results, name):
         assert r.energy_breakdown, "energy without a breakdown"
     for value in r.energy_breakdown.values():
         assert math.isfinite(value) and value >= 0
+    if r.energy_breakdown:
+        # One energy boundary (DESIGN.md): every component in one group, every group filled
+        # or not modelled with a reason, chip = the four chip groups, system = chip + off-chip.
+        groups = r.group_energy()
+        assert set(groups) == set(ENERGY_GROUPS)
+        for group, value in groups.items():
+            assert value is not None or r.energy_missing.get(group), group
+        chip = sum(groups[g] or 0.0 for g in CHIP_GROUPS)
+        assert r.energy_per_inference == pytest.approx(chip, rel=1e-9)
+        if groups["off_chip"] is not None:
+            assert r.system_energy_per_inference == pytest.approx(chip + groups["off_chip"])
+            assert r.system_energy_per_inference >= r.energy_per_inference
     assert (
         r.config
         and r.config
@@ -73,3 +85,4 @@ def test_same_seed_same_numbers(results, name):
             continue
         assert getattr(a, field) == getattr(b, field), field
     assert a.energy_breakdown == b.energy_breakdown
+    assert a.energy_groups == b.energy_groups

@@ -155,3 +155,22 @@ def gap_lines(results: Sequence[Result]) -> list[str]:
         if parts:
             lines.append(f"  {r.target}: " + "; ".join(parts))
     return lines
+
+
+def neurobench_table(results: Sequence[Result]) -> str:
+    """NeuroBench's metrics of each result (``nb_*`` in ``Result.extra``; see
+    :mod:`neuro.neurobench` for the definitions)."""
+    from neuro.neurobench import NB_UNITS
+
+    def cell(r: Result, name: str) -> str:
+        v = r.extra.get(f"nb_{name}")
+        if v is None or v != v:
+            return "—"
+        if NB_UNITS[name] == "fraction":
+            return f"{100 * v:.1f} %"
+        return si(v, "B" if name == "footprint_B" else "")
+
+    header = ["target", "footprint", "conn. sparsity", "act. sparsity", "SynOps dense",
+              "eff. MACs", "eff. ACs", "membrane upd."]  # fmt: skip
+    rows = [[r.target, *(cell(r, n) for n in NB_UNITS)] for r in results]
+    return format_table(header, rows)

@@ -83,6 +83,13 @@ class ADCConfig:
     columns_per_adc : int
         Columns multiplexed onto one ADC (1: one per column; NeuroSim shares one by 8):
         changes latency and area, not the arithmetic.
+    out_noise : float
+        Std of the Gaussian output-referred noise added to each column signal at the ADC
+        input (sense amplifier, integrator, ADC thermal noise), in units of ``Δg·V_read``
+        (the signal of one full-scale weight at full input), drawn anew for every
+        conversion (every bit plane in bit-serial mode). 0.06: aihwkit's
+        ``IOParameters.out_noise`` default, in the same normalised units as its
+        ``out_bound = 12`` (0.5 % of that bound). 0 turns it off.
     """
 
     bits: int | None = param(8, integer=True, ge=1, le=16, optional=True, doc="resolution")
@@ -91,6 +98,7 @@ class ADCConfig:
     full_scale: float = param(12.0, gt=0.0, doc="FS / (Δg·V_read) for range_mode='fixed'")
     calibration_percentile: float = param(100.0, gt=50.0, le=100.0)
     columns_per_adc: int = param(1, integer=True, ge=1, le=4096)
+    out_noise: float = param(0.06, ge=0.0, le=100.0, doc="output noise std / (Δg·V_read)")
 
     def __post_init__(self) -> None:
         validate(self)
@@ -193,9 +201,19 @@ class CrossbarConfig:
         drift reads at ``t = 0``). Stuck-at faults and device-to-device variation are part
         of the device's programming (set their rates in the device config).
     drift_compensation : bool
-        aihwkit-style global drift compensation: at programming, read the columns with an
-        all-ones input and keep ``Σ|I|``; at time ``t`` read again and scale outputs by the
-        ratio (one scalar per crossbar).
+        Global drift compensation measured through the periphery, as aihwkit's
+        ``GlobalDriftCompensation`` and a chip do: a fixed reference input (one-hot
+        full-scale inputs on each row of a tile) goes through the DAC, the cells as read
+        (with their noise), the output noise and the ADC; the mean ``|output|`` per tile is
+        kept after programming (and calibration) and measured again at the read time ``t``;
+        each tile's partial sums are scaled by the ratio (one factor per tile, as aihwkit
+        keeps one per analog tile).
+    read_noise_mode : {"per-time", "per-call"}
+        "per-time" (aihwkit: drift and 1/f read noise applied to the weights once per
+        ``drift_analog_weights(t)``): the cells are read once per read time and that read
+        serves every MVM until the time changes or :meth:`Crossbar.redraw` is called (a
+        repeat redraws it), so the spread over repeats is that of the read noise.
+        "per-call": every ``matvec`` draws a fresh read.
     ir_drop : {"none", "fast", "exact"}
         Wire resistance: off, the batched torch fixed-point solver, or the exact
         scipy.sparse nodal solver (slow; a reference).
@@ -230,6 +248,7 @@ class CrossbarConfig:
     read_noise: bool = True
     drift: bool = True
     drift_compensation: bool = True
+    read_noise_mode: str = param("per-time", choices=("per-time", "per-call"))
     ir_drop: str = param("none", choices=("none", "fast", "exact"))
     r_wire_ohm: float = param(1.0, unit="Ω", gt=0.0, le=1e6)
     cell_type: str = param("1T1R", choices=("1T1R", "0T1R"))
@@ -276,7 +295,7 @@ class CrossbarConfig:
         """Every non-ideality off: ideal converters, no noise, drift or IR drop."""
         base = dict(
             dac=DACConfig(bits=None),
-            adc=ADCConfig(bits=None),
+            adc=ADCConfig(bits=None, out_noise=0.0),
             programming_noise=False,
             read_noise=False,
             drift=False,

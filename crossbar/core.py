@@ -6,10 +6,17 @@ Data flow of :meth:`Crossbar.matvec` for inputs ``x (B, K)`` at time ``t``::
       ─► read the cells at t (drift, read noise: the device model)
       ─► column signals: Σ V·G (currents; IR drop optional) or Σ C·V (charge sharing, kT/C)
       ─► analog subtraction (G+ − G−, or G − G_ref)
-      ─► ADC (per column or per tile full scale)
+      ─► output-referred noise, ADC (per column or per tile full scale)
       ─► digital: shift-and-add of bit planes and slices, × weight scale × input range,
-         sum of row-tile partial sums, × global drift compensation
+         × each tile's drift compensation factor, sum of row-tile partial sums
       ─► y (B, N)
+
+Drift compensation is measured, not assumed: one-hot full-scale reference inputs go
+through the same path (cells as read at ``t``, output noise, ADC) after programming and at
+``t``; each tile's factor is the ratio of the mean ``|output|`` (aihwkit's
+``GlobalDriftCompensation``, one factor per tile). The cells are read once per read time
+(``read_noise_mode="per-time"``, as aihwkit applies drift and read noise once per
+``drift_analog_weights``) unless ``"per-call"`` is asked for.
 
 All tiles of a matrix are one tensor ``(Tr, Tc, R, Cp)``: a read is one device call and
 an MVM is one batched matmul per step, on whatever torch device the weights live on.
@@ -78,6 +85,7 @@ class Crossbar(nn.Module):
         self.config = config or CrossbarConfig()
         self.seed = int(seed)
         self._gen: torch.Generator | None = None
+        self._read_cache: tuple | None = None
         for name in _STATIC_BUFFERS:
             self.register_buffer(name, None)
         if self.config.self_test:
@@ -161,10 +169,9 @@ class Crossbar(nn.Module):
             self.c_nominal = targets.sum(-2, keepdim=True) + self._c_bitline_F()
         self.adc_fs = None
         self.dac_r = None
-        self.drift_ref = None
+        self.drift_ref = None  # measured at the first read (after calibration)
         self._gen = None
-        if cfg.drift_compensation:
-            self.drift_ref = self._reference_signal(self._read(0.0, None), None)
+        self._read_cache = None
         return self
 
     def _set_state(self, state: DeviceState) -> None:
@@ -187,11 +194,13 @@ class Crossbar(nn.Module):
                 continue
             if name in _STATIC_BUFFERS or name.startswith("state_h_"):
                 self._buffers[name] = value.detach().clone()
+        self._read_cache = None
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, *args)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_gen"] = None  # a torch.Generator is rebuilt from the seed on first use
+        state["_read_cache"] = None
         return state
 
     def _require_programmed(self) -> None:
@@ -210,9 +219,20 @@ class Crossbar(nn.Module):
         return self._gen
 
     def reseed(self, seed: int) -> None:
-        """Restart the internal read-noise generator from ``seed``."""
+        """Restart the internal read-noise generator from ``seed`` (and redraw the read)."""
         self.seed = int(seed)
         self._gen = None
+        self._read_cache = None
+
+    def redraw(self) -> None:
+        """Forget the read drawn for the current time: the next MVM reads the cells anew.
+
+        With ``read_noise_mode="per-time"`` the cells are read once per read time (their
+        drift and 1/f read noise at ``t``, and the drift compensation measured on that
+        read) and the read serves every MVM at ``t``; call this to start a new evaluation
+        at the same time. ``crossbar.nn.set_time`` calls it.
+        """
+        self._read_cache = None
 
     def _read(self, t: float, generator: torch.Generator | None) -> torch.Tensor:
         cfg = self.config
@@ -287,17 +307,6 @@ class Crossbar(nn.Module):
         nb, tr, b, rows = planes.shape
         return planes.permute(1, 0, 2, 3).reshape(tr, nb * b, rows), w
 
-    def _reference_signal(self, g: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """``Σ|signal|`` for an all-ones input on every used row (drift compensation)."""
-        tm = self.tile_map
-        if self.cell.quantity == "conductance" and self.config.ir_drop == "none":
-            # Σ_j |V_read · Σ_i (G+ − G−)_ij|: the all-ones read without a matmul.
-            return (tm.signed(g).sum(2) * self.cell.read_voltage_V).abs().sum()
-        ones = g.new_zeros((tm.tiles_r * tm.rows,))
-        ones[: tm.n_in] = 1.0
-        u = ones.view(tm.tiles_r, 1, tm.rows)
-        return self._analog(u, g, generator).abs().sum()
-
     def _full_scale(self) -> torch.Tensor | None:
         adc, tm = self.config.adc, self.tile_map
         if adc.bits is None:
@@ -322,7 +331,8 @@ class Crossbar(nn.Module):
 
         The DAC range is the configured percentile of ``|x|``; the ADC full scale the
         percentile of the column signals, per column or per tile, computed on a
-        noise-free read at programming time (``t = 0``).
+        noise-free read at programming time (``t = 0``). The drift compensation reference
+        is measured again (through the new ranges) on the next read.
         """
         self._require_programmed()
         x = x.reshape(-1, self.shape[1]).to(device=self.device, dtype=self.dtype)
@@ -338,14 +348,108 @@ class Crossbar(nn.Module):
             fs = _percentile_abs(sig, adc.calibration_percentile, dims)
             floor = self.tile_map.gain(self.cell.g_min, self.cell.g_max) * self.cell.read_voltage_V
             self.adc_fs = torch.where(fs > 0, fs, torch.full_like(fs, floor))
+        self.drift_ref = None  # the reference is measured through the calibrated periphery
+        self._read_cache = None
         return self
 
+    def _out_noise(self, sig: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Add the output-referred noise (``ADCConfig.out_noise`` × ``Δg·V_read``) per conversion."""
+        sigma = self.config.adc.out_noise
+        if generator is None or sigma == 0:
+            return sig
+        unit = self.tile_map.gain(self.cell.g_min, self.cell.g_max) * self.cell.read_voltage_V
+        noise = torch.randn(sig.shape, generator=generator, dtype=sig.dtype, device=sig.device)
+        return sig + noise * (sigma * unit)
+
+    def _signal(
+        self, u: torch.Tensor, g: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Applied inputs ``(Tr, B, R)`` → digitised signals per weight column ``(Tr, B, Tc, Kw)``.
+
+        The analog read, output noise, ADC, and the shift-and-add of bit planes and slices;
+        in signal units (A, or C for charge readout), before the weight scales.
+        """
+        tm = self.tile_map
+        up, plane_w = self._phases(u)
+        sig = self._out_noise(self._analog(up, g, generator), generator)
+        fs = self._full_scale()
+        if fs is not None:
+            sig = adc_quantize(sig, fs, self.config.adc.bits)
+        if plane_w is not None:
+            sig = sig.view(tm.tiles_r, -1, u.shape[1], *sig.shape[2:])
+            sig = torch.tensordot(plane_w, sig, dims=([0], [1]))
+        if tm.n_slices == 1:
+            return sig.squeeze(-1)
+        return sig @ tm.slice_weights(sig.dtype, sig.device)
+
+    def _readout(self, g: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Mean ``|output|`` per tile ``(Tr, Tc)`` for one-hot full-scale inputs on every row.
+
+        The reference input of drift compensation (aihwkit ``GlobalDriftCompensation``:
+        ``eye(in_size)``, mean of ``|y|``), through the periphery as modelled; only the
+        rows and weight columns that hold the matrix count.
+        """
+        tm = self.tile_map
+        eye = torch.eye(tm.rows, dtype=g.dtype, device=g.device)
+        y = self._signal(eye.expand(tm.tiles_r, tm.rows, tm.rows), g, generator).abs()
+        row_ok = torch.arange(tm.tiles_r * tm.rows, device=g.device) < tm.n_in
+        col_ok = torch.arange(tm.tiles_c * tm.weight_cols, device=g.device) < tm.n_out
+        mask = row_ok.view(tm.tiles_r, tm.rows, 1, 1) & col_ok.view(1, 1, tm.tiles_c, -1)
+        y = y * mask
+        return y.sum((1, 3)) / mask.sum((1, 3)).clamp(min=1)
+
     def drift_factor(self, g: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """Global drift compensation factor for the cells ``g`` as read now (1 if off)."""
-        if self.drift_ref is None:
-            return torch.ones((), dtype=g.dtype, device=g.device)
-        measured = self._reference_signal(g, generator)
-        return self.drift_ref / measured.clamp(min=torch.finfo(g.dtype).tiny)
+        """Drift compensation factors per tile ``(Tr, Tc)`` for the cells ``g`` as read now.
+
+        ``reference / measured`` of :meth:`_readout`; the reference is measured on a read
+        at ``t = 0`` the first time it is needed after programming or calibration. Ones if
+        compensation is off (or a tile reads nothing, e.g. all-zero weights without noise).
+        """
+        tm = self.tile_map
+        ones = torch.ones((tm.tiles_r, tm.tiles_c), dtype=g.dtype, device=g.device)
+        if not self.config.drift_compensation:
+            return ones
+        if self.drift_ref is None or self.drift_ref.shape != ones.shape:
+            self.drift_ref = self._readout(self._read(0.0, generator), generator)
+        measured = self._readout(g, generator)
+        ok = (measured > 0) & (self.drift_ref > 0)
+        return torch.where(ok, self.drift_ref / torch.where(ok, measured, ones), ones)
+
+    def _read_at(
+        self, t: float, generator: torch.Generator, explicit: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The cells read at ``t`` and their drift compensation factors (cached per time)."""
+        per_time = self.config.read_noise_mode == "per-time" and not explicit
+        key = (float(t), self.state_value.device, self.state_value.dtype)
+        if per_time and self._read_cache is not None and self._read_cache[0] == key:
+            return self._read_cache[1], self._read_cache[2]
+        g = self._read(t, generator)
+        alpha = self.drift_factor(g, generator)
+        if per_time:
+            self._read_cache = (key, g, alpha)
+        return g, alpha
+
+    def effective_weights(self, t: float = 0.0, generator: torch.Generator | None = None):
+        """The ``(N, K)`` matrix the cells stand for at ``t`` (aihwkit's ``get_weights``).
+
+        Signed cell values at ``t`` (drift, and read noise when ``generator`` is given or
+        the per-time read is cached) × scales, × the tiles' drift compensation factors;
+        without the converters. Noise-free with ``generator=None`` and no cached read.
+        """
+        self._require_programmed()
+        n, k = self.shape
+        tm, cell = self.tile_map, self.cell
+        cached = self._read_cache
+        if generator is None and cached is not None and cached[0][0] == float(t):
+            g, alpha = cached[1], cached[2]
+        else:
+            g = self._read(t, generator)
+            alpha = self.drift_factor(g, generator)
+        w = tm.signed(g)  # (Tr, Tc, R, Kw, S)
+        w = w.squeeze(-1) if tm.n_slices == 1 else w @ tm.slice_weights(w.dtype, w.device)
+        w = w * self.scale / tm.gain(cell.g_min, cell.g_max) * alpha[:, :, None, None]
+        w = w.permute(0, 2, 1, 3).reshape(tm.tiles_r * tm.rows, tm.tiles_c * tm.weight_cols)
+        return w[:k, :n].t().contiguous()
 
     def matvec(
         self, x: torch.Tensor, t: float = 0.0, generator: torch.Generator | None = None
@@ -359,7 +463,8 @@ class Crossbar(nn.Module):
         t : float
             Seconds since programming (drift, time-dependent read noise).
         generator : torch.Generator, optional
-            For read and kT/C noise (on the crossbar's device); default: the internal one.
+            For read, output and kT/C noise (on the crossbar's device); default: the
+            internal one. An explicit generator reads the cells anew on this call.
 
         Returns
         -------
@@ -374,31 +479,20 @@ class Crossbar(nn.Module):
         xb = x.reshape(-1, k).to(dtype=self.dtype)
         gen = generator or self._generator(xb.device)
         tm, cell = self.tile_map, self.cell
-        g = self._read(t, gen)
+        g, alpha = self._read_at(t, gen, generator is not None)
         u, r = self._dac(xb)
-        up, plane_w = self._phases(u)
-        sig = self._analog(up, g, gen)
-        fs = self._full_scale()
-        if fs is not None:
-            sig = adc_quantize(sig, fs, self.config.adc.bits)
+        y = self._signal(u, g, gen)  # (Tr, B, Tc, Kw)
         b = xb.shape[0]
-        if plane_w is not None:
-            sig = sig.view(tm.tiles_r, -1, b, *sig.shape[2:])
-            sig = torch.tensordot(plane_w, sig, dims=([0], [1]))
-        if tm.n_slices == 1:
-            y = sig.squeeze(-1)
-        else:
-            y = sig @ tm.slice_weights(sig.dtype, sig.device)
         scale = self.scale.transpose(1, 2)  # (Tr, 1, Tc, Kw|1)
         y = y * (scale * (1.0 / (tm.gain(cell.g_min, cell.g_max) * cell.read_voltage_V)))
+        if self.config.drift_compensation:
+            y = y * alpha[:, None, :, None]
         if r.dim():
             y = y * r.unsqueeze(-1)
             y = y.sum(0)
         else:
             y = y.sum(0) * r
         y = y.reshape(b, -1)[:, :n]
-        if self.config.drift_compensation:
-            y = y * self.drift_factor(g, gen)
         return y.reshape(*lead, n)
 
     forward = matvec

@@ -260,7 +260,13 @@ def calibrate(model: nn.Module, x: torch.Tensor) -> nn.Module:
 
 
 def set_time(model: nn.Module, t_s: float) -> nn.Module:
-    """Read every analog layer of ``model`` ``t_s`` seconds after programming."""
+    """Read every analog layer of ``model`` ``t_s`` seconds after programming.
+
+    Each crossbar's read is drawn anew (:meth:`Crossbar.redraw`), also when ``t_s`` is
+    the time already set: one call, one evaluation with its own read noise.
+    """
     for layer in analog_layers(model):
         layer.t_s = float(t_s)
+        for xbar in layer._crossbars():
+            xbar.redraw()
     return model

@@ -204,9 +204,18 @@ class DeviceModel(ABC):
         """Effective value (S or F) read ``t`` seconds after programming.
 
         Includes drift/relaxation at ``t`` and read noise; ``generator=None`` reads the
-        noise-free expected value (drift still applies). ``t`` below the model's
-        reference time reads the programmed value.
+        noise-free expected value (drift still applies). ``t`` counts from the end of
+        programming; a model fitted against a first-read time ``t0`` (PCM) evaluates its
+        laws at ``t + t0``, as aihwkit does, so ``t = 0`` reads the programmed value.
         """
+
+    def program_bounds(self) -> tuple[float, float]:
+        """Lowest and highest value :meth:`program` can return (S or F).
+
+        The range ``(g_min, g_max)`` unless the model's published programming statistics
+        are not clipped there (PCM: Gaussian noise clipped at 0 only, as in aihwkit).
+        """
+        return (self.g_min, self.g_max)
 
     @abstractmethod
     def pulse(

@@ -155,7 +155,7 @@ class CellModel(DeviceModel):
         if gain is not None:
             value = value * gain
         hidden["gain"] = gain if gain is not None else torch.ones_like(value)
-        value = value.clamp(c.g_min, c.g_max)
+        value = value.clamp(*self.program_bounds())
         stuck = sample_stuck(value, c.p_stuck_off, c.p_stuck_on, generator)
         hidden["stuck"] = stuck
         hidden["cycles"] = torch.ones_like(value)

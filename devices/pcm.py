@@ -4,12 +4,16 @@ The statistical model of Nandakumar et al. (IEDM 2018) and Joshi et al. (Nature
 Communications 11, 2473, 2020), with the constants as IBM's aihwkit uses them
 (``PCMLikeNoiseModel``). With ``x = g_target / g_max`` and conductances in µS:
 
-- programming noise ``σ_prog = max(0.26348 + 1.9650 x - 1.1731 x², 0)`` µS;
-- drift ``G(t) = G(t0) (t / t0)^(-ν)``, ``t0 = 20 s``, ``ν ~ N(μ_ν, σ_ν)`` per device,
-  ``μ_ν = clip(-0.0155 ln x + 0.0244, 0.049, 0.1)``,
-  ``σ_ν = clip(-0.0125 ln x - 0.0059, 0.008, 0.045)``, ``ν >= 0``;
-- 1/f read noise ``σ_read(t) = G(t) Q_s sqrt(ln((t + t_read) / (2 t_read)))``,
-  ``Q_s = min(0.0088 / x^0.65, 0.2)``, ``t_read = 250 ns``.
+- programming noise ``G_p = G_T + σ_prog z``, ``σ_prog = max(0.26348 + 1.9650 x - 1.1731 x², 0)``
+  µS, clipped at ``g_min`` (0) only, as aihwkit draws it: a cell aimed at ``g_max`` lands
+  above it as often as below (std 1.055 µS there; ``clip_g_max=True`` clips instead);
+- time: ``t`` counts from the end of programming and the laws are evaluated at
+  ``t' = t + t0`` (aihwkit's ``t_inference + t_0``), so ``t = 0`` reads the programmed value;
+- drift ``G(t) = G_p (t' / t0)^(-ν)``, ``t0 = 20 s``, ``ν = |N(μ_ν, σ_ν)|`` per device (drawn
+  at the target), ``μ_ν = clip(-0.0155 ln x + 0.0244, 0.049, 0.1)``,
+  ``σ_ν = clip(-0.0125 ln x - 0.0059, 0.008, 0.045)``;
+- 1/f read noise ``σ_read(t) = |G(t)| Q_s sqrt(ln((t' + t_read) / (2 t_read)))``,
+  ``Q_s = min(0.0088 / x_p^0.65, 0.2)`` at the programmed ``x_p``, ``t_read = 250 ns``.
 
 The polynomial is in µS of a ``g_max = 25 µS`` device; here it scales with ``g_max / 25 µS``
 so that the model stays the same in normalised units when ``g_max`` is changed.
@@ -64,6 +68,9 @@ class PCMConfig(CellConfig):
     read_noise_scale: float = param(1.0, ge=0.0, le=10.0, doc="scales the 1/f read noise")
     read_noise_t_read_s: float = param(250e-9, unit="s", gt=0.0, doc="t_read of the 1/f model")
     abrupt_reset: bool = param(True, choices=(True, False), doc="depression is a full RESET")
+    clip_g_max: bool = param(
+        False, choices=(True, False), doc="clip programmed values at g_max (aihwkit: no)"
+    )
 
 
 class PCM(CellModel):
@@ -78,8 +85,9 @@ class PCM(CellModel):
     def depression(self) -> str:  # type: ignore[override]
         return "reset" if self.config.abrupt_reset else "gradual"
 
-    def reference_time_s(self) -> float:
-        return self.config.t0_s
+    def program_bounds(self) -> tuple[float, float]:
+        """``(g_min, g_max)`` with ``clip_g_max``; else ``(g_min, inf)`` (aihwkit clips at 0 only)."""
+        return (self.g_min, self.g_max if self.config.clip_g_max else math.inf)
 
     # -- the published statistics, in normalised form ----------------------------------
     def _x(self, g: torch.Tensor) -> torch.Tensor:
@@ -101,28 +109,28 @@ class PCM(CellModel):
 
     def _nu(self, g: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         mu, sd = self.nu_stats(g)
-        return ((mu + sd * z) * self.config.drift_scale).clamp(min=0.0)
+        return (mu + sd * z).abs() * self.config.drift_scale  # |N(μ, σ)| as aihwkit
 
     # -- hooks ------------------------------------------------------------------------
     def _program(self, x, generator):
-        g = (x + self.prog_sigma_S(x) * normal(x, generator)).clamp(self.g_min, self.g_max)
+        g = (x + self.prog_sigma_S(x) * normal(x, generator)).clamp(*self.program_bounds())
         z = normal(x, generator)
         return g, {"nu": self._nu(x, z), "nu_z": z}
 
     def _read(self, state: DeviceState, t: float, generator) -> torch.Tensor:
         c = self.config
-        t_eff = max(t, c.t0_s)
+        t_eff = t + c.t0_s  # aihwkit: t = t_inference + t_0
         g = state.value
         nu = state.hidden.get("nu")
         if nu is None:
             nu = self._nu(g, torch.zeros_like(g))
-        g_t = g * (t_eff / c.t0_s) ** (-nu) if t_eff > c.t0_s else g
+        g_t = g * (t_eff / c.t0_s) ** (-nu) if t > 0 else g
         if generator is None or c.read_noise_scale == 0:
             return g_t
         tr = c.read_noise_t_read_s
         q_s = (0.0088 / self._x(g).pow(0.65)).clamp(max=0.2)
-        sigma = g_t * q_s * math.sqrt(math.log((t_eff + tr) / (2 * tr))) * c.read_noise_scale
-        return (g_t + sigma * normal(g_t, generator)).clamp(min=0.0)
+        sigma = g_t.abs() * q_s * math.sqrt(math.log((t_eff + tr) / (2 * tr)))
+        return (g_t + sigma * c.read_noise_scale * normal(g_t, generator)).clamp(min=0.0)
 
     def _pulse(self, state, n, generator):
         g = state.value

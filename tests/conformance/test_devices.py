@@ -27,7 +27,12 @@ def test_program_stays_in_range(name, generator):
     x = torch.cat([_targets(dev), torch.tensor([-1.0, 0.0, 2 * dev.g_max])])
     state = dev.program(x, generator)
     assert state.value.shape == x.shape
-    assert ((state.value >= dev.g_min) & (state.value <= dev.g_max)).all()
+    lo, hi = dev.program_bounds()
+    assert lo >= dev.g_min and hi >= dev.g_max
+    assert ((state.value >= lo) & (state.value <= hi)).all()
+    if hi > dev.g_max:  # unclipped programming noise (PCM): the cells aimed in range stay near
+        sigma = (state.value[:-3] - x[:-3]).std()
+        assert (state.value[:-3] <= dev.g_max + 8 * sigma).all()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -84,7 +84,9 @@ def test_converters_error_follows_their_resolution(mode, generator):
     ref = x @ w.t()
     errs = []
     for bits in (4, 8):
-        cfg = CrossbarConfig.ideal(dac=DACConfig(bits=bits, mode=mode), adc=ADCConfig(bits=bits))
+        cfg = CrossbarConfig.ideal(
+            dac=DACConfig(bits=bits, mode=mode), adc=ADCConfig(bits=bits, out_noise=0.0)
+        )
         xbar = Crossbar(devices.get("ideal"), cfg).program(w).calibrate(x)
         errs.append(rel_err(xbar.matvec(x), ref))
     # Each of DAC and ADC steps shrink 16x from 4 to 8 bits.

@@ -10,9 +10,15 @@ Figures and their sources (the defaults are ETRI AB9, see ``npu/README.md``):
   programmable many-cores for ISO26262 ASIL-D", ETRI Journal 42(4), 2020,
   doi:10.4218/etrij.2020-0128 ("Han 2020"): the tensor engine is ONE 128 × 128 mesh of nano
   cores, 1.1 V, 28 nm, measured 1.3 TOPS/W.
-- Horowitz, "Computing's energy problem", ISSCC 2014 ("Horowitz 2014"), 45 nm, 0.9 V:
-  FP16 multiply 1.1 pJ, FP16 add 0.4 pJ, 32-bit SRAM read (8 KB) 5 pJ, 32-bit DRAM access
-  640 pJ.
+- Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014, slide
+  "Rough energy costs for various operations" ("Horowitz 2014"), 45 nm, 0.9 V: FP16 multiply
+  1.1 pJ, FP16 add 0.4 pJ, FP32 add 0.9 pJ; integer multiply 8 b 0.2 pJ, 32 b 3.1 pJ;
+  integer add 8 b 0.03 pJ, 16 b 0.05 pJ, 32 b 0.1 pJ; 32-bit SRAM read (8 KB) 5 pJ;
+  32-bit DRAM access 640 pJ.
+
+A MAC is priced by what it is: the multiplier of its operand type plus the adder of its
+accumulator (:data:`MULTIPLY_J_45NM`, :data:`ADD_J_45NM`), so FP16 products accumulated in
+FP32 pay an FP32 add (Horowitz 0.9 pJ), not an FP16 one.
 """
 
 from __future__ import annotations
@@ -22,12 +28,46 @@ from typing import Any
 
 from devices.validation import param, require, validate
 
-__all__ = ["AB9", "EnergyModel", "scale_energy", "HOROWITZ_NODE_m", "HOROWITZ_VDD_V"]
+__all__ = [
+    "AB9",
+    "EnergyModel",
+    "scale_energy",
+    "HOROWITZ_NODE_m",
+    "HOROWITZ_VDD_V",
+    "MULTIPLY_J_45NM",
+    "ADD_J_45NM",
+    "VALUE_BYTES",
+    "ACCUMULATORS",
+]
 
 #: Horowitz 2014 energies are for a 45 nm process at 0.9 V (Horowitz 2014, slide "energy
 #: table for 45 nm CMOS process").
 HOROWITZ_NODE_m = 45e-9
 HOROWITZ_VDD_V = 0.9
+
+#: Multiplier energy by operand type at 45 nm, 0.9 V (J). Horowitz 2014: FP16 1.1 pJ,
+#: INT8 0.2 pJ. INT16 is not in the table: an array multiplier's energy grows with the
+#: square of the width, 0.2 pJ × (16/8)² = 0.8 pJ (the same law gives 3.2 pJ at 32 b
+#: against the table's 3.1 pJ).
+MULTIPLY_J_45NM: dict[str, float] = {"fp16": 1.1e-12, "int8": 0.2e-12, "int16": 0.8e-12}
+#: Adder energy by accumulator type at 45 nm, 0.9 V (J): Horowitz 2014 FP16 add 0.4 pJ,
+#: FP32 add 0.9 pJ, 16-bit integer add 0.05 pJ, 32-bit 0.1 pJ (8-bit: 0.03 pJ, the
+#: elementwise add of INT8 data).
+ADD_J_45NM: dict[str, float] = {
+    "fp16": 0.4e-12,
+    "fp32": 0.9e-12,
+    "int8": 0.03e-12,
+    "int16": 0.05e-12,
+    "int32": 0.1e-12,
+}
+#: Bytes per stored value of each type.
+VALUE_BYTES: dict[str, int] = {"fp16": 2, "fp32": 4, "int8": 1, "int16": 2, "int32": 4}
+#: The accumulators each operand type may use.
+ACCUMULATORS: dict[str, tuple[str, ...]] = {
+    "fp16": ("fp32", "fp16"),
+    "int8": ("int32", "int16"),
+    "int16": ("int32", "int16"),
+}
 
 
 def scale_energy(energy_45nm_J: float, node_m: float, vdd_V: float) -> float:
@@ -62,9 +102,10 @@ class EnergyModel:
     Attributes
     ----------
     mac_J : float
-        One FP16 multiply-accumulate: Horowitz FP16 multiply 1.1 pJ + add 0.4 pJ, scaled.
+        One multiply-accumulate: the operand type's multiply plus the accumulator's add
+        (FP16 × FP16 + FP32: 1.1 + 0.9 pJ; + FP16: 1.1 + 0.4 pJ), scaled.
     alu_J : float
-        One FP16 add/compare (pooling, elementwise): Horowitz FP16 add 0.4 pJ, scaled.
+        One add/compare of the data type (pooling, elementwise), scaled.
     sram_J_per_B : float
         One byte read or written in on-chip SRAM: Horowitz 32-bit 8 KB SRAM read 5 pJ / 4 B,
         scaled (AB9 places its memory in small banks around and inside the mesh, Han 2020).
@@ -73,6 +114,8 @@ class EnergyModel:
         (an off-chip interface; a DDR3-era upper bound for LPDDR4).
     static_W : float
         Leakage and always-on power of the chip (W), from the config.
+    host_io_J_per_B : float
+        One byte over the host link (PCIe), both ends (J/B), from the config.
     """
 
     mac_J: float
@@ -80,6 +123,7 @@ class EnergyModel:
     sram_J_per_B: float
     dram_J_per_B: float
     static_W: float
+    host_io_J_per_B: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,20 +158,47 @@ class AB9:
     vdd_V : float
         Core supply (V): 1.1 V (Han 2020).
     static_W : float
-        Static power of one chip (W). Calibrated (see ``npu/README.md``): a dense FP16 GEMM at
-        1.2 GHz and 1.1 V reaches the 1.3 TOPS/W measured by Han 2020.
+        Static power of one chip (W), drawn over the whole run including idle waits.
+        AB9: fitted (``npu.calibration.calibrate_static_W``): a dense FP16 GEMM at 1.2 GHz
+        and 1.1 V reaches the 1.3 TOPS/W measured by Han 2020 (registered as the fitted
+        constant ``npu.ab9.static_W``). Other chips: their published idle power, or 0.
     die_area_m2 : float
         Die area (m²): 17 mm × 23 mm = 391 mm² (Cho 2020).
     dataflow : str
         ``"os"`` (output stationary) or ``"ws"`` (weight stationary).
+    dtype : str
+        Operand type of the MACs: ``"fp16"`` (AB9), ``"int8"`` (TPU v1), ``"int16"``
+        (16-bit fixed point, Eyeriss). Sets the multiplier energy and the bytes per value.
     accumulate : str
-        Accumulator precision: ``"fp32"`` or ``"fp16"``. Products are always FP16.
+        Accumulator type, one of :data:`ACCUMULATORS` for ``dtype`` (``"fp32"`` or
+        ``"fp16"`` for FP16; ``"int32"`` or ``"int16"`` for integers). Sets the adder
+        energy of each MAC and the bytes of a partial sum.
+        AB9 default ``"fp16"``: the accumulator is not published, and an FP32-accumulating
+        MAC priced by Horowitz (1.1 + 0.9 pJ, scaled: 1.86 pJ) alone exceeds the 1.54 pJ per
+        MAC all-in that Han 2020 measured (1.3 TOPS/W), so only FP16 accumulation is
+        consistent with that measurement under this energy model (``calibrate_static_W``
+        returns −6.6 W for ``"fp32"``).
+    weights_in_sram : bool
+        Whether weights may be held in on-chip SRAM. False for a chip whose SRAM holds only
+        activations and whose weights always stream from DRAM (TPU v1's Weight FIFO,
+        Jouppi et al. 2017, §2).
     batch_size : int
         Inputs per batch for throughput (and per chip of a multi-chip system).
     n_chips : int
         Chips working in data parallel (ArtBrain-S: 1, ArtBrain-K: 160).
+    host_io_J_per_B : float
+        Energy per byte over the host link, both ends (J/B). Default: PCIe PHY transmitter
+        1.93 pJ/bit (Bae et al., "A 1.93-pJ/bit PCI Express Gen4 PHY transmitter ... in
+        28 nm CMOS", Electronics 10(1):68, 2021, doi:10.3390/electronics10010068), a
+        receiver taken as equal (our assumption): 2 × 1.93 pJ × 8 = 30.9 pJ/B.
+    vr_efficiency : float
+        Efficiency of the board's voltage regulators feeding the chip and its DRAM
+        (fraction; 1 = a bare chip, no conversion loss charged).
+    psu_efficiency : float
+        Efficiency of the server's AC-DC power supply (fraction; 1 = not charged).
     board_power_W : float
-        Power per chip outside the die (board, LPDDR4, host share), W. 0 for a bare chip.
+        Further fixed power per chip outside the die (W), not counted by the components
+        above. 0 unless a preset cites one.
     fuse_elementwise : bool
         Apply elementwise layers (activation, batch norm, residual add) to the producing
         layer's outputs as they leave the array (no cycles); False lowers them to
@@ -150,9 +221,14 @@ class AB9:
     static_W: float = param(1.99, unit="W", ge=0.0, le=1e4)
     die_area_m2: float = param(391e-6, unit="m^2", gt=0.0, le=1.0)
     dataflow: str = param("os", choices=("os", "ws"))
-    accumulate: str = param("fp32", choices=("fp32", "fp16"))
+    dtype: str = param("fp16", choices=tuple(ACCUMULATORS))
+    accumulate: str = param("fp16", choices=("fp32", "fp16", "int32", "int16"))
+    weights_in_sram: bool = param(True, choices=(True, False))
     batch_size: int = param(1, integer=True, ge=1, le=1_000_000)
     n_chips: int = param(1, integer=True, ge=1, le=100_000)
+    host_io_J_per_B: float = param(2 * 1.93e-12 * 8, unit="J/B", ge=0.0, le=1e-6)
+    vr_efficiency: float = param(1.0, gt=0.0, le=1.0)
+    psu_efficiency: float = param(1.0, gt=0.0, le=1.0)
     board_power_W: float = param(0.0, unit="W", ge=0.0, le=1e4)
     fuse_elementwise: bool = param(True, choices=(True, False))
 
@@ -164,26 +240,43 @@ class AB9:
             self.power_min_W <= self.power_max_W, self, "power_min_W", self.power_min_W,
             f"<= power_max_W ({self.power_max_W:g} W)",
         )  # fmt: skip
+        allowed = ACCUMULATORS[self.dtype]
+        require(
+            self.accumulate in allowed, self, "accumulate", self.accumulate,
+            f"one of {', '.join(repr(a) for a in allowed)} for dtype {self.dtype!r}",
+        )  # fmt: skip
+
+    @property
+    def value_B(self) -> int:
+        """Bytes per stored operand (activation or weight): 2 for FP16 and INT16, 1 for INT8."""
+        return VALUE_BYTES[self.dtype]
+
+    @property
+    def psum_B(self) -> int:
+        """Bytes per partial sum: the accumulator's width."""
+        return VALUE_BYTES[self.accumulate]
 
     @property
     def n_macs(self) -> int:
-        """FP16 MAC units on one chip (AB9: 16,384)."""
+        """MAC units on one chip (AB9: 16,384)."""
         return self.n_arrays * self.array_rows * self.array_cols
 
     @property
     def peak_flops(self) -> float:
-        """Peak FP16 FLOP/s of one chip: 2 × MACs × clock (AB9 at 1.25 GHz: 40.96e12)."""
+        """Peak ops/s of one chip: 2 × MACs × clock (AB9 at 1.25 GHz: 40.96e12 FLOP/s)."""
         return 2.0 * self.n_macs * self.clock_Hz
 
     @property
     def energy(self) -> EnergyModel:
         """Energy per event at this config's node and supply (see :class:`EnergyModel`)."""
+        mac_45 = MULTIPLY_J_45NM[self.dtype] + ADD_J_45NM[self.accumulate]  # Horowitz 2014
         return EnergyModel(
-            mac_J=scale_energy(1.1e-12 + 0.4e-12, self.node_m, self.vdd_V),  # Horowitz 2014
-            alu_J=scale_energy(0.4e-12, self.node_m, self.vdd_V),  # Horowitz 2014 FP16 add
+            mac_J=scale_energy(mac_45, self.node_m, self.vdd_V),
+            alu_J=scale_energy(ADD_J_45NM[self.dtype], self.node_m, self.vdd_V),
             sram_J_per_B=scale_energy(5e-12 / 4, self.node_m, self.vdd_V),  # Horowitz 2014
             dram_J_per_B=640e-12 / 4,  # Horowitz 2014, 32-bit DRAM access
             static_W=self.static_W,
+            host_io_J_per_B=self.host_io_J_per_B,
         )
 
     def replace(self, **changes: Any) -> AB9:

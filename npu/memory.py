@@ -13,8 +13,9 @@ edges and writes its outputs back.
 
 DRAM traffic follows a network-level plan (:func:`plan_residency`): if the weights of the
 whole network fit in SRAM next to the largest layer's activations for one input, they are
-loaded once when the network is programmed and stay (resident); otherwise each layer's
-weights are streamed from DRAM once per batch. The network's input is read from DRAM and its
+loaded once when the network is programmed and stay (resident); otherwise (or on a chip
+whose SRAM holds no weights, such as TPU v1) each layer's weights are streamed from DRAM
+once per batch. The network's input is read from DRAM and its
 output written back. A layer whose batch of activations does not fit in the SRAM the
 weights leave free (all weights if resident, the layer's own if streamed) spills: its input
 is read from, and its output written to, DRAM.
@@ -47,7 +48,9 @@ class SramTraffic:
         return self.input_B + self.weight_B + self.output_B
 
 
-def sram_traffic(op: Op, f: Folding, batch: int, psum_bytes: int) -> SramTraffic:
+def sram_traffic(
+    op: Op, f: Folding, batch: int, psum_bytes: int, value_bytes: int = FP16_BYTES
+) -> SramTraffic:
     """SRAM traffic of ``op`` folded as ``f`` for ``batch`` inputs.
 
     Parameters
@@ -60,6 +63,8 @@ def sram_traffic(op: Op, f: Folding, batch: int, psum_bytes: int) -> SramTraffic
         Inputs in the batch.
     psum_bytes : int
         Bytes of a partial sum (4 for FP32 accumulation, 2 for FP16).
+    value_bytes : int
+        Bytes of an input, weight or output value (2 for FP16, 1 for INT8).
 
     Returns
     -------
@@ -67,7 +72,7 @@ def sram_traffic(op: Op, f: Folding, batch: int, psum_bytes: int) -> SramTraffic
         Bytes (input, weight, output) for the whole layer.
     """
     m, k, n, g = batch * op.m, op.k, op.n, op.groups
-    b = FP16_BYTES
+    b = value_bytes
     if not op.is_gemm:
         return SramTraffic(g * m * k * n * b, 0.0, g * m * n * b)
     if f.dataflow == "os":
@@ -87,21 +92,31 @@ class Residency:
         All weights fit alongside the largest layer's activations: loaded once, never per
         inference.
     weight_B : int
-        Bytes of all weights (FP16).
+        Bytes of all weights.
     peak_activation_B : int
         Largest input + output of one layer for one input (B).
     sram_B : float
         SRAM capacity (B).
+    value_B : int
+        Bytes per value (2 for FP16).
+    weights_in_sram : bool
+        Whether the SRAM holds weights at all (False: they stream through a FIFO).
     """
 
     weights_resident: bool
     weight_B: int
     peak_activation_B: int
     sram_B: float
+    value_B: int = FP16_BYTES
+    weights_in_sram: bool = True
 
     def free_B(self, op: Op) -> float:
-        """SRAM left for ``op``'s activations: all weights held if resident, else its own."""
-        return self.sram_B - (self.weight_B if self.weights_resident else op.weight_elems * 2)
+        """SRAM left for ``op``'s activations: all weights held if resident, else its own
+        (none on a chip whose SRAM holds no weights)."""
+        if not self.weights_in_sram:
+            return self.sram_B
+        own = op.weight_elems * self.value_B
+        return self.sram_B - (self.weight_B if self.weights_resident else own)
 
     def micro_batch(self, ops: list[Op], batch: int) -> int:
         """Largest divisor of ``batch`` whose activations fit every layer's free SRAM (>= 1).
@@ -110,7 +125,7 @@ class Residency:
         """
         for b in range(batch, 0, -1):
             if batch % b == 0 and all(
-                (op.in_elems + op.out_elems) * b * FP16_BYTES <= self.free_B(op) for op in ops
+                (op.in_elems + op.out_elems) * b * self.value_B <= self.free_B(op) for op in ops
             ):
                 return b
         return 1
@@ -122,7 +137,7 @@ class Residency:
         weights are read per batch unless resident; activations spill when the layer's
         working set does not fit.
         """
-        b = FP16_BYTES
+        b = self.value_B
         dram = 0.0
         act_in, act_out = op.in_elems * batch * b, op.out_elems * batch * b
         w = op.weight_elems * b
@@ -137,8 +152,11 @@ class Residency:
         return dram
 
 
-def plan_residency(ops: list[Op], sram_B: float) -> Residency:
+def plan_residency(
+    ops: list[Op], sram_B: float, value_B: int = FP16_BYTES, weights_in_sram: bool = True
+) -> Residency:
     """Decide whether a network's weights stay in SRAM (see the module docstring)."""
-    weight_B = sum(op.weight_elems for op in ops) * FP16_BYTES
-    peak = max((op.in_elems + op.out_elems) * FP16_BYTES for op in ops) if ops else 0
-    return Residency(weight_B + peak <= sram_B, weight_B, peak, sram_B)
+    weight_B = sum(op.weight_elems for op in ops) * value_B
+    peak = max((op.in_elems + op.out_elems) * value_B for op in ops) if ops else 0
+    resident = weights_in_sram and weight_B + peak <= sram_B
+    return Residency(resident, weight_B, peak, sram_B, value_B, weights_in_sram)

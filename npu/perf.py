@@ -183,7 +183,7 @@ def _layer(op: Op, cfg: AB9, batch: int, dram_B: float) -> LayerPerf:
     cycles = f.cycles * op.groups
     compute_s = cycles / cfg.clock_Hz
     time_s = max(compute_s, dram_s)
-    sram = sram_traffic(op, f, batch, 4 if cfg.accumulate == "fp32" else 2).total_B
+    sram = sram_traffic(op, f, batch, cfg.psum_B, cfg.value_B).total_B
     work = (op.macs if op.is_gemm else op.m * op.k * op.n * op.groups) * batch
     energy = {
         "mac": op.macs * batch * e.mac_J,
@@ -217,7 +217,7 @@ def simulate(ops: list[Op], config: AB9, batch: int | None = None) -> NetworkPer
     batch = config.batch_size if batch is None else batch
     require(isinstance(batch, int) and batch >= 1, "simulate", "batch", batch, "an integer >= 1")
     require(len(ops) > 0, "simulate", "ops", ops, "a non-empty list of layers")
-    plan = plan_residency(ops, config.sram_bytes)
+    plan = plan_residency(ops, config.sram_bytes, config.value_B, config.weights_in_sram)
     micro = plan.micro_batch(ops, batch)
     passes = batch // micro
     layers = []

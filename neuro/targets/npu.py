@@ -5,7 +5,13 @@ Accuracy is measured: the trained network runs on the test split in bit-true FP1
 (:func:`npu.run_fp16`, the config's accumulator and dataflow order). Costs come from the
 performance model (:func:`npu.simulate`, :func:`npu.scale_out`): latency is one input at
 batch 1 on one chip; throughput, energy per inference and its breakdown are at the
-config's batch size on all its chips (steady state, board power included for systems).
+config's batch size (steady state).
+
+Energy boundary (:data:`neuro.result.ENERGY_GROUPS`, :data:`ENERGY_GROUP_OF`): ``mac`` and
+``alu`` are ``compute``; ``sram`` is ``movement``; ``static`` (leakage over the whole batch
+period, including any wait on PCIe) is ``static``; ``dram``, ``host_io`` (PCIe) and
+``board`` (regulator and supply losses, ArtBrain presets) are ``off_chip``. A digital chip
+has no ``conversion``: it is reported missing with that reason, never as a silent 0.
 """
 
 from __future__ import annotations
@@ -15,13 +21,28 @@ import math
 from typing import Any
 
 import npu
-from devices.validation import param, validate
+from devices.validation import ConfigError, param, require, validate
 from neuro.provenance import now_iso, provenance
 from neuro.result import Result
 from neuro.targets.base import Family, register_family
 from neuro.workloads import LayerShape, Workload, dataset_for, trained_model
 
-__all__ = ["NPU", "NPUOptions", "to_ops"]
+__all__ = ["NPU", "NPUOptions", "to_ops", "ENERGY_GROUP_OF", "MISSING"]
+
+#: The energy group of each component the NPU model charges.
+ENERGY_GROUP_OF: dict[str, str] = {
+    "mac": "compute",
+    "alu": "compute",
+    "sram": "movement",
+    "static": "static",
+    "dram": "off_chip",
+    "host_io": "off_chip",
+    "board": "off_chip",
+}
+#: What the NPU model does not charge, and why.
+MISSING: dict[str, str] = {
+    "conversion": "digital: no DAC/ADC; inputs, weights and outputs stay digital end to end",
+}
 
 
 def _numel(shape: tuple[int, ...]) -> int:
@@ -81,6 +102,8 @@ class NPU:
     """
 
     def __init__(self, config: npu.AB9, options: NPUOptions | None = None) -> None:
+        require(config.dtype == "fp16", "NPU", "dtype", config.dtype,
+                "'fp16' (the target runs bit-true FP16 only)")  # fmt: skip
         self.cfg = config
         self.options = options or NPUOptions()
         self.name = f"npu:{config.name}"
@@ -108,16 +131,27 @@ class NPU:
         single = npu.simulate(ops, self.cfg, batch=1)
         system = npu.scale_out(ops, self.cfg)
         chip, batch = system.chip, self.cfg.batch_size
-        breakdown = {k: v / batch for k, v in chip.energy_J.items()}
-        idle_s = system.batch_s - chip.time_s
-        breakdown["static"] += self.cfg.static_W * idle_s / batch
-        breakdown["board"] = self.cfg.board_power_W * system.batch_s / batch
+        missing = dict(MISSING)
+        components = {}
+        for name, joules in system.energy_J.items():
+            if name == "board" and self.cfg.vr_efficiency == self.cfg.psu_efficiency == 1.0 \
+                    and self.cfg.board_power_W == 0.0:  # fmt: skip
+                missing["board"] = (
+                    f"bare chip (npu:{self.cfg.name}): no board or supply modelled; "
+                    "npu:artbrain-s and npu:artbrain-k charge their regulator and supply losses"
+                )
+                continue
+            components[name] = (ENERGY_GROUP_OF[name], joules / batch)
+        if self.cfg.n_chips > 1 or self.cfg.psu_efficiency < 1.0:
+            missing["host"] = "host CPUs, fans and cooling of the server are not modelled"
         prov.update(started=started, finished=now_iso())
         extra = {
             "peak_flops": system.peak_flops,
             "achieved_flops": system.achieved_flops,
             "flops_per_W": system.flops_per_W,
             "power_W": system.power_W,
+            "chip_power_W": system.chip_power_W,
+            "idle_s_per_batch": system.batch_s - chip.time_s,
             "utilisation": chip.utilisation,
             "memory_bound_layers": float(chip.memory_bound_layers),
             "weights_resident": float(chip.weights_resident),
@@ -125,28 +159,31 @@ class NPU:
             "setup_s": system.setup_s,
             "latency_energy_J": single.energy_per_inference_J,
         }
-        return Result(
+        result = Result(
             workload=workload.name,
             target=self.name,
             seed=seed,
             ops_per_inference=float(workload.ops_per_inference),
             accuracy=accuracy,
             accuracy_std=0.0 if accuracy is not None else None,
-            energy_per_inference=sum(breakdown.values()),
             latency=single.time_s,
             throughput=system.throughput,
             area=self.cfg.die_area_m2 * self.cfg.n_chips,
-            energy_breakdown=breakdown,
             layers=[layer.row(batch) for layer in chip.layers],
             config=self.config(),
             provenance=prov,
             batch_size=batch,
             extra=extra,
         )
+        return result.set_energy(components, missing)
 
 
 def _factory(variant: str | None, **options: Any) -> NPU:
-    cfg = npu.presets.get(variant or "ab9")
+    name = variant or "ab9"
+    if name not in npu.presets.names("target"):
+        valid = ", ".join(npu.presets.names("target"))
+        raise ConfigError(f"unknown target 'npu:{name}'; valid npu variants: {valid}")
+    cfg = npu.presets.get(name)
     npu_fields = {f.name for f in dataclasses.fields(npu.AB9)}
     changes = {k: v for k, v in options.items() if k in npu_fields}
     rest = {k: v for k, v in options.items() if k not in npu_fields}
@@ -157,7 +194,7 @@ register_family(
     Family(
         "npu",
         _factory,
-        npu.presets.names,
+        lambda: npu.presets.names("target"),
         "ETRI AB9 digital NPU: bit-true FP16, systolic cycle, memory and energy model",
         quick_options={"test_limit": 200},
     )

@@ -12,14 +12,14 @@ and ``devices.registry`` (one ``ConfigError``, one registry behaviour).
 """
 
 from npu import presets
-from npu.calibration import calibrate_static_W, efficiency_check
+from npu.calibration import calibrate_static_W, efficiency_check, full_load
 from npu.config import AB9, EnergyModel, scale_energy
 from npu.dataflow import Folding, fold
 from npu.fp16 import gemm_fast, gemm_reference
 from npu.functional import run_fp16, to_fp16
 from npu.ops import Op, gemm_op
 from npu.perf import ENERGY_COMPONENTS, LayerPerf, NetworkPerf, simulate
-from npu.system import SystemPerf, scale_out
+from npu.system import CHIP_COMPONENTS, OFF_CHIP_COMPONENTS, SystemPerf, scale_out
 
 __all__ = [
     "AB9",
@@ -40,6 +40,9 @@ __all__ = [
     "simulate",
     "SystemPerf",
     "scale_out",
+    "CHIP_COMPONENTS",
+    "OFF_CHIP_COMPONENTS",
     "calibrate_static_W",
     "efficiency_check",
+    "full_load",
 ]

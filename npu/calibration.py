@@ -58,14 +58,14 @@ def calibrate_static_W(
     perf = dense_gemm(config.replace(clock_Hz=clock_Hz, static_W=0.0))
     e = perf.energy_J
     target_J = 2.0 * perf.macs / ops_per_J
-    return (target_J - e["mac"] - e["sram"]) / perf.time_s
+    return (target_J - e["mac"] - e["pe_rf"] - e["sram"]) / perf.time_s
 
 
 def efficiency_check(config: AB9) -> dict[str, float]:
     """The dense GEMM's on-chip figures: power (W), FLOP/s per W, J per MAC all-in."""
     perf = dense_gemm(config)
     e = perf.energy_J
-    on_chip_J = e["mac"] + e["sram"] + e["static"] + e["alu"]
+    on_chip_J = e["mac"] + e["pe_rf"] + e["sram"] + e["static"] + e["alu"]
     return {
         "power_W": on_chip_J / perf.time_s,
         "flops_per_W": 2.0 * perf.macs / on_chip_J,
@@ -80,13 +80,13 @@ def full_load(config: AB9, mkn: tuple[int, int, int] = CALIBRATION_GEMM) -> dict
     Returns
     -------
     dict
-        ``chip_W`` (die: MAC, ALU, SRAM, static), ``dram_W`` (its LPDDR4 traffic),
+        ``chip_W`` (die: MAC, ALU, PE register files, SRAM, static), ``dram_W`` (its LPDDR4 traffic),
         ``system_W`` per chip (``(chip_W + dram_W) / (η_vr · η_psu) + board_power_W``),
         ``achieved_flops`` per chip, ``chip_flops_per_W`` and ``system_flops_per_W``.
     """
     perf = dense_gemm(config, mkn)
     e = perf.energy_J
-    chip_W = (e["mac"] + e["alu"] + e["sram"] + e["static"]) / perf.time_s
+    chip_W = (e["mac"] + e["alu"] + e["pe_rf"] + e["sram"] + e["static"]) / perf.time_s
     dram_W = e["dram"] / perf.time_s
     system_W = (chip_W + dram_W) / (config.vr_efficiency * config.psu_efficiency)
     system_W += config.board_power_W

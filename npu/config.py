@@ -37,6 +37,7 @@ __all__ = [
     "MULTIPLY_J_45NM",
     "ADD_J_45NM",
     "VALUE_BYTES",
+    "PE_RF_ACCESS_PER_MAC_J",
     "ACCUMULATORS",
 ]
 
@@ -60,6 +61,11 @@ ADD_J_45NM: dict[str, float] = {
     "int16": 0.05e-12,
     "int32": 0.1e-12,
 }
+#: Energy of one access to a PE-local register file or scratchpad, relative to one MAC of
+#: the same chip: 1× (Chen, Emer, Sze, "Eyeriss: a spatial architecture for energy-efficient
+#: dataflow for CNNs", ISCA 2016, Table IV, normalised costs in a 65 nm process: ALU 1×,
+#: RF 1×, PE to PE 2×, global buffer 6×, DRAM 200×).
+PE_RF_ACCESS_PER_MAC_J = 1.0
 #: Bytes per stored value of each type.
 VALUE_BYTES: dict[str, int] = {"fp16": 2, "fp32": 4, "int8": 1, "int16": 2, "int32": 4}
 #: The accumulators each operand type may use.
@@ -116,6 +122,8 @@ class EnergyModel:
         Leakage and always-on power of the chip (W), from the config.
     host_io_J_per_B : float
         One byte over the host link (PCIe), both ends (J/B), from the config.
+    pe_rf_J : float
+        One access to a PE-local register file (J): :data:`PE_RF_ACCESS_PER_MAC_J` × ``mac_J``.
     """
 
     mac_J: float
@@ -124,6 +132,7 @@ class EnergyModel:
     dram_J_per_B: float
     static_W: float
     host_io_J_per_B: float = 0.0
+    pe_rf_J: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,6 +187,12 @@ class AB9:
         MAC all-in that Han 2020 measured (1.3 TOPS/W), so only FP16 accumulation is
         consistent with that measurement under this energy model (``calibrate_static_W``
         returns −6.6 W for ``"fp32"``).
+    pe_rf_accesses_per_mac : float
+        Accesses to PE-local register files (scratchpads) per MAC: 0 for a systolic array
+        whose operands pass through pipeline registers (AB9, TPU v1; those registers are
+        not charged); 4 for Eyeriss's row-stationary PE, which reads a weight, an input and
+        a partial sum from its scratchpads and writes the partial sum back for every MAC
+        (Chen et al., JSSC 2017, §III).
     weights_in_sram : bool
         Whether weights may be held in on-chip SRAM. False for a chip whose SRAM holds only
         activations and whose weights always stream from DRAM (TPU v1's Weight FIFO,
@@ -223,6 +238,7 @@ class AB9:
     dataflow: str = param("os", choices=("os", "ws"))
     dtype: str = param("fp16", choices=tuple(ACCUMULATORS))
     accumulate: str = param("fp16", choices=("fp32", "fp16", "int32", "int16"))
+    pe_rf_accesses_per_mac: float = param(0.0, ge=0.0, le=64.0)
     weights_in_sram: bool = param(True, choices=(True, False))
     batch_size: int = param(1, integer=True, ge=1, le=1_000_000)
     n_chips: int = param(1, integer=True, ge=1, le=100_000)
@@ -270,13 +286,15 @@ class AB9:
     def energy(self) -> EnergyModel:
         """Energy per event at this config's node and supply (see :class:`EnergyModel`)."""
         mac_45 = MULTIPLY_J_45NM[self.dtype] + ADD_J_45NM[self.accumulate]  # Horowitz 2014
+        mac_J = scale_energy(mac_45, self.node_m, self.vdd_V)
         return EnergyModel(
-            mac_J=scale_energy(mac_45, self.node_m, self.vdd_V),
+            mac_J=mac_J,
             alu_J=scale_energy(ADD_J_45NM[self.dtype], self.node_m, self.vdd_V),
             sram_J_per_B=scale_energy(5e-12 / 4, self.node_m, self.vdd_V),  # Horowitz 2014
             dram_J_per_B=640e-12 / 4,  # Horowitz 2014, 32-bit DRAM access
             static_W=self.static_W,
             host_io_J_per_B=self.host_io_J_per_B,
+            pe_rf_J=PE_RF_ACCESS_PER_MAC_J * mac_J,
         )
 
     def replace(self, **changes: Any) -> AB9:

@@ -5,9 +5,11 @@ bytes (:mod:`npu.memory`), then take the roofline: the layer's time is the longe
 compute time (``cycles / clock``) and its DRAM time (``bytes / bandwidth``); LPDDR4 transfers
 overlap compute (double buffering). With ``fuse_elementwise`` (the default), activations,
 batch norm and residual adds are applied to the outputs of the producing layer as they
-drain from the array (a post-processing unit): ALU energy, no cycles. Energy is counted per event (:class:`npu.config.EnergyModel`):
-``mac`` (useful MACs only), ``alu`` (pooling and elementwise ops), ``sram`` and ``dram``
-(bytes), and ``static`` (static power × time).
+drain from the array (a post-processing unit): ALU energy, no cycles. Energy is counted
+per event (:class:`npu.config.EnergyModel`): ``mac`` (useful MACs only, priced by operand
+and accumulator type), ``alu`` (pooling and elementwise ops), ``pe_rf`` (PE-local register
+file accesses per MAC, where the PE has them), ``sram`` and ``dram`` (bytes), and
+``static`` (static power × time).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from npu.ops import Op
 
 __all__ = ["LayerPerf", "NetworkPerf", "simulate", "ENERGY_COMPONENTS"]
 
-ENERGY_COMPONENTS = ("mac", "alu", "sram", "dram", "static")
+ENERGY_COMPONENTS = ("mac", "alu", "pe_rf", "sram", "dram", "static")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +190,7 @@ def _layer(op: Op, cfg: AB9, batch: int, dram_B: float) -> LayerPerf:
     energy = {
         "mac": op.macs * batch * e.mac_J,
         "alu": op.alu_ops * batch * e.alu_J,
+        "pe_rf": op.macs * batch * cfg.pe_rf_accesses_per_mac * e.pe_rf_J,
         "sram": sram * e.sram_J_per_B,
         "dram": dram_B * e.dram_J_per_B,
         "static": e.static_W * time_s,

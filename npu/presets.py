@@ -163,11 +163,13 @@ register(
         dataflow="os",
         dtype="int16",
         accumulate="int16",
+        pe_rf_accesses_per_mac=4.0,
         batch_size=4,
     ),
     "MIT Eyeriss (Chen et al., IEEE JSSC 52(1) 2017, doi:10.1109/JSSC.2016.2616357): 12x14 = "
     "168 PEs, 16-bit fixed point, 65 nm, 1 V, 200 MHz core clock, 108 KB global buffer, "
     "4 mm x 4 mm die, 64-bit off-chip link at 60 MHz; leakage not published: static 0 "
-    "(named omission); row-stationary dataflow approximated by output-stationary",
+    "(named omission); row-stationary PE: 4 scratchpad accesses per MAC (JSSC 2017 Sec. III), "
+    "its array folding approximated by output-stationary",
     role="validation",
 )

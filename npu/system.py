@@ -9,7 +9,8 @@ steady-state throughput leaves that out.
 
 Energy per batch per chip, by component (J):
 
-- on the die (:data:`CHIP_COMPONENTS`): ``mac``, ``alu``, ``sram`` from the chip's run, and
+- on the die (:data:`CHIP_COMPONENTS`): ``mac``, ``alu``, ``pe_rf``, ``sram`` from the
+  chip's run, and
   ``static`` = ``static_W × batch_s``: leakage runs for the whole batch period, including the
   time a PCIe-bound chip waits for its next inputs (``batch_s − chip.time_s``);
 - off the die (:data:`OFF_CHIP_COMPONENTS`): ``dram`` (LPDDR4 bytes), ``host_io`` (bytes over
@@ -46,7 +47,7 @@ __all__ = [
 ARTBRAIN_K_TFLOPS = 6400.0
 ARTBRAIN_K_TFLOPS_PER_W = 0.893
 #: Energy components spent on the die, and off it.
-CHIP_COMPONENTS = ("mac", "alu", "sram", "static")
+CHIP_COMPONENTS = ("mac", "alu", "pe_rf", "sram", "static")
 OFF_CHIP_COMPONENTS = ("dram", "host_io", "board")
 
 
@@ -130,7 +131,7 @@ def scale_out(ops: list[Op], config: AB9) -> SystemPerf:
     throughput = config.n_chips * batch / batch_s
     flops = 2.0 * chip.macs / batch_s * config.n_chips
     e = chip.energy_J
-    energy = {c: e[c] for c in ("mac", "alu", "sram")}
+    energy = {c: e[c] for c in ("mac", "alu", "pe_rf", "sram")}
     # Leakage over the whole batch period: the run, then any wait on PCIe.
     energy["static"] = e["static"] + config.static_W * (batch_s - chip.time_s)
     energy["dram"] = e["dram"]

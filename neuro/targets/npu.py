@@ -8,7 +8,7 @@ batch 1 on one chip; throughput, energy per inference and its breakdown are at t
 config's batch size (steady state).
 
 Energy boundary (:data:`neuro.result.ENERGY_GROUPS`, :data:`ENERGY_GROUP_OF`): ``mac`` and
-``alu`` are ``compute``; ``sram`` is ``movement``; ``static`` (leakage over the whole batch
+``alu`` are ``compute``; ``sram`` (and ``pe_rf``, PE register files) is ``movement``; ``static`` (leakage over the whole batch
 period, including any wait on PCIe) is ``static``; ``dram``, ``host_io`` (PCIe) and
 ``board`` (regulator and supply losses, ArtBrain presets) are ``off_chip``. A digital chip
 has no ``conversion``: it is reported missing with that reason, never as a silent 0.
@@ -33,6 +33,7 @@ __all__ = ["NPU", "NPUOptions", "to_ops", "ENERGY_GROUP_OF", "MISSING"]
 ENERGY_GROUP_OF: dict[str, str] = {
     "mac": "compute",
     "alu": "compute",
+    "pe_rf": "movement",
     "sram": "movement",
     "static": "static",
     "dram": "off_chip",
@@ -141,6 +142,8 @@ class NPU:
                     "npu:artbrain-s and npu:artbrain-k charge their regulator and supply losses"
                 )
                 continue
+            if name == "pe_rf" and self.cfg.pe_rf_accesses_per_mac == 0.0:
+                continue  # a systolic PE without register files: nothing to charge
             components[name] = (ENERGY_GROUP_OF[name], joules / batch)
         if self.cfg.n_chips > 1 or self.cfg.psu_efficiency < 1.0:
             missing["host"] = "host CPUs, fans and cooling of the server are not modelled"

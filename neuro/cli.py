@@ -11,6 +11,8 @@ import argparse
 import json
 import os
 import sys
+import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -279,9 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("NEURO_THREADS", "1")),
-        help="torch intra-op threads (default 1, or $NEURO_THREADS): on a loaded 2-core "
-        "machine, 2 threads made a crossbar evaluation 17x slower than 1",
+        default=None,
+        help="torch intra-op threads, 1 to 4 x the cores (default $NEURO_THREADS, else 1): on "
+        "a loaded 2-core machine, 2 threads made a crossbar evaluation 17x slower than 1",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the traceback of an unexpected error (accepted anywhere on the line)",
     )
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
 
@@ -325,7 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("spec", help="experiment spec, e.g. experiments/adc_sweep.toml")
     run.add_argument("--out", required=True, help="HDF5 archive to append to")
     run.add_argument("--workers", type=int, help="run on a Dask LocalCluster of N workers")
-    run.add_argument("--scheduler", help="run on an existing Dask cluster at this address")
+    run.add_argument(
+        "--scheduler",
+        help="run on an existing Dask cluster at this address (host:port or tcp://host:port). "
+        "The cluster must be trusted: Dask sends pickles, which run code where they are loaded",
+    )
+    run.add_argument(
+        "--max-runs",
+        type=int,
+        help="refuse a spec that expands to more runs than this (default 100,000)",
+    )
     run.set_defaults(func=_cmd_run)
 
     a = sub.add_parser("archive", help="inspect an HDF5 archive")
@@ -352,10 +369,16 @@ def _validate(args: argparse.Namespace) -> None:
     if args.cmd == "compare":
         from neuro import workloads
         from neuro.compare import build_targets, check_out_path
+        from neuro.experiments.spec import check_seed
 
         workloads.get(args.workload)
-        if args.targets:
-            build_targets([t for g in args.targets for t in g.split(",") if t])
+        check_seed(args.seed, "neuro compare: --seed")
+        if args.targets is not None:
+            names = [t.strip() for g in args.targets for t in g.split(",") if t.strip()]
+            if not names:
+                raise UsageError(f"neuro compare: --targets names no target; got {args.targets}")
+            args.targets = list(dict.fromkeys(names))  # a target named twice runs once
+            build_targets(args.targets)
         check_out_path(args.out)
     if args.cmd == "run":
         from neuro.compare import check_out_path
@@ -363,9 +386,16 @@ def _validate(args: argparse.Namespace) -> None:
 
         if args.workers is not None and args.scheduler is not None:
             raise UsageError("neuro run: give --workers or --scheduler, not both")
-        if args.workers is not None and args.workers < 1:
-            raise UsageError(f"neuro run: --workers must be an integer >= 1; got {args.workers}")
-        args.spec_obj = load_spec(args.spec)
+        most = 4 * (os.cpu_count() or 1)
+        if args.workers is not None and not 1 <= args.workers <= most:
+            raise UsageError(
+                f"neuro run: --workers must be an integer from 1 to {most}; got {args.workers}"
+            )
+        if args.scheduler is not None:
+            from neuro.experiments.runner import check_scheduler_address
+
+            check_scheduler_address(args.scheduler)
+        args.spec_obj = load_spec(args.spec, max_runs=args.max_runs)
         check_out_path(args.out)
     if args.cmd == "archive" and args.archive_cmd == "export" and args.output not in (None, "-"):
         out = Path(args.output)
@@ -373,6 +403,15 @@ def _validate(args: argparse.Namespace) -> None:
             raise UsageError(
                 f"neuro archive export: --output must end in .{args.format}; got {args.output!r}"
             )
+        from neuro.archive import check_writable
+
+        check_writable(out, what="neuro archive export: --output")
+    if args.cmd == "archive" and args.archive_cmd == "plot" and args.out_dir is not None:
+        from neuro.archive import check_writable
+
+        if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+            raise UsageError(f"neuro archive plot: --out-dir {args.out_dir!r} is not a folder")
+        check_writable(Path(args.out_dir) / "figure.png", what="neuro archive plot: --out-dir")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -380,24 +419,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     from neuro.archive import ArchiveError
     from neuro.data import DataError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # -v anywhere on the line (before a "--"), so it can follow the subcommand's arguments
+    end = argv.index("--") if "--" in argv else len(argv)
+    verbose = any(a in ("-v", "--verbose") for a in argv[:end])
+    argv = [a for a in argv[:end] if a not in ("-v", "--verbose")] + argv[end:]
+    hook = sys.excepthook  # a library imported on the way (brian2) may replace it
     try:
-        args = build_parser().parse_args(argv)
-        if args.threads < 1:
-            raise UsageError(f"neuro: --threads must be an integer >= 1; got {args.threads}")
-        import torch
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            args = build_parser().parse_args(argv)
+            threads = _threads(args.threads)
+            import torch
 
-        torch.set_num_threads(args.threads)
-        _validate(args)
-        return int(args.func(args))
+            torch.set_num_threads(threads)
+            _validate(args)
+            return int(args.func(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (ConfigError, ArchiveError, DataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a file that cannot be read or written: the user's to fix
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; every run completed so far is in the archive", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if verbose:
+            traceback.print_exc()
+        print(
+            f"error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+            "(run with -v for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        sys.excepthook = hook
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning: ...`` line on standard error."""
+    print(f"warning: {_one_line(Warning(str(message)))}", file=sys.stderr)
+
+
+def _threads(option: int | None) -> int:
+    """``--threads``, else ``$NEURO_THREADS`` (read here, when used), else 1; range-checked."""
+    most = 4 * (os.cpu_count() or 1)
+    name, raw = ("--threads", option) if option is not None else (
+        "$NEURO_THREADS", os.environ.get("NEURO_THREADS", "1"))  # fmt: skip
+    try:
+        n = int(str(raw).strip())
+    except ValueError:
+        n = None
+    if n is None or not 1 <= n <= most:
+        raise UsageError(f"neuro: {name} must be an integer from 1 to {most}; got {raw!r}")
+    return n
 
 
 if __name__ == "__main__":  # pragma: no cover

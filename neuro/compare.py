@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from devices.validation import ConfigError
-from neuro.archive import Archive, dumps
+from neuro.archive import Archive, check_writable, dumps
 from neuro.result import Result
 from neuro.targets import FAMILIES, Target, make_target, target_names
 from neuro.workloads import Workload
@@ -57,8 +57,7 @@ def check_out_path(out: str | Path) -> Path:
     path = Path(out)
     if path.suffix not in (".h5", ".hdf5"):
         raise ConfigError(f"--out must be an HDF5 file ending in .h5 or .hdf5; got {str(out)!r}")
-    if path.exists() and not path.is_file():
-        raise ConfigError(f"--out must be a file; got the directory {str(out)!r}")
+    check_writable(path)  # a folder, read-only or unreachable: refused before any work
     if path.exists():
         Archive(path)  # raises ArchiveError if it is not a readable archive of ours
     return path

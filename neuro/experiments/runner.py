@@ -6,10 +6,17 @@ the driver, which appends it to the archive and flushes. Runs already complete i
 archive (same key) are skipped, so a sweep killed at any point resumes where it stopped,
 without duplicates. A run that raises is archived with status ``"failed"`` and is tried
 again on the next resume.
+
+Security: a Dask cluster exchanges pickles, and unpickling runs code, so point
+``scheduler`` only at a cluster you trust (your own machines, on a private network or
+behind TLS). The ``LocalCluster`` made for ``workers`` listens on 127.0.0.1 only and
+starts no dashboard unless ``dashboard`` names an address. An unreachable scheduler fails
+within :data:`CONNECT_TIMEOUT_S`, before the archive is opened, so nothing is written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import traceback
 from collections.abc import Callable
@@ -22,7 +29,26 @@ from neuro.archive import Archive
 from neuro.experiments.spec import ExperimentSpec, RunSpec
 from neuro.result import Result
 
-__all__ = ["execute", "run_experiment", "Summary"]
+__all__ = ["execute", "run_experiment", "Summary", "check_scheduler_address"]
+
+#: How long to wait for an existing Dask scheduler to answer.
+CONNECT_TIMEOUT_S = 5.0
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it reads as ``[scheme://]host:port``, else :class:`ConfigError`."""
+    scheme, sep, rest = address.rpartition("://")
+    host, colon, port = (rest if sep else address).rpartition(":")
+    ok = (not sep or scheme in _SCHEMES) and bool(host) and colon and port.isdigit()
+    if ok and scheme != "inproc":
+        ok = 1 <= int(port) <= 65535 and not any(c.isspace() for c in host)
+    if not ok:
+        raise ConfigError(
+            f"--scheduler must be [tcp://]host:port (port 1-65535; schemes "
+            f"{', '.join(_SCHEMES)}); got {address!r}"
+        )
+    return address
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +71,9 @@ def execute(run: RunSpec) -> Result:
     )
     result.target = run.target
     result.config = {**result.config, "grid_point": run.point}
+    from neuro.neurobench import add_to_result
+
+    add_to_result(get_workload(run.workload), result)
     result.check()
     return result
 
@@ -56,7 +85,7 @@ def _execute_in_worker(run: RunSpec) -> Result:
     return execute(run)
 
 
-def _client(workers: int | None, scheduler: str | None):
+def _client(workers: int | None, scheduler: str | None, dashboard: str | None = None):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - the dist extra is installed by make
@@ -64,7 +93,15 @@ def _client(workers: int | None, scheduler: str | None):
             "--workers/--scheduler need dask[distributed] (pip install 'neuro-cosim[dist]')"
         ) from None
     if scheduler:
-        return Client(scheduler, timeout="20s"), None
+        check_scheduler_address(scheduler)
+        try:
+            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S:g}s"), None
+        except (OSError, TimeoutError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ConfigError(
+                f"--scheduler {scheduler!r}: no Dask scheduler answered within "
+                f"{CONNECT_TIMEOUT_S:g} s ({reason[:120]})"
+            ) from None
     import dask
 
     # Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 in the workers by default, so glibc
@@ -73,8 +110,9 @@ def _client(workers: int | None, scheduler: str | None):
     # start without it.
     with dask.config.set({"distributed.nanny.pre-spawn-environ": {}}):
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+            n_workers=workers, threads_per_worker=1, processes=True,
+            host="127.0.0.1", dashboard_address=dashboard,
+        )  # fmt: skip
     return Client(cluster), cluster
 
 
@@ -85,6 +123,7 @@ def run_experiment(
     workers: int | None = None,
     scheduler: str | None = None,
     on_run: Callable[[RunSpec, str], None] | None = None,
+    dashboard: str | None = None,
 ) -> Summary:
     """Run every run of ``spec`` not yet complete in the archive at ``out``.
 
@@ -99,13 +138,31 @@ def run_experiment(
         Run on an existing Dask cluster at this address (``"tcp://host:8786"``).
     on_run : callable, optional
         Called as ``on_run(run, status)`` after each run is archived.
+    dashboard : str, optional
+        With ``workers``: serve the Dask dashboard at this address (``"127.0.0.1:8787"``);
+        none by default.
     """
     if workers is not None and scheduler is not None:
         raise ConfigError("give --workers or --scheduler, not both")
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers must be an integer >= 1; got {workers}")
     runs = spec.runs()
-    with Archive(out, mode="a") as archive:
+    # Connect first: an unreachable scheduler fails fast, before the archive is touched.
+    remote = _client(None, scheduler)[0] if scheduler is not None else None
+    try:
+        return _run(spec, runs, out, remote, workers, dashboard, on_run)
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def _run(spec, runs, out, client, workers, dashboard, on_run) -> Summary:
+    cluster = None
+    with Archive(out, mode="a") as archive, contextlib.ExitStack() as stack:
+        if workers is not None:  # after the lock: a refused archive starts no processes
+            client, cluster = _client(workers, None, dashboard)
+            stack.callback(cluster.close)
+            stack.callback(client.close)
         done = archive.run_keys()
         pending = [r for r in runs if r.key not in done]
         completed = failed = 0
@@ -128,7 +185,7 @@ def run_experiment(
                 on_run(run, status)
 
         bar = tqdm(total=len(pending), desc=spec.name, unit="run", disable=None)
-        if workers is None and scheduler is None:
+        if client is None:
             for run in pending:
                 try:
                     result, error = execute(run), None
@@ -142,23 +199,17 @@ def run_experiment(
         else:
             from dask.distributed import as_completed
 
-            client, cluster = _client(workers, scheduler)
-            try:
-                futures = {
-                    client.submit(_execute_in_worker, run, key=f"run-{run.key}", pure=False): run
-                    for run in pending
-                }
-                for future in as_completed(futures):
-                    run = futures[future]
-                    try:
-                        result, error = future.result(), None
-                    except Exception as exc:  # noqa: BLE001
-                        result, error = None, f"{type(exc).__name__}: {exc}"
-                    record(run, result, error)
-                    bar.update(1)
-            finally:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+            futures = {
+                client.submit(_execute_in_worker, run, key=f"run-{run.key}", pure=False): run
+                for run in pending
+            }
+            for future in as_completed(futures):
+                run = futures[future]
+                try:
+                    result, error = future.result(), None
+                except Exception as exc:  # noqa: BLE001
+                    result, error = None, f"{type(exc).__name__}: {exc}"
+                record(run, result, error)
+                bar.update(1)
         bar.close()
     return Summary(len(runs), len(runs) - len(pending), completed, failed)

@@ -20,13 +20,21 @@ has a key hashing its definition (workload, target, the target's full config, se
 an interrupted sweep resumes by skipping keys already in the archive.
 
 Every mistake — an unknown key, a wrong type, an unknown workload, target or option, an
-option value out of range — raises :class:`ConfigError` naming it, before anything runs.
+option value out of range, a seed outside ``[0, 2**32 - 1]`` (what every generator we use
+accepts: Brian2 seeds NumPy's legacy ``RandomState``), a workload, target, seed or grid
+value listed twice — raises :class:`ConfigError` naming it, before anything runs. Two grid
+points that build the same target configuration (``8`` and ``8.0``) are one run.
+
+The run count is computed from the list lengths before anything is expanded
+(:meth:`ExperimentSpec.count`); a spec of more than ``max_runs`` runs (default
+:data:`MAX_RUNS`) is refused in one line rather than taking minutes and gigabytes to expand.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -36,7 +44,31 @@ from neuro.compare import run_key
 from neuro.targets import FAMILIES, make_target, target_names
 from neuro.workloads import get as get_workload
 
-__all__ = ["ExperimentSpec", "RunSpec", "load_spec", "parse_spec"]
+__all__ = [
+    "ExperimentSpec",
+    "RunSpec",
+    "load_spec",
+    "parse_spec",
+    "check_seed",
+    "MAX_SEED",
+    "MAX_RUNS",
+]
+
+#: Largest seed: Brian2 seeds NumPy's legacy RandomState, which takes [0, 2**32 - 1];
+#: torch and NumPy's default_rng accept all of those.
+MAX_SEED = 2**32 - 1
+#: Default cap on the runs one spec may expand to (``max_runs`` of :func:`parse_spec`).
+MAX_RUNS = 100_000
+#: A spec file larger than this is not a spec (1 MiB).
+MAX_SPEC_BYTES = 1 << 20
+
+
+def check_seed(seed: Any, where: str = "seed") -> int:
+    """``seed`` as an int in ``[0, MAX_SEED]``, else :class:`ConfigError` naming ``where``."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{where} must be an integer in [0, {MAX_SEED}]; got {seed!r}")
+    return seed
+
 
 _KEYS = ("name", "description", "workloads", "targets", "seeds", "quick", "options", "grid")
 
@@ -79,9 +111,19 @@ class ExperimentSpec:
     options: dict[str, dict[str, Any]]
     grid: dict[str, dict[str, list[Any]]]
 
+    def count(self) -> int:
+        """How many runs the spec expands to (before collapsing equal configurations),
+        computed from the list lengths without expanding anything."""
+        per_workload = sum(_n_points(self.grid, t) for t in self.targets)
+        return len(self.workloads) * per_workload * len(self.seeds)
+
     def runs(self) -> list[RunSpec]:
-        """The expanded runs, in a stable order; each target built once to validate it."""
+        """The expanded runs, in a stable order; each target built once to validate it.
+
+        Grid points that build the same target configuration give one run (the first).
+        """
         out = []
+        seen: set[str] = set()
         for workload in self.workloads:
             for target in self.targets:
                 for point in _points(self.grid, target):
@@ -90,6 +132,9 @@ class ExperimentSpec:
                     config = _build(target, options, self.name).config()
                     for seed in self.seeds:
                         key = run_key(workload, target, config, seed)
+                        if key in seen:
+                            continue
+                        seen.add(key)
                         out.append(RunSpec(workload, target, options, seed, key, dict(point)))
         return out
 
@@ -106,11 +151,20 @@ def _options_for(spec: ExperimentSpec, target: str) -> dict[str, Any]:
     return options
 
 
-def _points(grid: dict[str, dict[str, list[Any]]], target: str) -> list[dict[str, Any]]:
+def _axes(grid: dict[str, dict[str, list[Any]]], target: str) -> dict[str, list[Any]]:
     axes: dict[str, list[Any]] = {}
     for scope, table in grid.items():
         if _applies(scope, target):
             axes.update(table)
+    return axes
+
+
+def _n_points(grid: dict[str, dict[str, list[Any]]], target: str) -> int:
+    return math.prod(len(v) for v in _axes(grid, target).values())
+
+
+def _points(grid: dict[str, dict[str, list[Any]]], target: str) -> list[dict[str, Any]]:
+    axes = _axes(grid, target)
     if not axes:
         return [{}]
     names = sorted(axes)
@@ -132,11 +186,35 @@ def _str_list(data: dict, key: str) -> tuple[str, ...]:
     value = data.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise _type_error(key, "a non-empty list of strings", value)
+    _no_repeats(key, value)
     return tuple(value)
 
 
-def parse_spec(data: dict[str, Any]) -> ExperimentSpec:
-    """Validate a spec given as a dict (as read from TOML)."""
+def _no_repeats(key: str, values: list[Any]) -> None:
+    """Refuse a list naming one value twice (it would run, and be archived, twice)."""
+    seen: set[tuple[str, str]] = set()
+    for v in values:
+        k = (type(v).__name__, repr(v))  # 8 and 8.0 differ here; equal configs merge later
+        if k in seen:
+            raise ConfigError(f"spec.{key} lists {v!r} twice; give each value once")
+        seen.add(k)
+
+
+def parse_spec(data: dict[str, Any], *, max_runs: int | None = None) -> ExperimentSpec:
+    """Validate a spec given as a dict (as read from TOML).
+
+    Parameters
+    ----------
+    data : dict
+        The spec (see the module docstring).
+    max_runs : int, optional
+        Refuse a spec of more runs than this (default :data:`MAX_RUNS`).
+    """
+    limit = MAX_RUNS if max_runs is None else max_runs
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(f"max_runs must be an integer >= 1; got {max_runs!r}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"spec must be a table of keys; got {type(data).__name__}")
     unknown = sorted(set(data) - set(_KEYS))
     if unknown:
         raise ConfigError(f"spec key {unknown[0]!r} is unknown; valid: {', '.join(_KEYS)}")
@@ -156,12 +234,20 @@ def parse_spec(data: dict[str, Any]) -> ExperimentSpec:
             raise ConfigError(f"unknown target {t!r}; valid: {', '.join(valid_targets)}")
     seeds_raw = data.get("seeds", [0])
     if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool) and seeds_raw >= 1:
+        if seeds_raw > limit:  # checked before range() is expanded
+            raise ConfigError(
+                f"spec {name!r} asks for {seeds_raw} seeds, more than the limit of {limit} runs; "
+                "give fewer (or raise the limit with --max-runs)"
+            )
         seeds = tuple(range(seeds_raw))
     elif (
         isinstance(seeds_raw, list)
         and seeds_raw
         and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds_raw)
     ):
+        for s in seeds_raw:
+            check_seed(s, "spec.seeds")
+        _no_repeats("seeds", seeds_raw)
         seeds = tuple(seeds_raw)
     else:
         raise _type_error(
@@ -185,21 +271,41 @@ def parse_spec(data: dict[str, Any]) -> ExperimentSpec:
                 for option, values in entries.items():
                     if not isinstance(values, list) or not values:
                         raise _type_error(f"grid.{scope}.{option}", "a non-empty list", values)
+                    _no_repeats(f"grid.{scope}.{option}", values)
         tables[key] = table
     spec = ExperimentSpec(
         name, description, workloads, targets, seeds, quick, tables["options"], tables["grid"]
     )
+    n = spec.count()
+    if n > limit:
+        raise ConfigError(
+            f"spec {name!r} expands to {n:,} runs, more than the limit of {limit:,}; "
+            "split it (or raise the limit with --max-runs)"
+        )
     spec.runs()  # builds every target configuration once: bad options fail here
     return spec
 
 
-def load_spec(path: str | Path) -> ExperimentSpec:
-    """Read and validate a TOML spec file."""
+def load_spec(path: str | Path, *, max_runs: int | None = None) -> ExperimentSpec:
+    """Read and validate a TOML spec file (``max_runs``: see :func:`parse_spec`)."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"spec file {str(path)!r} is a folder, not a TOML file")
     if not path.is_file():
         raise ConfigError(f"spec file {str(path)!r} does not exist")
     try:
-        data = tomllib.loads(path.read_text())
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise ConfigError(
+                f"spec file {path.name} is {path.stat().st_size:,} bytes; a spec is at most "
+                f"{MAX_SPEC_BYTES:,}"
+            )
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"spec file {path.name}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"spec file {path.name}: invalid TOML ({exc})") from None
-    return parse_spec(data)
+    except OSError as exc:
+        raise ConfigError(f"spec file {str(path)!r}: cannot read ({exc.strerror})") from None
+    return parse_spec(data, max_runs=max_runs)

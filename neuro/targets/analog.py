@@ -36,6 +36,10 @@ __all__ = ["AnalogConfig", "Analog", "workload_costs"]
 DEFAULT_TIMES_S = (1.0, 3600.0, 86400.0, 365 * 86400.0)
 
 
+#: Latest read time after programming (s): 100 years, far beyond any device's retention.
+MAX_TIME_S = 3.2e9
+
+
 @dataclasses.dataclass(frozen=True)
 class AnalogConfig:
     """An analog run: which device, how the crossbars work, what is measured.
@@ -72,11 +76,21 @@ class AnalogConfig:
             self.device in devices.names(), self, "device", self.device,
             f"one of {', '.join(devices.names())}",
         )  # fmt: skip
-        object.__setattr__(self, "times_s", tuple(float(t) for t in self.times_s))
         require(
-            len(self.times_s) > 0 and all(t >= 0 for t in self.times_s), self, "times_s",
-            self.times_s, "a non-empty tuple of times >= 0 s",
+            isinstance(self.crossbar, CrossbarConfig), self, "crossbar", self.crossbar,
+            "a CrossbarConfig (set its fields with dotted options, e.g. 'crossbar.adc.bits')",
         )  # fmt: skip
+        times = self.times_s
+        ok = (
+            isinstance(times, (list, tuple))
+            and 0 < len(times) <= 1000
+            and all(
+                isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= MAX_TIME_S
+                for t in times
+            )
+        )  # NaN and inf fail the range test
+        require(ok, self, "times_s", times, f"1 to 1000 times in [0, {MAX_TIME_S:g}] s")
+        object.__setattr__(self, "times_s", tuple(float(t) for t in times))
 
 
 def workload_costs(

@@ -46,7 +46,14 @@ def test_shape_only_workload_gets_costs_only():
 def test_config_errors():
     with pytest.raises(ConfigError, match="AnalogConfig.device must be one of"):
         AnalogConfig(device="nope")
-    with pytest.raises(ConfigError, match="AnalogConfig.times_s must be a non-empty tuple"):
+    with pytest.raises(
+        ConfigError, match=r"AnalogConfig.times_s must be 1 to 1000 times in \[0, 3.2e\+09\] s"
+    ):
         AnalogConfig(times_s=())
+    for bad in ((float("inf"),), (float("nan"),), (-1.0,), "abc", (True,)):
+        with pytest.raises(ConfigError, match="AnalogConfig.times_s must be 1 to 1000 times"):
+            AnalogConfig(times_s=bad)
+    with pytest.raises(ConfigError, match="AnalogConfig.crossbar must be a CrossbarConfig"):
+        AnalogConfig(crossbar=5)
     with pytest.raises(ConfigError, match="AnalogConfig.repeats must be"):
         AnalogConfig(repeats=0)

@@ -125,11 +125,28 @@ def missing_lines(results: Sequence[Result]) -> list[str]:
     ]
 
 
+def _duration(t_s: float) -> str:
+    """``86400.0`` → ``"1 day"``: a read time in the largest whole unit that fits."""
+    for unit, sec in (("year", 365 * 86400.0), ("day", 86400.0), ("hour", 3600.0), ("min", 60.0)):
+        if t_s >= sec and (t_s / sec) == round(t_s / sec):
+            n = round(t_s / sec)
+            return f"{n} {unit}" + ("s" if n != 1 and unit != "min" else "")
+    return f"{t_s:g} s"
+
+
 def subset_lines(results: Sequence[Result]) -> list[str]:
     """One line per result whose accuracy comes from a subset of the test inputs, with the
-    FP32 accuracy on those same inputs: the fair figure to compare it with."""
+    FP32 accuracy on those same inputs: the fair figure to compare it with; and one per
+    result whose accuracy holds at a stated read time after programming (analog cells
+    drift)."""
     lines = []
     for r in results:
+        t_read = r.extra.get("accuracy_read_time_s")
+        if t_read is not None and r.accuracy is not None:
+            lines.append(
+                f"{r.target}: accuracy read {_duration(float(t_read))} after programming "
+                "(curve accuracy_vs_time for the other times)"
+            )
         n, fp32 = r.extra.get("test_inputs"), r.extra.get("fp32_accuracy_same_inputs")
         if n is not None and fp32 is not None:
             lines.append(

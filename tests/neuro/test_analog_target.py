@@ -18,7 +18,9 @@ def test_quick_evaluate_on_mlp_digits():
     r.check()
     curve = r.curves["accuracy_vs_time"]
     assert curve.x_label == "t_s" and list(curve.x) == [1.0, 86400.0]
-    assert r.accuracy == curve.y[0] and 0.8 < r.accuracy <= 1.0
+    # The headline accuracy is read one day after programming, and says so.
+    assert r.extra["accuracy_read_time_s"] == 86400.0
+    assert r.accuracy == curve.y[1] and 0.8 < r.accuracy <= 1.0
     assert sum(r.energy_breakdown.values()) == pytest.approx(r.energy_per_inference)
     assert sum(row["energy_J"] for row in r.layers) == pytest.approx(r.energy_per_inference)
     assert r.latency > 0 and r.throughput > 0 and r.area > 0
@@ -32,6 +34,24 @@ def test_ideal_device_and_crossbar_keep_fp32_accuracy():
     ).evaluate(workloads.get("mlp-digits"), seed=0)
     assert r.accuracy == pytest.approx(r.extra["fp32_accuracy"], abs=1e-9)
     assert r.accuracy_std == 0.0
+
+
+def test_headline_accuracy_states_its_read_time():
+    from neuro.report import subset_lines
+
+    r = make_target(
+        "aimc:ideal", crossbar=CrossbarConfig.ideal(), repeats=1, times_s=(1.0, 86400.0),
+        read_time_s=3600.0, test_limit=100,
+    ).evaluate(workloads.get("mlp-digits"), seed=0)  # fmt: skip
+    assert list(r.curves["accuracy_vs_time"].x) == [1.0, 3600.0, 86400.0]
+    assert r.accuracy == r.curves["accuracy_vs_time"].y[1]
+    assert r.extra["accuracy_read_time_s"] == 3600.0 and r.extra["test_inputs"] == 100.0
+    assert subset_lines([r])[0] == (
+        "aimc:ideal: accuracy read 1 hour after programming "
+        "(curve accuracy_vs_time for the other times)"
+    )
+    with pytest.raises(ConfigError, match="AnalogConfig.read_time_s must be"):
+        AnalogConfig(read_time_s=-1.0)
 
 
 def test_shape_only_workload_gets_costs_only():

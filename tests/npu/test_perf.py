@@ -30,6 +30,7 @@ def test_energy_breakdown_sums_and_counts_every_mac():
     e = perf.energy_J
     assert set(e) == set(npu.ENERGY_COMPONENTS)
     assert e["mac"] == pytest.approx(64 * 256 * 128 * npu.AB9().energy.mac_J)
+    assert e["pe_rf"] == 0.0  # a systolic PE without register files
     assert e["static"] == pytest.approx(npu.AB9().static_W * perf.time_s)
     assert perf.energy_per_inference_J == pytest.approx(sum(e.values()))
 
@@ -61,8 +62,10 @@ def test_artbrain_k_scales_160_chips():
     assert k.peak_flops == pytest.approx(6553.6e12)
     assert k.achieved_flops <= 6400e12  # below the published peak (ETRI 2021)
     assert not k.pcie_bound  # 16 x 1 MB inputs per batch over 16 GB/s: 1 ms < compute
-    # System efficiency includes 4.8 W of board power per chip: below the chip's own.
-    assert k.flops_per_W < s.flops_per_W
+    # Same chips; K adds the server supply's loss (0.92) to S's regulator loss (0.90).
+    assert k.chip_power_W == pytest.approx(s.chip_power_W)
+    assert k.energy_J["board"] > s.energy_J["board"] > 0
+    assert k.flops_per_W < s.flops_per_W < s.chip_flops_per_W
     starved = npu.scale_out(ops, npu.presets.get("artbrain-k").replace(pcie_bandwidth_Bps=0.5e9))
     assert starved.pcie_bound and starved.throughput < k.throughput
 
@@ -85,8 +88,17 @@ def test_adapter_on_mlp_digits():
     assert abs(r.accuracy - fp32) <= 0.01
     assert r.area == pytest.approx(391e-6)
     assert r.ops_per_inference == 2 * 64 * 32 + 2 * 32 * 10
-    assert sum(r.energy_breakdown.values()) == pytest.approx(r.energy_per_inference)
-    assert {"mac", "sram", "dram", "static"} <= set(r.energy_breakdown)
+    # One energy boundary: chip = compute + movement + static; system adds off-chip.
+    groups = r.group_energy()
+    assert groups["conversion"] is None and r.energy_missing["conversion"].startswith("digital")
+    assert groups["compute"] == pytest.approx(r.energy_breakdown["mac"] + r.energy_breakdown["alu"])
+    assert groups["movement"] == pytest.approx(r.energy_breakdown["sram"])
+    chip = groups["compute"] + groups["movement"] + groups["static"]
+    assert r.energy_per_inference == pytest.approx(chip)
+    off = r.energy_breakdown["dram"] + r.energy_breakdown["host_io"]
+    assert r.system_energy_per_inference == pytest.approx(chip + off)
+    assert "board" in r.energy_missing and "board" not in r.energy_breakdown  # bare chip
+    assert r.efficiency > r.system_efficiency
     assert [row["kind"] for row in r.layers] == ["data", "linear", "elementwise", "linear"]
 
 
@@ -94,8 +106,15 @@ def test_adapter_shape_only_and_options():
     r = make_target("npu:artbrain-k", dataflow="ws").evaluate(workloads.get("resnet18"), seed=1)
     r.check()
     assert r.accuracy is None and r.config["dataflow"] == "ws" and r.config["n_chips"] == 160
+    assert r.group_energy()["off_chip"] >= r.energy_breakdown["board"] > 0
+    assert "host" in r.energy_missing
     with pytest.raises(ConfigError, match="NPUOptions.test_limit must be an integer >= 1"):
         NPUOptions(test_limit=0)
+    with pytest.raises(ConfigError, match=r"NPU\.dtype must be 'fp16' \(the target runs"):
+        make_target("npu:ab9", dtype="int8", accumulate="int32")
+    # Validation presets (other vendors' chips) are no targets.
+    with pytest.raises(ConfigError, match="unknown target 'npu:tpu-v1'"):
+        make_target("npu:tpu-v1")
 
 
 def test_fp16_conv_matches_fp32_closely(generator):

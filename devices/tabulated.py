@@ -59,14 +59,43 @@ class TabulatedConfig:
         require(total <= 1.0, self, "p_stuck_on", self.p_stuck_on, "<= 1 - p_stuck_off")
 
 
+#: Largest plausible value of a tabulated cell: 1 S of conductance (a device conducts
+#: microsiemens to millisiemens), 1 µF of capacitance (memcapacitors hold femto- to
+#: picofarads). A value beyond these is a unit mistake.
+MAX_VALUE = {"S": 1.0, "F": 1e-6}
+#: Largest CSV read (64 MiB): measured tables are kilobytes to megabytes.
+MAX_CSV_BYTES = 64 << 20
+
+
+def _read_text(path: Path) -> str:
+    """The CSV's text (UTF-8), or a one-line :class:`ConfigError` naming the file."""
+    if path.is_dir():
+        raise ConfigError(f"Tabulated.from_csv: {str(path)!r} is a folder, not a CSV file")
+    if not path.is_file():
+        raise ConfigError(f"Tabulated.from_csv: file {str(path)!r} does not exist")
+    try:
+        if path.stat().st_size > MAX_CSV_BYTES:
+            raise ConfigError(
+                f"{path.name}: {path.stat().st_size:,} bytes; a device table is at most "
+                f"{MAX_CSV_BYTES:,}"
+            )
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path.name}: cannot read ({exc.strerror})") from None
+
+
 def _load(path: Path, required: list[list[str]]) -> tuple[dict[str, np.ndarray], str]:
     """Columns of a CSV; ``required`` lists alternatives per slot (first found wins)."""
     import csv
 
-    if not path.is_file():
-        raise ConfigError(f"Tabulated.from_csv: file {str(path)!r} does not exist")
-    with path.open(newline="") as fh:
-        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    text = _read_text(path)
+    try:
+        lines = [line for line in text.splitlines() if not line.startswith("#")]
+        rows = list(csv.DictReader(lines))
+    except csv.Error as exc:
+        raise ConfigError(f"{path.name}: not a CSV table ({exc})") from None
     header = list(rows[0].keys()) if rows else []
     cols: dict[str, np.ndarray] = {}
     value_unit = ""
@@ -87,9 +116,26 @@ def _load(path: Path, required: list[list[str]]) -> tuple[dict[str, np.ndarray],
         if np.isnan(arr).any():
             row = int(np.flatnonzero(np.isnan(arr))[0]) + 2
             raise ConfigError(f"{path.name}: column {found!r} has NaN/empty at line {row}")
+        if not np.isfinite(arr).all():
+            row = int(np.flatnonzero(~np.isfinite(arr))[0]) + 2
+            raise ConfigError(f"{path.name}: column {found!r} has an infinite value at line {row}")
         key = found.rsplit("_", 1)[0] if found.endswith(("_S", "_F")) else found
         if found.endswith(("_S", "_F")):
             value_unit = found[-1]
+            most = MAX_VALUE[value_unit]
+            # (a negative std has its own message in read_programming_csv)
+            bad = (arr > most) if key == "std" else (arr < 0) | (arr > most)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0]) + 2
+                raise ConfigError(
+                    f"{path.name}: column {found!r} must be in [0, {most:g}] {value_unit}; got "
+                    f"{arr[row - 2]:g} at line {row}"
+                )
+        elif found in ("cycle", "pulse") and (arr < 0).any():
+            row = int(np.flatnonzero(arr < 0)[0]) + 2
+            raise ConfigError(
+                f"{path.name}: column {found!r} must be >= 0; got a negative value at line {row}"
+            )
         cols[key] = arr
     return cols, value_unit
 
@@ -123,6 +169,8 @@ def read_pulse_csv(path: str | Path) -> dict[str, Any]:
                 )
             traces.append(value[m])
         n = min(len(t) for t in traces)
+        if n < 2:
+            raise ConfigError(f"{path.name}: every {d!r} cycle needs at least 2 pulses (0 and 1)")
         arr = np.stack([t[:n] for t in traces])
         mean = arr.mean(axis=0)
         std = arr.std(axis=0, ddof=1) if len(traces) > 1 else np.zeros(n)
@@ -221,7 +269,7 @@ class Tabulated(DeviceModel):
         pulses = prog = None
         if path is not None:
             first = Path(path)
-            lines = first.read_text().splitlines() if first.is_file() else []
+            lines = _read_text(first).splitlines() if first.exists() else []
             head = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
             if "target_" in head and programming is None:
                 prog = read_programming_csv(first)

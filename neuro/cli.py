@@ -37,19 +37,17 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_workloads(args: argparse.Namespace) -> int:
     from neuro import workloads
     from neuro.report import format_table, si
-    from neuro.workloads.training import cache_dir
+    from neuro.workloads.training import cached_accuracy
 
     rows = []
     for name in workloads.names():
         w = workloads.get(name)
         acc = "—"
-        cached = sorted(
-            (cache_dir() / "weights").glob(f"{name}-*.json"), key=lambda p: p.stat().st_mtime
-        )
+        cached = cached_accuracy(name)
         if args.train and not w.shape_only and not w.unsupervised:
             acc = f"{100 * workloads.trained_model(w).test_accuracy:.2f} %"
-        elif cached:
-            acc = f"{100 * json.loads(cached[-1].read_text())['test_accuracy']:.2f} % (cached)"
+        elif cached is not None:
+            acc = f"{100 * cached:.2f} % (cached)"
         rows.append(
             [name, w.dataset or "shape only", "×".join(map(str, w.input_shape)),
              si(w.macs, "MAC"), si(w.n_weights, ""), acc, w.description]

@@ -21,11 +21,13 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import math
 import os
 import struct
 import tempfile
 import urllib.request
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -80,14 +82,33 @@ class DataError(ValueError):
     """A data file is missing, corrupt or truncated; the message names the file."""
 
 
+#: Largest IDX payload read (bytes): 1 GiB, 20x Fashion-MNIST's training images. A header
+#: that claims more is refused before anything is allocated or decompressed.
+MAX_IDX_BYTES = 1 << 30
+#: Fewest training images (and test images) a dataset folder must hold to train on.
+MIN_TRAIN_IMAGES = 10
+MIN_TEST_IMAGES = 1
+_CHUNK = 1 << 20
+
+
 def _open(path: Path):
     with open(path, "rb") as fh:
         head = fh.read(2)
     return gzip.open(path, "rb") if head == b"\x1f\x8b" else open(path, "rb")
 
 
+def _read_exactly(fh, n: int) -> bytes:
+    out = bytearray()
+    while len(out) < n:
+        chunk = fh.read(n - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
 def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.ndarray:
-    """Read an IDX file (plain or gzip).
+    """Read an IDX file (plain or gzip), header first, then exactly the payload it announces.
 
     Parameters
     ----------
@@ -104,36 +125,60 @@ def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.n
     Raises
     ------
     DataError
-        Wrong magic, unknown type code, or a payload shorter or longer than the header.
+        Wrong magic, unknown type code, a header announcing more than
+        :data:`MAX_IDX_BYTES`, or a payload shorter or longer than the header. A gzip file
+        is decompressed as a stream and never beyond one byte past what the header
+        announces, so a compression bomb costs no more memory than an honest file.
     """
     path = Path(path)
     try:
         with _open(path) as fh:
-            raw = fh.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            head = _read_exactly(fh, 4)
+            if len(head) < 4:
+                raise DataError(f"{path}: truncated IDX header ({len(head)} bytes)")
+            zero, type_code, ndim = struct.unpack(">HBB", head)
+            magic = struct.unpack(">I", head)[0]
+            if zero != 0 or type_code not in _IDX_DTYPES or ndim == 0:
+                raise DataError(f"{path}: not an IDX file (magic {magic:#010x})")
+            if expected_magic is not None and magic != expected_magic:
+                raise DataError(f"{path}: magic number {magic} where {expected_magic} was expected")
+            raw_dims = _read_exactly(fh, 4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                raise DataError(
+                    f"{path}: truncated IDX header ({4 + len(raw_dims)} of {4 + 4 * ndim} bytes)"
+                )
+            dims = struct.unpack(f">{ndim}I", raw_dims)
+            dtype = _IDX_DTYPES[type_code]
+            expected = math.prod(dims) * dtype.itemsize  # Python ints: no overflow
+            if expected > MAX_IDX_BYTES:
+                raise DataError(
+                    f"{path}: header says {dims} ({expected:,} bytes), more than the "
+                    f"{MAX_IDX_BYTES:,} bytes an IDX file may hold here"
+                )
+            if not isinstance(fh, gzip.GzipFile):
+                size = os.fstat(fh.fileno()).st_size - 4 - 4 * ndim
+                if size != expected:
+                    what = "truncated" if size < expected else "too long"
+                    raise DataError(
+                        f"{path}: {what}: header says {dims} ({expected} bytes), file holds "
+                        f"{size} bytes"
+                    )
+            buf = bytearray(expected)
+            view, got = memoryview(buf), 0
+            while got < expected:
+                n = fh.readinto(view[got : got + _CHUNK])
+                if not n:
+                    break
+                got += n
+            extra = len(fh.read(1)) if got == expected else 0
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataError(f"{path}: cannot read IDX file ({exc})") from None
-    if len(raw) < 4:
-        raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes)")
-    zero, type_code, ndim = struct.unpack(">HBB", raw[:4])
-    magic = struct.unpack(">I", raw[:4])[0]
-    if zero != 0 or type_code not in _IDX_DTYPES or ndim == 0:
-        raise DataError(f"{path}: not an IDX file (magic {magic:#010x})")
-    if expected_magic is not None and magic != expected_magic:
-        raise DataError(f"{path}: magic number {magic} where {expected_magic} was expected")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated IDX header ({len(raw)} of {header} bytes)")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = _IDX_DTYPES[type_code]
-    expected = int(np.prod(dims)) * dtype.itemsize
-    payload = len(raw) - header
-    if payload != expected:
-        what = "truncated" if payload < expected else "too long"
-        raise DataError(
-            f"{path}: {what}: header says {dims} ({expected} bytes), file holds {payload} bytes"
-        )
-    arr = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
-    return arr.astype(dtype.newbyteorder("="), copy=True)
+    if got != expected or extra:
+        what = "truncated" if got < expected else "too long"
+        held = f"{got} bytes" if got < expected else "more"
+        raise DataError(f"{path}: {what}: header says {dims} ({expected} bytes), file holds {held}")
+    arr = np.frombuffer(buf, dtype=dtype).reshape(dims)
+    return arr.astype(dtype.newbyteorder("="), copy=False)
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | None = None) -> None:
@@ -259,20 +304,50 @@ def _load_dir(name: str, directory: Path) -> Dataset | None:
     if all(p is not None for pair in split.values() for p in pair):
         x_tr, y_tr = _load_images_labels(*split["train"])  # type: ignore[arg-type]
         x_te, y_te = _load_images_labels(*split["test"])  # type: ignore[arg-type]
-        return Dataset(name, str(directory), x_tr, y_tr, x_te, y_te)
+        return _checked(Dataset(name, str(directory), x_tr, y_tr, x_te, y_te))
     single = [_find(directory, s) for s in _SINGLE_FILES]
     if all(p is not None for p in single):
         x, y = _load_images_labels(*single)  # type: ignore[arg-type]
         n_test = max(1, x.shape[0] // 10)
-        return Dataset(
-            name,
-            f"{directory} (one set; last {n_test} as test)",
-            x[:-n_test],
-            y[:-n_test],
-            x[-n_test:],
-            y[-n_test:],
+        return _checked(
+            Dataset(
+                name,
+                f"{directory} (one set; last {n_test} as test)",
+                x[:-n_test],
+                y[:-n_test],
+                x[-n_test:],
+                y[-n_test:],
+            )
         )
     return None
+
+
+def _checked(ds: Dataset) -> Dataset:
+    """``ds`` if a workload can train and be tested on it, else :class:`DataError`.
+
+    MNIST-format sets are 28×28 ``uint8`` images with labels 0–9; a folder with fewer than
+    :data:`MIN_TRAIN_IMAGES` training images (or no test image, or one class only) cannot
+    train a network.
+    """
+    where = ds.source
+    for split, x, y in (("train", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test)):
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8:
+            raise DataError(
+                f"{where}: {split} images must be uint8 of shape (N, 28, 28); got {x.dtype} "
+                f"{tuple(x.shape)}"
+            )
+        if y.size and (y.min() < 0 or y.max() > 9):
+            raise DataError(
+                f"{where}: {split} labels must be 0 to 9; got {int(y.min())} to {int(y.max())}"
+            )
+    if len(ds.y_train) < MIN_TRAIN_IMAGES or len(ds.y_test) < MIN_TEST_IMAGES:
+        raise DataError(
+            f"{where}: too small to train on: {len(ds.y_train)} training and {len(ds.y_test)} "
+            f"test images (need at least {MIN_TRAIN_IMAGES} and {MIN_TEST_IMAGES})"
+        )
+    if len(np.unique(ds.y_train)) < 2:
+        raise DataError(f"{where}: the training labels hold one class only")
+    return ds
 
 
 def _download_fashion_mnist(dest: Path, base_url: str, md5: dict[str, str]) -> Dataset:

@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,7 +27,14 @@ from devices.validation import ConfigError
 from neuro.data import Dataset, load_dataset
 from neuro.workloads.base import Workload
 
-__all__ = ["TrainedModel", "trained_model", "cache_dir", "evaluate_accuracy", "dataset_for"]
+__all__ = [
+    "TrainedModel",
+    "trained_model",
+    "cache_dir",
+    "cached_accuracy",
+    "evaluate_accuracy",
+    "dataset_for",
+]
 
 
 @dataclasses.dataclass
@@ -60,6 +68,27 @@ class TrainedModel:
 def cache_dir() -> Path:
     """``$NEURO_CACHE`` or ``~/.cache/neuro-cosim``."""
     return Path(os.environ.get("NEURO_CACHE") or Path.home() / ".cache" / "neuro-cosim")
+
+
+def cached_accuracy(name: str) -> float | None:
+    """FP32 test accuracy of the newest readable cache entry of workload ``name`` (or None).
+
+    Damaged side files are passed over (they are rebuilt when the workload trains).
+    """
+    try:
+        entries = sorted(
+            (cache_dir() / "weights").glob(f"{name}-*.json"), key=lambda p: p.stat().st_mtime
+        )
+    except OSError:
+        return None
+    for meta in reversed(entries):
+        try:
+            acc = json.loads(meta.read_text())["test_accuracy"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(acc, float) and 0.0 <= acc <= 1.0:
+            return acc
+    return None
 
 
 @lru_cache(maxsize=4)
@@ -142,13 +171,22 @@ def trained_model(workload: Workload, *, retrain: bool = False) -> TrainedModel:
     path = folder / f"{workload.name}-{key}.pt"
     meta_path = path.with_suffix(".json")
     if path.is_file() and meta_path.is_file() and not retrain:
-        model = workload.build()
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        meta = json.loads(meta_path.read_text())
-        return TrainedModel(
-            model.eval(), meta["test_accuracy"], meta["data_source"], key, path,
-            meta.get("train_time_s", 0.0),
-        )  # fmt: skip
+        try:
+            model = workload.build()
+            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            meta = json.loads(meta_path.read_text())
+            acc, source = meta["test_accuracy"], meta["data_source"]
+            train_time_s = meta.get("train_time_s", 0.0)
+            if not isinstance(acc, float) or not 0.0 <= acc <= 1.0 or not isinstance(source, str):
+                raise ValueError("bad test_accuracy or data_source in the side file")
+            return TrainedModel(model.eval(), acc, source, key, path, float(train_time_s))
+        except Exception as exc:  # noqa: BLE001 - any damage: train again, overwrite the entry
+            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+            warnings.warn(
+                f"weight cache entry {path.name} is damaged ({type(exc).__name__}: {reason}); "
+                "training again and replacing it",
+                stacklevel=2,
+            )
     t0 = time.perf_counter()
     model = _train(workload, data)
     train_time_s = time.perf_counter() - t0

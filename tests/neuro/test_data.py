@@ -187,7 +187,7 @@ def http_server(tmp_path):
 
 
 def _serve_fake_fmnist(root: Path, rng) -> dict[str, str]:
-    _fake_set(root, rng, n_train=8, n_test=4)
+    _fake_set(root, rng, n_train=10, n_test=4)
     return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in root.glob("*.gz")}
 
 
@@ -197,7 +197,7 @@ def test_download_checks_md5_and_writes_atomically(isolated_dirs, http_server, m
     monkeypatch.setattr(data, "FASHION_MNIST_MD5", md5)
     ds = load_dataset("fashion-mnist", base_url=url, allow_fallback=False)
     assert ds.source.startswith(f"download: {url}")
-    assert ds.x_train.shape == (8, 28, 28)
+    assert ds.x_train.shape == (10, 28, 28)
     dest = isolated_dirs / "xdg" / "neuro-cosim" / "fashion-mnist"
     assert sorted(p.name for p in dest.iterdir()) == sorted(md5)  # no temp files left
     # Now found locally, without the network.

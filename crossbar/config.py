@@ -104,74 +104,164 @@ class ADCConfig:
         validate(self)
 
 
+#: Static, bias, clock and control power of one ADC lane at 14 nm and 0.8 V, fitted to the
+#: HERMES core (Khaddam-Aljameh et al., JSSC 2022; see ``CostConfig.static_W_per_adc`` and
+#: ``neuro.validate.analog``), W.
+STATIC_W_PER_ADC_14NM = 0.350e-3
+#: The same at CostConfig's default 32 nm and 1.0 V: × (32/14)·(1.0/0.8)².
+STATIC_W_PER_ADC_32NM = STATIC_W_PER_ADC_14NM * (32.0 / 14.0) * (1.0 / 0.8) ** 2
+#: Horowitz (ISSCC 2014) figures are at 45 nm and 0.9 V; CostConfig's defaults are at 32 nm
+#: and 1.0 V (ISAAC's node), so they are scaled by C·V²: (32/45)·(1.0/0.9)² = 0.878.
+_H45_TO_32 = (32.0 / 45.0) * (1.0 / 0.9) ** 2
+
+
 @dataclasses.dataclass(frozen=True)
 class CostConfig:
     """Constants of the energy, latency and area model, each with its source.
+
+    Switching energies are at ``feature_size_m`` and ``vdd_V``; :meth:`scaled` moves them to
+    another node and supply by C·V² (``E ∝ F·V²``, constant-field scaling, Dennard 1974 — the
+    same rule as :func:`npu.scale_energy`).
 
     Attributes
     ----------
     feature_size_m : float
         Technology node F. 32 nm: the node of ISAAC (Shafiee et al., ISCA 2016) whose
         periphery figures are used below.
+    vdd_V : float
+        Supply the periphery energies refer to. ISAAC does not state one; 1.0 V, the nominal
+        supply of 32 nm logic, is assumed.
     cell_area_F2 : float or None
         Cell area in F²; None: 48 F² for 1T1R (NeuroSim default, REFERENCES.md), 4 F²
         for a selector-less 0T1R cross-point (the minimum cross-point cell), and
         ``C_max / (1 fF/µm²)`` for capacitive cells (Demasius et al. 2025: ~1 fF/µm²).
-    adc_energy_8bit_J : float
-        SAR ADC energy per conversion at 8 bit: 1.67 pJ (ISAAC, 32 nm, 1.28 GS/s).
-        Other resolutions scale with the Walden figure of merit, E ∝ 2**bits (Murmann,
-        "ADC Performance Survey 1997–2024": the Walden FoM is the figure for the
-        low-resolution, technology-limited SAR converters used in crossbars).
+    adc_energy_J : tuple of float
+        SAR ADC energy per conversion at 4, 5, …, 10 bit: 0.79, 0.99, 1.20, 1.42, 1.67, 1.97,
+        2.38 pJ (ISAAC's 32 nm, 1.28 GS/s SAR as encoded in Accelergy's
+        ``hwcomponents-library`` ``isaac.py``; close to linear in bits). Outside 4–10 bit
+        the survey laws of Murmann's "ADC Performance Survey 1997–2024" extend it: below
+        4 bit a constant Walden figure of merit (E ∝ 2^b, the technology-limited regime of
+        low-resolution converters), above 10 bit a constant Schreier figure of merit
+        (E ∝ 4^b, the thermal-noise-limited regime). See :func:`crossbar.cost.adc_energy`.
     adc_conversion_s : float
         Time per conversion: 1 / 1.28 GS/s (ISAAC).
     adc_area_8bit_m2 : float
         0.0012 mm² per 8-bit ADC (ISAAC: 8 ADCs, 0.0096 mm² per IMA), scaled ∝ 2**bits.
     dac_energy_1bit_J : float
-        Energy per 1-bit DAC (word-line driver) operation: 4 mW for 8×128 1-bit DACs at
-        a 100 ns crossbar cycle (ISAAC) = 0.39 pJ. A b-bit PWM drive counts as b of them.
+        One word-line drive (a 1-bit DAC operation): 4 mW for 8×128 1-bit DACs at a 100 ns
+        crossbar cycle (ISAAC) = 0.39 pJ. A bit-serial input costs one per bit plane; a
+        PWM input costs one drive (the pulse's rising and falling edge) plus its counter
+        (``pwm_step_J``); an amplitude-coded (capacitive) b-bit input costs b of them.
+    pwm_step_J : float
+        One step of a row's b-bit PWM down-counter/comparator at b = 8 (scaled ∝ b/8): one
+        INT8 add, 0.03 pJ (Horowitz 2014, 45 nm) scaled to 32 nm = 0.026 pJ. A row loaded
+        with code x counts x steps, so a pulse costs ``x·pwm_step_J·b/8`` plus one drive.
     dac_area_1bit_m2 : float
         0.00017 mm² / 1024 1-bit DACs (ISAAC).
     wire_cap_F_per_m : float
         Interconnect capacitance 0.2 fF/µm (typical on-chip wire, the ITRS figure NeuroSim
         uses); word and bit lines charged to the read voltage cost ``C·V²``.
     digital_add_J : float
-        One 32-bit integer add, 0.1 pJ (Horowitz, ISSCC 2014, 45 nm): shift-and-add of
-        bit planes, bit slices and tile partial sums.
+        One 32-bit integer add (shift-and-add of bit planes, slices and tile partial sums):
+        0.1 pJ (Horowitz 2014, 45 nm) scaled to 32 nm = 0.088 pJ.
     digital_op_J : float
-        One 8-bit digital op for non-MAC layers (ReLU, pooling): 0.03 pJ (Horowitz, INT8 add).
+        One 8-bit digital op for non-MAC layers (ReLU, pooling): INT8 add 0.03 pJ (Horowitz
+        2014) scaled to 32 nm = 0.026 pJ.
     buffer_J_per_byte : float
-        SRAM buffer access: 5 pJ per 32-bit read from an 8 KB SRAM (Horowitz) = 1.25 pJ/byte.
+        SRAM buffer access: 5 pJ per 32-bit read from an 8 KB SRAM (Horowitz 2014) = 1.25
+        pJ/byte, scaled to 32 nm = 1.10 pJ/byte.
     accumulator_area_m2 : float
         Shift-and-add unit area, 0.00006 mm² each (ISAAC: 4 units, 0.00024 mm²); one per
         ``columns_per_adc`` group.
     activation_bytes : int
-        Bytes per activation in the buffers (8-bit activations).
+        Bytes per activation in the buffers and over the host link (8-bit activations).
     input_activity : float
-        Mean ``|x| / r`` of the inputs, for cell-read and DAC energy when no measured
-        figure is given (0.5: uniform inputs).
+        Mean ``|x| / r`` of the inputs when no measured figure is given (0.5: uniform
+        inputs); the analog target measures it per layer on the calibration batch
+        (:class:`crossbar.cost.InputStats`).
     charge_recovery : float
         Fraction of the line charge recovered in capacitive arrays (Demasius 2021 assume
         ~95 % for 29,600 TOPS/W; default 0: no recovery).
+    static_W_per_adc : float
+        Static, bias, clock and control power of one column lane (its ADC, sense circuit
+        and digital post-processing), drawn while the tile computes: **fitted** to the
+        HERMES core (Khaddam-Aljameh et al., IEEE JSSC 57(4), 2022: 256×256 PCM, 256 ADC
+        lanes, 1.008 TOPS at 10.5 TOPS/W, 14 nm, 0.8 V, 1 GHz): the 12.5 nJ of one
+        256×256 MVM less the modelled per-event energies (0.95 nJ at the operating point
+        of :mod:`neuro.validate.analog`), over 256 lanes × 128.8 ns = 0.350 mW per lane at
+        14 nm / 0.8 V, scaled to 32 nm / 1.0 V by C·V² = 1.25 mW. It holds everything the
+        chip draws per unit time: bias, clocking, the CCO ADCs' oscillation (the model's
+        per-conversion SAR energy does not), digital post-processing lanes, leakage.
+        Registered with its figure in :mod:`neuro.validate.analog`, never validated
+        against it.
+    read_phases : int
+        Sequential read phases per MVM (1; IBM's "four-phase" mode reads the sign
+        quadrants of inputs and weights in four integration windows, Le Gallo et al.,
+        Nature Electronics 2023): multiplies the integration time, the conversions and
+        the static time; each cell still conducts once.
+    host_io_J_per_byte : float
+        Host link per byte, both ends: PCIe PHY transmitter 1.93 pJ/bit (Bae et al.,
+        Electronics 10(1):68, 2021) and a receiver taken as equal, 2 × 1.93 × 8 = 30.9
+        pJ/B — the figure the NPU target uses (``npu.AB9.host_io_J_per_B``). Not scaled.
     """
 
     feature_size_m: float = param(32e-9, unit="m", gt=0.0, le=1e-6)
+    vdd_V: float = param(1.0, unit="V", gt=0.0, le=5.0)
     cell_area_F2: float | None = param(None, gt=0.0, optional=True)
-    adc_energy_8bit_J: float = param(1.67e-12, unit="J", ge=0.0)
+    adc_energy_J: tuple[float, ...] = (0.79e-12, 0.99e-12, 1.20e-12, 1.42e-12, 1.67e-12,
+                                       1.97e-12, 2.38e-12)  # fmt: skip
     adc_conversion_s: float = param(1 / 1.28e9, unit="s", gt=0.0)
     adc_area_8bit_m2: float = param(0.0012e-6, unit="m^2", ge=0.0)
     dac_energy_1bit_J: float = param(0.39e-12, unit="J", ge=0.0)
+    pwm_step_J: float = param(0.03e-12 * _H45_TO_32, unit="J", ge=0.0)
     dac_area_1bit_m2: float = param(0.00017e-6 / 1024, unit="m^2", ge=0.0)
     wire_cap_F_per_m: float = param(0.2e-15 / 1e-6, unit="F/m", ge=0.0)
-    digital_add_J: float = param(0.1e-12, unit="J", ge=0.0)
-    digital_op_J: float = param(0.03e-12, unit="J", ge=0.0)
-    buffer_J_per_byte: float = param(5e-12 / 4, unit="J", ge=0.0)
+    digital_add_J: float = param(0.1e-12 * _H45_TO_32, unit="J", ge=0.0)
+    digital_op_J: float = param(0.03e-12 * _H45_TO_32, unit="J", ge=0.0)
+    buffer_J_per_byte: float = param(5e-12 / 4 * _H45_TO_32, unit="J", ge=0.0)
     accumulator_area_m2: float = param(0.00006e-6, unit="m^2", ge=0.0)
     activation_bytes: int = param(1, integer=True, ge=1, le=8)
     input_activity: float = param(0.5, ge=0.0, le=1.0)
     charge_recovery: float = param(0.0, ge=0.0, lt=1.0)
+    static_W_per_adc: float = param(STATIC_W_PER_ADC_32NM, unit="W", ge=0.0, le=1.0)
+    read_phases: int = param(1, integer=True, ge=1, le=16)
+    host_io_J_per_byte: float = param(2 * 1.93e-12 * 8, unit="J", ge=0.0)
 
     def __post_init__(self) -> None:
         validate(self)
+        e = self.adc_energy_J
+        require(
+            isinstance(e, tuple) and len(e) == 7
+            and all(isinstance(v, float) and v > 0 for v in e)
+            and all(a <= b for a, b in zip(e, e[1:])),
+            self, "adc_energy_J", e,
+            "a tuple of 7 increasing energies > 0 J, for 4 to 10 bits",
+        )  # fmt: skip
+
+    def scaled(self, feature_size_m: float, vdd_V: float) -> CostConfig:
+        """These constants at another node and supply.
+
+        Switching energies and the static power (at the same clock) scale by
+        ``(F'/F)·(V'/V)²``, areas by ``(F'/F)²``; times, the wire capacitance per length
+        and the host link do not change.
+        """
+        k = (feature_size_m / self.feature_size_m) * (vdd_V / self.vdd_V) ** 2
+        a = (feature_size_m / self.feature_size_m) ** 2
+        return dataclasses.replace(
+            self,
+            feature_size_m=feature_size_m,
+            vdd_V=vdd_V,
+            adc_energy_J=tuple(v * k for v in self.adc_energy_J),
+            adc_area_8bit_m2=self.adc_area_8bit_m2 * a,
+            dac_energy_1bit_J=self.dac_energy_1bit_J * k,
+            pwm_step_J=self.pwm_step_J * k,
+            dac_area_1bit_m2=self.dac_area_1bit_m2 * a,
+            digital_add_J=self.digital_add_J * k,
+            digital_op_J=self.digital_op_J * k,
+            buffer_J_per_byte=self.buffer_J_per_byte * k,
+            accumulator_area_m2=self.accumulator_area_m2 * a,
+            static_W_per_adc=self.static_W_per_adc * k,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,8 +13,16 @@ is the mean at ``read_time_s`` (default one day after programming, stated in
 Costs: :func:`crossbar.matrix_cost` for every linear/conv layer of the workload's layer
 table (a conv is ``H_out·W_out`` passes per group), plus digital ops for the other layers.
 Every layer has its own tiles (weight stationary); ``latency`` is the sum over layers for
-one input and ``throughput`` is one input per slowest-layer time (layers pipelined).
-Shape-only workloads get costs and no accuracy.
+one input and ``throughput`` is one input per slowest-layer time (layers pipelined). The
+input activity (``E[|x|/r]``, ``E[u²]``, 1-bits per plane) and the mean programmed cell
+value of every layer are measured on the calibration batch (:func:`measure_layers`, on the
+trained FP32 network); shape-only workloads get costs at ``CostConfig.input_activity`` and
+the device's mid-range value, and no accuracy. Energy fills the one boundary
+(:data:`neuro.result.ENERGY_GROUPS`): cell reads, shift-and-add and the digital non-MAC
+layers are ``compute``; DAC/PWM drive, word-line drivers and ADCs ``conversion``; SRAM
+buffers ``movement``; the ADC lanes' static, bias, clock and control power over each
+layer's time ``static``; inputs and outputs over the host link ``off_chip``
+(:data:`ENERGY_GROUP_OF`).
 """
 
 from __future__ import annotations
@@ -23,9 +31,12 @@ import dataclasses
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 import devices
 from crossbar import COMPONENTS, CrossbarConfig, matrix_cost
+from crossbar.cost import COMPONENT_GROUPS, InputStats, programmed_mean
 from crossbar.nn import calibrate, convert, set_time
 from devices.validation import param, require, validate
 from neuro.provenance import now_iso, provenance
@@ -33,7 +44,7 @@ from neuro.result import Curve, Result
 from neuro.targets.base import Family, register_family, with_options
 from neuro.workloads import Workload, dataset_for, evaluate_accuracy, trained_model
 
-__all__ = ["AnalogConfig", "Analog", "workload_costs"]
+__all__ = ["AnalogConfig", "Analog", "workload_costs", "measure_layers", "LayerMeasure"]
 
 #: 1 s, 1 hour, 1 day, 1 year (365 days) after programming.
 DEFAULT_TIMES_S = (1.0, 3600.0, 86400.0, 365 * 86400.0)
@@ -108,15 +119,107 @@ class AnalogConfig:
         object.__setattr__(self, "times_s", tuple(float(t) for t in times))
 
 
+#: The group (``neuro.result.ENERGY_GROUPS``) of every energy component of this target.
+ENERGY_GROUP_OF = {**COMPONENT_GROUPS, "digital": "compute", "host_io": "off_chip"}
+#: Parts of the boundary this target does not model (components, with the reason).
+ENERGY_NOT_MODELLED = {
+    "interconnect": "on-chip routing of activations between tiles is not modelled (movement "
+    "holds the SRAM buffer reads and writes of every pass only)",
+    "dram": "weights stay in the cells and activations in on-chip buffers: no DRAM",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerMeasure:
+    """What the energy model needs to know of one weight layer, measured on data.
+
+    Attributes
+    ----------
+    inputs : InputStats
+        Statistics of the layer's inputs (im2col columns for a conv) as the DAC codes them.
+    mean_value : float
+        Mean programmed cell value (S or F) of the layer's weights under the mapping.
+    """
+
+    inputs: InputStats
+    mean_value: float
+
+
+@torch.no_grad()
+def measure_layers(
+    model: nn.Module, x: torch.Tensor, device: devices.DeviceModel, config: CrossbarConfig
+) -> dict[str, LayerMeasure]:
+    """Input statistics and mean programmed value of every linear/conv layer of ``model``.
+
+    Forward hooks record each layer's input on the batch ``x`` (the calibration batch):
+    a linear layer's input vectors, a conv's im2col columns per group. The mean cell value
+    is that of the layer's weights as :func:`crossbar.cost.programmed_mean` maps them.
+
+    Returns
+    -------
+    dict
+        :class:`LayerMeasure` by module name (the names of the workload's layer table).
+    """
+    found: dict[str, LayerMeasure] = {}
+
+    def hook(name: str):
+        def record(module: nn.Module, inputs: tuple) -> None:
+            xin = inputs[0].detach()
+            w = module.weight.detach()
+            if isinstance(module, nn.Conv2d):
+                g = module.groups
+                cols = F.unfold(xin, module.kernel_size, module.dilation, module.padding,
+                                module.stride)  # fmt: skip
+                k = cols.shape[1] // g
+                vec = torch.cat([cols[:, i * k : (i + 1) * k].transpose(1, 2).reshape(-1, k)
+                                 for i in range(g)])  # fmt: skip
+                per = w.shape[0] // g
+                parts = [w[i * per : (i + 1) * per].flatten(1) for i in range(g)]
+                mean = sum(programmed_mean(p, device, config) for p in parts) / g
+            else:
+                vec = xin.reshape(-1, xin.shape[-1])
+                mean = programmed_mean(w, device, config)
+            found[name] = LayerMeasure(InputStats.measure(vec, config), mean)
+
+        return record
+
+    handles = [
+        m.register_forward_pre_hook(hook(name))
+        for name, m in model.named_modules()
+        if isinstance(m, (nn.Linear, nn.Conv2d))
+    ]
+    was_training = model.training
+    try:
+        model.eval()
+        model(x)
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    return found
+
+
 def workload_costs(
-    workload: Workload, device: devices.DeviceModel, config: CrossbarConfig
+    workload: Workload,
+    device: devices.DeviceModel,
+    config: CrossbarConfig,
+    measured: dict[str, LayerMeasure] | None = None,
 ) -> tuple[dict[str, float], float, float, float, list[dict]]:
     """Per-inference costs of ``workload`` on crossbars of ``device``.
+
+    Parameters
+    ----------
+    workload, device, config
+        The network, the cell and the crossbars.
+    measured : dict, optional
+        :func:`measure_layers` by layer name; a layer without it is costed at
+        ``config.cost.input_activity`` and the device's mid-range value.
 
     Returns
     -------
     breakdown : dict[str, float]
-        J by component (:data:`crossbar.COMPONENTS` and ``digital``).
+        J by component (:data:`crossbar.COMPONENTS`, ``digital`` and ``host_io``; groups in
+        :data:`ENERGY_GROUP_OF`).
     latency_s : float
         One input through every layer.
     stage_s : float
@@ -124,23 +227,29 @@ def workload_costs(
     area_m2 : float
         Every layer's tiles and periphery.
     layers : list of dict
-        Per-layer table (same keys in every row).
+        Per-layer table (same keys in every row); ``energy_J`` is the layer's chip energy.
     """
-    breakdown = {k: 0.0 for k in (*COMPONENTS, "digital")}
+    c = config.cost
+    measured = measured or {}
+    breakdown = {k: 0.0 for k in (*COMPONENTS, "digital", "host_io")}
     latency = stage = area = 0.0
     rows = []
     for layer in workload.layers:
         gemm = layer.gemm()
         row = {"name": layer.name, "kind": layer.kind, "macs": int(layer.macs)}
         if gemm is None:
-            e_dig = float(layer.ops) * config.cost.digital_op_J
+            e_dig = float(layer.ops) * c.digital_op_J
             breakdown["digital"] += e_dig
             row.update(tiles=0, cells=0, adc_conversions=0, energy_J=e_dig, latency_s=0.0,
-                       area_m2=0.0)  # fmt: skip
+                       area_m2=0.0, input_activity=None, ones_fraction=None,
+                       mean_cell_value=None)  # fmt: skip
         else:
             m, k, n = gemm
             groups = int(layer.groups or 1)
-            rep = matrix_cost(device, config, n, k, n_vectors=m)
+            meas = measured.get(layer.name)
+            stats = meas.inputs if meas else InputStats.from_activity(c.input_activity)
+            mean_value = meas.mean_value if meas else None
+            rep = matrix_cost(device, config, n, k, m, stats, mean_value=mean_value)
             for comp, e in rep.energy_J.items():
                 breakdown[comp] += groups * e
             latency += rep.latency_s
@@ -150,9 +259,15 @@ def workload_costs(
                 tiles=groups * rep.tiles, cells=groups * rep.cells,
                 adc_conversions=groups * rep.adc_conversions,
                 energy_J=groups * rep.total_energy_J, latency_s=rep.latency_s,
-                area_m2=groups * rep.area_m2,
+                area_m2=groups * rep.area_m2, input_activity=stats.mean_abs,
+                ones_fraction=stats.ones,
+                mean_cell_value=mean_value if mean_value is not None
+                else 0.5 * (device.g_min + device.g_max),
             )  # fmt: skip
         rows.append(row)
+    n_in = int(np.prod(workload.input_shape))
+    n_out = int(np.prod(workload.layers[-1].output_shape)) if workload.layers else 0
+    breakdown["host_io"] = (n_in + n_out) * c.activation_bytes * c.host_io_J_per_byte
     return breakdown, latency, stage, area, rows
 
 
@@ -198,8 +313,13 @@ class Analog:
         cfg = self.cfg
         device = devices.get(cfg.device)
         prov = provenance()
-        breakdown, latency, stage, area, layers = workload_costs(workload, device, cfg.crossbar)
-        energy = float(sum(breakdown.values()))
+        measured = None
+        if not workload.shape_only:  # input activity and cell values measured per layer
+            x_cal, _ = dataset_for(workload).tensors("train", limit=cfg.calibration_size)
+            measured = measure_layers(trained_model(workload).model, x_cal, device, cfg.crossbar)
+        breakdown, latency, stage, area, layers = workload_costs(
+            workload, device, cfg.crossbar, measured
+        )
         accuracy = accuracy_std = None
         curves: dict[str, Curve] = {}
         extra: dict[str, float] = {
@@ -226,17 +346,17 @@ class Analog:
             ops_per_inference=float(workload.ops_per_inference),
             accuracy=accuracy,
             accuracy_std=accuracy_std,
-            energy_per_inference=energy,
             latency=latency,
             throughput=1.0 / stage if stage > 0 else None,
             area=area,
-            energy_breakdown=breakdown,
             layers=layers,
             curves=curves,
             config=self.config(),
             provenance=prov,
             batch_size=cfg.batch_size,
             extra=extra,
+        ).set_energy(
+            {k: (ENERGY_GROUP_OF[k], v) for k, v in breakdown.items()}, ENERGY_NOT_MODELLED
         )
 
 

@@ -21,7 +21,11 @@ def test_quick_evaluate_on_mlp_digits():
     # The headline accuracy is read one day after programming, and says so.
     assert r.extra["accuracy_read_time_s"] == 86400.0
     assert r.accuracy == curve.y[1] and 0.8 < r.accuracy <= 1.0
-    assert sum(r.energy_breakdown.values()) == pytest.approx(r.energy_per_inference)
+    # chip = every group but off_chip (the host link); the layers hold the chip energy
+    assert sum(r.energy_breakdown.values()) == pytest.approx(r.system_energy_per_inference)
+    assert r.system_energy_per_inference - r.energy_per_inference == pytest.approx(
+        r.energy_breakdown["host_io"]
+    )
     assert sum(row["energy_J"] for row in r.layers) == pytest.approx(r.energy_per_inference)
     assert r.latency > 0 and r.throughput > 0 and r.area > 0
     again = target.evaluate(workloads.get("mlp-digits"), seed=3)
@@ -77,3 +81,48 @@ def test_config_errors():
         AnalogConfig(crossbar=5)
     with pytest.raises(ConfigError, match="AnalogConfig.repeats must be"):
         AnalogConfig(repeats=0)
+
+
+def test_energy_fills_every_group_with_measured_activity():
+    from neuro.result import ENERGY_GROUPS
+
+    r = make_target("aimc:pcm", repeats=1, times_s=(1.0,), test_limit=50).evaluate(
+        workloads.get("mlp-digits"), seed=0
+    )
+    r.check()
+    groups = r.group_energy()
+    assert all(groups[g] is not None and groups[g] > 0 for g in ENERGY_GROUPS)
+    assert r.energy_groups["cell_read"] == "compute" and r.energy_groups["adc"] == "conversion"
+    assert r.energy_groups["buffers"] == "movement" and r.energy_groups["static"] == "static"
+    assert r.energy_groups["host_io"] == "off_chip"
+    # 64 input bytes and 10 output bytes over the host link at 30.9 pJ/B
+    assert r.energy_breakdown["host_io"] == pytest.approx(74 * 2 * 1.93e-12 * 8)
+    # input activity measured per layer on the calibration batch, not the fixed 0.5
+    weight_rows = [row for row in r.layers if row["tiles"]]
+    acts = [row["input_activity"] for row in weight_rows]
+    assert all(0.0 < a < 1.0 for a in acts) and all(abs(a - 0.5) > 0.01 for a in acts)
+    assert all(0.0 < row["ones_fraction"] < 1.0 for row in weight_rows)
+    shape_only = make_target("aimc:pcm").evaluate(workloads.get("resnet18"), seed=0)
+    assert {row["input_activity"] for row in shape_only.layers if row["tiles"]} == {0.5}
+
+
+def test_measure_layers_records_inputs_and_cell_values():
+    import torch
+    from torch import nn
+
+    import devices
+    from crossbar.cost import InputStats, programmed_mean
+    from neuro.targets.analog import measure_layers
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(4 * 5 * 5, 3))  # fmt: skip
+    x = torch.rand(8, 1, 5, 5)
+    dev, cfg = devices.get("reram"), CrossbarConfig()
+    found = measure_layers(model, x, dev, cfg)
+    assert set(found) == {"0", "3"}
+    cols = torch.nn.functional.unfold(x, 3, padding=1).transpose(1, 2).reshape(-1, 9)
+    assert found["0"].inputs == InputStats.measure(cols, cfg)
+    h = torch.relu(model[0](x)).flatten(1)
+    assert found["3"].inputs == InputStats.measure(h, cfg)
+    assert found["3"].mean_value == pytest.approx(programmed_mean(model[3].weight, dev, cfg))

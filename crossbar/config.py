@@ -121,7 +121,9 @@ class CostConfig:
 
     Switching energies are at ``feature_size_m`` and ``vdd_V``; :meth:`scaled` moves them to
     another node and supply by C·V² (``E ∝ F·V²``, constant-field scaling, Dennard 1974 — the
-    same rule as :func:`npu.scale_energy`).
+    same rule as :func:`npu.scale_energy`). ``feature_size_m`` and ``vdd_V`` label the
+    constants (and set the cell area): changing them alone does not rescale the energies;
+    use :meth:`scaled`.
 
     Attributes
     ----------

@@ -157,20 +157,23 @@ def subset_lines(results: Sequence[Result]) -> list[str]:
 
 
 def gap_lines(results: Sequence[Result]) -> list[str]:
-    """One line per simulated result: its ratio to each roadmap target of its paradigm."""
+    """One line per simulated result and roadmap target of its paradigm: the ratio, the
+    published figure with what it is (kind, operating point, precision, cell type) and
+    what of the result it was compared with (``Gap.basis``)."""
     from neuro.roadmap import gap
 
     lines = []
     for r in results:
-        parts = []
         for g in gap(r):
+            t = g.target
             if g.metric == "efficiency":
                 published = f"{g.published / 1e12:.4g} TOPS/W"
             else:
-                published = f"{si(g.published, 'J')} per synaptic event"
-            parts.append(f"{g.ratio:.3g}x {g.target.name} ({published})")
-        if parts:
-            lines.append(f"  {r.target}: " + "; ".join(parts))
+                published = f"{si(g.published, 'J')} per synaptic event, {t.event_figure}"
+            what = t.label  # kind, operating point, precision, cell type
+            lines.append(
+                f"  {r.target}: {g.ratio:.3g}x {t.name} ({published}; {what}) vs {g.basis}"
+            )
     return lines
 
 

@@ -1,67 +1,538 @@
-"""Energy per event of spiking hardware, as data with sources (REFERENCES.md).
+"""What a spiking chip pays: each chip's energy table, term by term, each with its source.
 
-``energy(events, preset)`` multiplies counted synaptic events and neuron updates by a
-preset's per-event energies. Device-backed synapses use the device's read energy per
-synaptic event, with Loihi's neuron-update energy for the (digital) neurons.
+A chip's table (:class:`ChipEnergy`) prices what a simulation counts (:class:`Activity`):
+
+=====================  ====================================================  ============
+term                   charged per                                           group
+=====================  ====================================================  ============
+``synaptic_op_J``      synaptic event (one spike reaching one synapse)        compute
+``neuron_update_*_J``  neuron and time step, active (it integrated input or   conversion
+                       a bias) or idle
+``spike_out_J``        spike a neuron emits (spike generation)               conversion
+``message_J``          spike message sent to one destination core            movement
+``hop_*_J``            message and mesh hop: inside a tile, east-west,        movement
+                       north-south
+``static_W``           second of the run (leakage, clock, idle power)         static
+``host_io_J_per_byte`` byte crossing the chip boundary (input spikes in,      off_chip
+                       results out)
+=====================  ====================================================  ============
+
+The groups are those of :data:`neuro.result.ENERGY_GROUPS` (written out here: ``snn``
+does not import ``neuro``). A term a chip's sources do not give is ``None`` and its entry
+in ``sources`` says why; a figure that already contains other terms (TrueNorth's dynamic
+energy per event contains the neuron updates and routing of the networks it was measured
+on; SpiNNaker's measured energy per event is the whole machine's) names them in
+``includes`` and they are reported as included, never as 0.
+
+Spike routing needs a placement: :func:`mesh_routes` places each population on whole
+cores in order (``neurons_per_core``), cores on tiles (``cores_per_tile``) and tiles on a
+mesh ``mesh_width`` wide in raster order, and counts, per spike, one message to every core
+of the target population that can hold one of its targets (``min(cores, fan-out)``: an
+upper bound for convolutions), each travelling the mean Manhattan distance between the
+source and target cores' tiles, x hops east-west and y hops north-south (dimension-order
+routing). A network larger than one chip continues on the same mesh (chip-to-chip links
+priced as on-chip hops: a lower bound).
+
+Device-backed synapses (``snn:<device>``, :func:`device_chip`) pay the crossbar periphery
+per event, not a bare cell read: a spike drives its row in every column tile (word-line
+driver and wire, priced by :func:`crossbar.cost.matrix_cost` for a 1-bit input), each
+synaptic event reads the cells of one weight (both polarities), and every output column
+that received input in a time step is sensed once (one ADC conversion, priced by the same
+model); the neurons behind the columns are digital (Loihi's figures).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Mapping, Sequence
 
 from devices.base import DeviceModel
-from devices.validation import ConfigError
+from devices.validation import ConfigError, param, require, validate
 
-__all__ = ["EnergyPreset", "PRESETS", "preset", "device_preset"]
+__all__ = [
+    "Activity",
+    "ChipEnergy",
+    "PRESETS",
+    "preset",
+    "device_chip",
+    "device_preset",
+    "mesh_routes",
+    "Routes",
+    "crossbar_counts",
+    "TERMS",
+    "TERM_GROUP",
+    "HOST_LINK_J_PER_BYTE",
+    "AER_BYTES",
+]
+
+#: Every priced term of a chip's table and the energy group it is charged to.
+TERM_GROUP: dict[str, str] = {
+    "synaptic_op_J": "compute",
+    "neuron_update_active_J": "conversion",
+    "neuron_update_idle_J": "conversion",
+    "spike_out_J": "conversion",
+    "message_J": "movement",
+    "hop_in_tile_J": "movement",
+    "hop_ew_J": "movement",
+    "hop_ns_J": "movement",
+    "static_W": "static",
+    "host_io_J_per_byte": "off_chip",
+}
+TERMS: tuple[str, ...] = tuple(TERM_GROUP)
+_GROUPS = ("compute", "conversion", "movement", "static", "off_chip")
+
+#: One byte over an off-chip spike link: TrueNorth's chip-to-chip interface, 26 pJ per bit
+#: at 1.8 V, measured (Merolla et al., Science 345:668, 2014, suppl. S5) = 208 pJ/byte. The
+#: one measured off-chip spike-link figure in our sources; used for every chip's host link.
+HOST_LINK_J_PER_BYTE = 8 * 26e-12
+#: Bytes per spike crossing the chip boundary: one 32-bit address-event packet (the width
+#: of TrueNorth's spike packet, Merolla 2014 suppl. Fig. S4); a result value is 4 bytes too.
+AER_BYTES = 4
+
+_MEROLLA = "Merolla et al., Science 345:668 (2014)"
+_AKOPYAN = "Akopyan et al., IEEE TCAD 34(10):1537 (2015), sec. VII"
+_DAVIES = "Davies et al., IEEE Micro 38(1):82 (2018), Table 1 (pre-silicon)"
+_SANAFE = (
+    "Boyle et al., SANA-FE, IEEE TCAD 44(8):3165 (2025), Loihi table fitted to Loihi "
+    "energy-probe measurements (sanafe/examples/loihi.yaml)"
+)
+_HOST = (
+    "host link: 26 pJ/bit, TrueNorth's measured chip-to-chip interface (Merolla 2014, "
+    "suppl. S5), x 8 bits"
+)
 
 
 @dataclasses.dataclass(frozen=True)
-class EnergyPreset:
-    """Per-event energies (J) and where they come from."""
+class Activity:
+    """What one inference did on the chip (per inference; counts are floats: means).
+
+    Attributes
+    ----------
+    synaptic_events : float
+        Spikes reaching synapses (Σ spikes × fan-out).
+    neuron_updates_active, neuron_updates_idle : float
+        Neuron-time-steps in which the neuron integrated input (or a bias), and the rest.
+    spikes_out : float
+        Spikes emitted by the chip's neurons (input spikes come from the host).
+    messages : float
+        Spike messages, one per destination core (:func:`mesh_routes`).
+    messages_in_tile, hops_ew, hops_ns : float
+        Messages delivered inside their own tile; east-west and north-south hops of all
+        messages.
+    host_bytes : float
+        Bytes over the chip boundary (input spikes in, results out).
+    time_s : float
+        Duration of the inference on the chip, s (static energy = ``static_W × time_s``).
+    row_drives, column_conversions, cells_per_event : float
+        Device-backed synapses only: word-line drives, column sensings, cells read per
+        synaptic event.
+    """
+
+    synaptic_events: float
+    neuron_updates_active: float = 0.0
+    neuron_updates_idle: float = 0.0
+    spikes_out: float = 0.0
+    messages: float = 0.0
+    messages_in_tile: float = 0.0
+    hops_ew: float = 0.0
+    hops_ns: float = 0.0
+    host_bytes: float = 0.0
+    time_s: float = 0.0
+    row_drives: float = 0.0
+    column_conversions: float = 0.0
+    cells_per_event: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ChipEnergy:
+    """One chip's energy table (SI units: J per event, W, J per byte).
+
+    Attributes
+    ----------
+    name, title : str
+        Registry name (``snn:<name>``) and a human title.
+    synaptic_op_J, neuron_update_active_J, neuron_update_idle_J, spike_out_J, message_J, \
+hop_in_tile_J, hop_ew_J, hop_ns_J, static_W, host_io_J_per_byte : float or None
+        The terms of the module table; None where the chip's sources do not give it.
+    sources : Mapping[str, str]
+        For every term of :data:`TERMS`: its citation (with the operating point), or for a
+        None term the reason it is not modelled.
+    includes : tuple of str
+        Groups whose energy the ``synaptic_op_J`` figure already contains (measured all-in
+        or whole-chip dynamic figures); they are reported as included, not as 0.
+    neurons_per_core, cores_per_tile, mesh_width : int or None
+        Placement for spike routing (None: routing is not priced separately).
+    row_drive_J, column_sense_J : float or None
+        Device-backed synapses: one word-line drive, one column sensing (J).
+    sense_static_J : float or None
+        Device-backed synapses: static power of one column lane over one sensing (J; the
+        lanes are power-gated between sensings, as :func:`crossbar.cost.matrix_cost`
+        takes idle lanes to be).
+    """
 
     name: str
-    synaptic_event_J: float
-    neuron_update_J: float
-    source: str
+    title: str
+    synaptic_op_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    neuron_update_active_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    neuron_update_idle_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    spike_out_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    message_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    hop_in_tile_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    hop_ew_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    hop_ns_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    static_W: float | None = param(None, unit="W", ge=0.0, optional=True)
+    host_io_J_per_byte: float | None = param(None, unit="J", ge=0.0, optional=True)
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    includes: tuple[str, ...] = ()
+    neurons_per_core: int | None = param(None, integer=True, ge=1, optional=True)
+    cores_per_tile: int | None = param(None, integer=True, ge=1, optional=True)
+    mesh_width: int | None = param(None, integer=True, ge=1, optional=True)
+    row_drive_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    column_sense_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    sense_static_J: float | None = param(None, unit="J", ge=0.0, optional=True)
 
-    def energy(self, synaptic_events: float, neuron_updates: float) -> dict[str, float]:
-        """Energy by component (J)."""
-        return {
-            "synaptic_events": synaptic_events * self.synaptic_event_J,
-            "neuron_updates": neuron_updates * self.neuron_update_J,
-        }
+    def __post_init__(self) -> None:
+        validate(self)
+        for term in TERMS:
+            require(bool(str(self.sources.get(term, "")).strip()), self, f"sources[{term!r}]",
+                    self.sources.get(term), "a citation, or the reason the term is None")  # fmt: skip
+        require(set(self.includes) <= set(_GROUPS) - {"compute"}, self, "includes",
+                self.includes, "groups other than compute")  # fmt: skip
+        require(not self.includes or self.synaptic_op_J is not None, self, "includes",
+                self.includes, "empty when synaptic_op_J is None")  # fmt: skip
+        placed = (self.neurons_per_core, self.cores_per_tile, self.mesh_width)
+        require(all(p is None for p in placed) or all(p is not None for p in placed), self,
+                "neurons_per_core", placed, "given with cores_per_tile and mesh_width")  # fmt: skip
+
+    @property
+    def places(self) -> bool:
+        """Whether routing is priced from a placement (:func:`mesh_routes`)."""
+        return self.neurons_per_core is not None
+
+    @property
+    def source(self) -> str:
+        """All sources in one line (for configs and archives)."""
+        return "; ".join(f"{t}: {self.sources[t]}" for t in TERMS)
+
+    def energy(self, a: Activity) -> tuple[dict[str, tuple[str, float]], dict[str, str]]:
+        """Energy of one inference by component, and what is not modelled.
+
+        Returns
+        -------
+        components : dict[str, (str, float)]
+            ``{component: (group, J)}``: ``synaptic_events``, ``cell_reads``,
+            ``row_drive``, ``column_sense``, ``lane_static``, ``neuron_updates``,
+            ``spike_generation``, ``spike_routing``, ``static``, ``host_io``, where the chip
+            prices them.
+        missing : dict[str, str]
+            Groups (or components) without a figure, with the reason; groups the all-in
+            figure contains say so.
+        """
+        comp: dict[str, tuple[str, float]] = {}
+        miss: dict[str, str] = {}
+        src = self.sources
+
+        def add(name: str, group: str, *terms: tuple[str, float]) -> None:
+            known = [(t, n) for t, n in terms if getattr(self, t) is not None]
+            absent = [t for t, _ in terms if getattr(self, t) is None]
+            if known:
+                comp[name] = (group, float(sum(getattr(self, t) * n for t, n in known)))
+            for t in absent:
+                key = name if not known else f"{name}.{t}"
+                if src[t] not in miss.get(key, ""):
+                    miss[key] = f"{miss[key]}; {src[t]}" if key in miss else src[t]
+
+        if self.row_drive_J is not None:  # device-backed synapses: crossbar periphery
+            if self.synaptic_op_J is not None:
+                comp["cell_reads"] = (
+                    "compute",
+                    a.synaptic_events * a.cells_per_event * self.synaptic_op_J,
+                )
+            comp["row_drive"] = ("conversion", a.row_drives * self.row_drive_J)
+            comp["column_sense"] = ("conversion", a.column_conversions * (self.column_sense_J or 0))
+            if self.sense_static_J is not None:
+                comp["lane_static"] = ("static", a.column_conversions * self.sense_static_J)
+        else:
+            add("synaptic_events", "compute", ("synaptic_op_J", a.synaptic_events))
+        if "conversion" not in self.includes:
+            add("neuron_updates", "conversion", ("neuron_update_active_J", a.neuron_updates_active),
+                ("neuron_update_idle_J", a.neuron_updates_idle))  # fmt: skip
+            add("spike_generation", "conversion", ("spike_out_J", a.spikes_out))
+        if "movement" not in self.includes:
+            add("spike_routing", "movement", ("message_J", a.messages),
+                ("hop_in_tile_J", a.messages_in_tile), ("hop_ew_J", a.hops_ew),
+                ("hop_ns_J", a.hops_ns))  # fmt: skip
+        if "static" in self.includes:
+            pass
+        elif self.static_W is None and "lane_static" in comp:
+            miss["always_on_static"] = src["static_W"]
+        else:
+            add("static", "static", ("static_W", a.time_s))
+        if "off_chip" not in self.includes:
+            add("host_io", "off_chip", ("host_io_J_per_byte", a.host_bytes))
+        for g in self.includes:
+            miss[g] = f"included in the {self.name} per-event figure ({src['synaptic_op_J']})"
+        present = {g for g, _ in comp.values()}
+        for g in _GROUPS:
+            if g not in present and g not in miss:
+                reasons = sorted(
+                    {miss[k] for k in miss if k.split(".")[0] in _COMP_GROUPS.get(g, ())}
+                )
+                miss[g] = "; ".join(reasons) or "not modelled"
+        if not any(g in present for g in _GROUPS[:4]):
+            # nothing of the chip is priced: no energy at all rather than a lone host link
+            comp = {}
+        return comp, miss
 
 
-PRESETS: dict[str, EnergyPreset] = {
-    "truenorth": EnergyPreset(
-        "truenorth", 26e-12, 0.0,
-        "Merolla et al., Science 345:668 (2014): 26 pJ per synaptic event, measured, all-in "
-        "(neuron updates included in that figure, so 0 here)",
+_COMP_GROUPS = {
+    "compute": ("synaptic_events", "cell_reads"),
+    "conversion": ("neuron_updates", "spike_generation", "row_drive", "column_sense"),
+    "movement": ("spike_routing",),
+    "static": ("static", "lane_static"),
+    "off_chip": ("host_io",),
+}
+
+
+def _loihi_sources() -> dict[str, str]:
+    return {
+        "synaptic_op_J": f"35.5 pJ per synaptic spike, dense synapses: {_SANAFE} "
+        f"(pre-silicon: 23.6 pJ, {_DAVIES})",
+        "neuron_update_active_J": f"72.8 pJ, active (51.2 access + 21.6 update): {_SANAFE} "
+        f"(pre-silicon 81 pJ, {_DAVIES})",
+        "neuron_update_idle_J": f"51.2 pJ, inactive: {_SANAFE} (pre-silicon 52 pJ, {_DAVIES})",
+        "spike_out_J": f"69.3 pJ per spike generated: {_SANAFE}",
+        "message_J": f"111 pJ per spike message out of a core (axon out): {_SANAFE}",
+        "hop_in_tile_J": f"1.7 pJ per spike within a tile: {_DAVIES}",
+        "hop_ew_J": f"3.0 pJ per east-west hop: {_DAVIES}",
+        "hop_ns_J": f"4.2 pJ per north-south hop: {_DAVIES} (4.0-4.2 pJ) and SANA-FE",
+        "static_W": "29 mW: Loihi idle power, Blouw et al., arXiv:1812.01739 (2019), Table 1; "
+        "not validated (the held-out keyword-spotting check compares dynamic energy)",
+        "host_io_J_per_byte": _HOST,
+    }
+
+
+#: The chips, by the name of their target (``snn:<name>``).
+PRESETS: dict[str, ChipEnergy] = {
+    "loihi": ChipEnergy(
+        "loihi", "Intel Loihi (14 nm, 128 cores x 1,024 neurons)",
+        synaptic_op_J=35.5e-12, neuron_update_active_J=72.8e-12, neuron_update_idle_J=51.2e-12,
+        spike_out_J=69.3e-12, message_J=111e-12, hop_in_tile_J=1.7e-12, hop_ew_J=3.0e-12,
+        hop_ns_J=4.2e-12, static_W=0.029, host_io_J_per_byte=HOST_LINK_J_PER_BYTE,
+        sources=_loihi_sources(),
+        # Davies 2018: 128 cores, 4 per tile, tiles in an 8 x 4 mesh (SANA-FE's Loihi arch)
+        neurons_per_core=1024, cores_per_tile=4, mesh_width=8,
     ),
-    "loihi": EnergyPreset(
-        "loihi", 23.6e-12, 52e-12,
-        "Davies et al., IEEE Micro 38(1) (2018): 23.6 pJ per synaptic op, 52 pJ per neuron "
-        "update (pre-silicon)",
+    "truenorth": ChipEnergy(
+        "truenorth", "IBM TrueNorth (28 nm, 4,096 cores x 256 neurons)",
+        # (145 mW at the peak point - 42 mW zero-activity floor) / 58 GSOPS; 145 mW =
+        # 58 GSOPS / 400 GSOPS/W (Akopyan 2015). Registered as derived constants in
+        # neuro.validate.spiking; the all-in 26 pJ is the roadmap figure, not the model.
+        synaptic_op_J=(58e9 / 400e9 - 42e-3) / 58e9,
+        static_W=42e-3, host_io_J_per_byte=HOST_LINK_J_PER_BYTE,
+        includes=("conversion", "movement"),
+        sources={
+            "synaptic_op_J": "1.78 pJ dynamic energy per synaptic event, neuron updates and "
+            "spike routing of the measured networks included: (58 GSOPS / 400 GSOPS/W = "
+            f"145 mW at 0.75 V - 42 mW at 0 Hz, 0.70 V) / 58 GSOPS, {_AKOPYAN}. The all-in "
+            f"26 pJ ({_MEROLLA}) holds only at 20 Hz x 128 synapses on the whole chip",
+            "neuron_update_active_J": "included in the dynamic per-event figure",
+            "neuron_update_idle_J": "included in the dynamic per-event figure",
+            "spike_out_J": "included in the dynamic per-event figure",
+            "message_J": "included in the dynamic per-event figure (networks routed 21.3 "
+            "cores in x and y on average, Merolla 2014 suppl. S7)",
+            "hop_in_tile_J": "included in the dynamic per-event figure",
+            "hop_ew_J": "included in the dynamic per-event figure (2.3 pJ per hop, Merolla "
+            "2014 suppl. Fig. S4)",
+            "hop_ns_J": "included in the dynamic per-event figure",
+            "static_W": f"42 mW: the chip at 0 Hz firing and 0 synapses, 0.70 V, 1 kHz tick, "
+            f"{_AKOPYAN}",
+            "host_io_J_per_byte": _HOST,
+        },
     ),
-    "seneca": EnergyPreset(
-        "seneca", 2.8e-12, 0.0,
-        "Tang et al., Front. Neurosci. (2023), SENECA 22 nm: 2.8 pJ per synaptic operation; "
-        "no per-neuron-update figure in REFERENCES.md, so 0 (an underestimate)",
+    "seneca": ChipEnergy(
+        "seneca", "imec SENECA (GF 22 nm, 0.47 mm^2 per core)",
+        synaptic_op_J=2.8e-12, host_io_J_per_byte=HOST_LINK_J_PER_BYTE,
+        sources={
+            "synaptic_op_J": "2.8 pJ per synaptic operation, synthesized core (pre-silicon), "
+            "Tang et al., Front. Neurosci. 17:1187252 (2023)",
+            "neuron_update_active_J": "not modelled: no per-neuron-update energy in the "
+            "parts of Tang et al. 2023 (and Tang et al., ISCAS 2023, arXiv:2303.15224) we "
+            "could read",
+            "neuron_update_idle_J": "not modelled: no idle neuron-update figure in our sources",
+            "spike_out_J": "not modelled: no spike-generation figure in our sources",
+            "message_J": "not modelled: no network-on-chip energy per message in our sources",
+            "hop_in_tile_J": "not modelled: no network-on-chip energy per hop in our sources",
+            "hop_ew_J": "not modelled: no network-on-chip energy per hop in our sources",
+            "hop_ns_J": "not modelled: no network-on-chip energy per hop in our sources",
+            "static_W": "not modelled: no leakage or idle power in our sources",
+            "host_io_J_per_byte": _HOST,
+        },
+    ),
+    "spinnaker": ChipEnergy(
+        "spinnaker", "SpiNNaker (130 nm, 18 ARM968 cores per chip), whole machine",
+        synaptic_op_J=5.9e-6, includes=("conversion", "movement", "static", "off_chip"),
+        sources={
+            "synaptic_op_J": "5.9 uJ per synaptic event, measured for the whole SpiNNaker "
+            "machine (boards and power supplies) on the full-scale cortical microcircuit "
+            "(~77k neurons, 0.3 G synapses) at 20x slower than real time: van Albada et al., "
+            "Front. Neurosci. 12:291 (2018)",
+            **{t: "included in the whole-machine energy per synaptic event" for t in TERMS[1:]},
+        },
+    ),
+    "spinnaker2": ChipEnergy(
+        "spinnaker2", "SpiNNaker 2 (22 nm FDSOI, 152 ARM Cortex-M4F processing elements)",
+        sources={t: "not modelled: no per-event energy of SpiNNaker 2 in our sources (Hoeppner "
+                 "et al., arXiv:2103.08392, and Mayr et al., arXiv:1911.02385, state the "
+                 "architecture and a 10x capacity-per-watt goal over SpiNNaker 1)"
+                 for t in TERMS},  # fmt: skip
+    ),
+    "brainscales2": ChipEnergy(
+        "brainscales2", "BrainScaleS-2 (65 nm mixed-signal, 512 neurons, 131k synapses)",
+        sources={t: "not modelled: no per-event energy of BrainScaleS-2 in our sources "
+                 "(Pehle et al., Front. Neurosci. 16:795876, 2022: 512 analog neurons, "
+                 "131k synapses, 1,000x faster than biology)" for t in TERMS},  # fmt: skip
     ),
 }  # fmt: skip
 
 
-def preset(name: str) -> EnergyPreset:
-    """The preset called ``name``; an unknown name lists the valid ones."""
+def preset(name: str) -> ChipEnergy:
+    """The chip table called ``name``; an unknown name lists the valid ones."""
     if name not in PRESETS:
-        raise ConfigError(f"energy preset must be one of {', '.join(PRESETS)}; got {name!r}")
+        raise ConfigError(f"spiking chip must be one of {', '.join(PRESETS)}; got {name!r}")
     return PRESETS[name]
 
 
-def device_preset(device: DeviceModel) -> EnergyPreset:
-    """One cell read per synaptic event (``device.read_energy_J``), Loihi's neuron update."""
-    return EnergyPreset(
-        device.name, float(device.read_energy_J), PRESETS["loihi"].neuron_update_J,
-        f"{device.name}: read_energy_J of the device model per synaptic event; neuron "
-        "updates at Loihi's 52 pJ (digital neurons assumed)",
+def device_chip(device: DeviceModel, crossbar_config=None) -> ChipEnergy:
+    """Device-backed synapses on crossbar tiles with Loihi's digital neurons and mesh.
+
+    Per event: the cells of one weight read for one spike (the device's read energy, or
+    ``C·V²`` for capacitive cells, as :func:`crossbar.cost.matrix_cost` prices them), the
+    word-line drive of the spike's row in each column tile, one column sensing (ADC
+    conversion) per output column and time step with input. Priced by
+    :func:`crossbar.cost.matrix_cost` on one 256 × 256 tile with 1-bit inputs; ``config``
+    defaults to :class:`crossbar.config.CrossbarConfig`'s defaults.
+    """
+    from crossbar.config import CrossbarConfig, DACConfig
+    from crossbar.cost import matrix_cost
+    from crossbar.mapping import TileMap
+
+    cfg = crossbar_config or CrossbarConfig()
+    cfg = dataclasses.replace(cfg, dac=DACConfig(bits=1, mode="bit-serial"))
+    n_in, n_out = cfg.tile_rows, cfg.weight_cols_per_tile
+    rep = matrix_cost(device, cfg, n_out, n_in, n_vectors=1, input_activity=1.0)
+    tm = TileMap.build(n_out, n_in, cfg)
+    e = rep.energy_J
+    cell = e.get("cell_read", 0.0) / (n_in * n_out * cfg.cells_per_weight)
+    row = (e.get("dac", 0.0) + e.get("drivers", 0.0)) / (n_in * tm.tiles_c)
+    sense = e.get("adc", 0.0) / max(rep.adc_conversions, 1)
+    lane_static = e.get("static", 0.0) / max(rep.adc_conversions, 1)
+    loihi = PRESETS["loihi"]
+    src = dict(loihi.sources)
+    cost = f"crossbar.cost.matrix_cost, CrossbarConfig defaults ({cfg.tile_rows}x{cfg.tile_cols})"
+    src.update({
+        "synaptic_op_J": f"{device.name}: one cell read per cell of the weight, {cost}",
+        "static_W": "not modelled as always-on power: the column lanes are power-gated "
+        "between time steps and draw their static power (CostConfig.static_W_per_adc) only "
+        f"while sensing ({cost}); no leakage figure for the rest of a {device.name} chip",
+    })  # fmt: skip
+    return dataclasses.replace(
+        loihi, name=device.name, title=f"{device.name} synapses on crossbar tiles, Loihi neurons",
+        synaptic_op_J=cell, static_W=None, sources=src, row_drive_J=row, column_sense_J=sense,
+        sense_static_J=lane_static,
     )  # fmt: skip
+
+
+def device_preset(device: DeviceModel) -> ChipEnergy:
+    """Alias of :func:`device_chip` with the default crossbar configuration."""
+    return device_chip(device)
+
+
+@dataclasses.dataclass(frozen=True)
+class Routes:
+    """Spike routing per inference (see :func:`mesh_routes`)."""
+
+    messages: float
+    messages_in_tile: float
+    hops_ew: float
+    hops_ns: float
+    cores: int
+
+
+def _tile_xy(core: int, cores_per_tile: int, width: int) -> tuple[int, int]:
+    t = core // cores_per_tile
+    return t % width, t // width
+
+
+def mesh_routes(
+    sizes: Sequence[int],
+    projections: Sequence[tuple[int, int, float]],
+    spikes: Sequence[float],
+    chip: ChipEnergy,
+) -> Routes:
+    """Messages and hops of the spikes of ``sizes`` populations placed on ``chip``'s mesh.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Neurons per population, in placement order (each starts on a new core).
+    projections : sequence of (int, int, float)
+        ``(source, target, mean fan-out)``: population indices and the synapses each
+        source neuron has in the target.
+    spikes : sequence of float
+        Spikes of each population per inference (0 for one that does not spike).
+    chip : ChipEnergy
+        Its ``neurons_per_core``, ``cores_per_tile``, ``mesh_width``.
+    """
+    if not chip.places:
+        raise ConfigError(f"mesh_routes: chip {chip.name!r} has no placement (neurons_per_core)")
+    if len(spikes) != len(sizes):
+        raise ConfigError(f"mesh_routes: {len(sizes)} populations but {len(spikes)} spike counts")
+    npc, cpt, w = chip.neurons_per_core, chip.cores_per_tile, chip.mesh_width
+    first, core = [], 0
+    for n in sizes:
+        first.append(core)
+        core += math.ceil(n / npc)
+    msgs = in_tile = ew = ns = 0.0
+    for src, dst, fan in projections:
+        s_cores = range(first[src], first[src] + math.ceil(sizes[src] / npc))
+        d_cores = range(first[dst], first[dst] + math.ceil(sizes[dst] / npc))
+        per_spike = min(len(d_cores), max(1.0, float(fan)))
+        pairs = [(_tile_xy(s, cpt, w), _tile_xy(d, cpt, w)) for s in s_cores for d in d_cores]
+        dx = sum(abs(a[0] - b[0]) for a, b in pairs) / len(pairs)
+        dy = sum(abs(a[1] - b[1]) for a, b in pairs) / len(pairs)
+        same = sum(a == b for a, b in pairs) / len(pairs)
+        m = spikes[src] * per_spike
+        msgs += m
+        in_tile += m * same
+        ew += m * dx
+        ns += m * dy
+    return Routes(msgs, in_tile, ew, ns, core)
+
+
+def crossbar_counts(
+    shapes: Sequence[tuple[int, int]],
+    input_spikes: Sequence[float],
+    steps: int,
+    crossbar_config=None,
+) -> tuple[float, float, float]:
+    """Row drives, column conversions and cells per synaptic event of device-backed layers.
+
+    ``shapes`` are ``(n_out, n_in)`` weight matrices; ``input_spikes`` the spikes that
+    reached each layer's rows per inference over ``steps`` time steps. A spike drives its
+    row in every column tile; each output column of a row tile is sensed in a step when at
+    least one of that tile's rows spiked (probability ``1 - exp(-λ)``, λ the tile's mean
+    input spikes per step: spikes treated as independent).
+    """
+    from crossbar.config import CrossbarConfig
+    from crossbar.mapping import TileMap
+
+    cfg = crossbar_config or CrossbarConfig()
+    drives = conversions = 0.0
+    for (n_out, n_in), s in zip(shapes, input_spikes):
+        tm = TileMap.build(n_out, n_in, cfg)
+        drives += s * tm.tiles_c
+        lam = s / max(steps, 1) / tm.tiles_r
+        conversions += n_out * cfg.n_slices * tm.tiles_r * steps * (1.0 - math.exp(-lam))
+    return drives, conversions, float(cfg.cells_per_weight)

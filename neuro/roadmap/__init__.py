@@ -1,8 +1,19 @@
 """Roadmap targets: published figures of each paradigm, and a result's gap to them.
 
-Each preset is a small TOML file in ``neuro/roadmap/presets/`` with its figures in SI units
-and its source. :func:`gap` puts a simulated result next to the targets of its paradigm as
-ratios (``> 1`` means the simulated design does better than the target).
+Each preset is a small TOML file in ``neuro/roadmap/presets/`` with its figures in SI units,
+its source and what the figure is: ``figure_kind`` (measured on silicon, a target or
+roadmap goal, pre-silicon, simulated, or derived from other figures), ``operating_point``
+(peak, typical, or at a named workload), ``precision``, ``cell_type`` and the
+``assumptions`` behind it. A per-event spiking figure says its scope in ``event_figure``:
+``"per-operation"`` (the synaptic operation alone: Loihi 23.6 pJ, SENECA 2.8 pJ) or
+``"all-in"`` (all the chip's energy divided by its synaptic events: TrueNorth 26 pJ).
+
+:func:`gap` puts a simulated result next to the targets of its paradigm as ratios
+(``> 1`` means the simulated design does better than the target), like with like: a
+per-operation figure against the result's synaptic part only (``compute`` energy per
+synaptic event, ``extra["synaptic_energy_per_event_J"]``), an all-in figure against the
+result's chip energy per synaptic event (``extra["energy_per_synaptic_event_J"]``); the
+:class:`Gap` records which (``basis``).
 """
 
 from __future__ import annotations
@@ -27,9 +38,15 @@ __all__ = [
     "targets_for",
     "gap",
     "PARADIGMS",
+    "FIGURE_KINDS",
+    "EVENT_FIGURES",
 ]
 
 PARADIGMS = ("digital", "analog", "spiking")
+#: What a figure is (``RoadmapTarget.figure_kind``).
+FIGURE_KINDS = ("measured", "target", "pre-silicon", "simulated", "derived", "reported")
+#: Scope of a per-event spiking figure (``RoadmapTarget.event_figure``).
+EVENT_FIGURES = ("per-operation", "all-in")
 #: The paradigm each target family simulates (the reference is no hardware).
 FAMILY_PARADIGM = {"npu": "digital", "aimc": "analog", "snn": "spiking"}
 
@@ -52,6 +69,23 @@ class RoadmapTarget:
         Throughput (ops/s), power (W), efficiency (ops/s/W = ops/J), area (m²).
     energy_per_synaptic_event_J, energy_per_neuron_update_J : float or None
         Spiking figures (J).
+    figure_kind : str or None
+        One of :data:`FIGURE_KINDS`: ``measured`` on silicon, a ``target`` (design or
+        roadmap goal), ``pre-silicon`` (design-time estimate), ``simulated``, or
+        ``derived`` from other published figures (the arithmetic in ``assumptions``), or
+        ``reported`` by a secondary source that does not say which of these it is.
+    operating_point : str
+        ``"peak"``, ``"typical"`` or the workload and conditions the figure was taken at.
+    precision : str
+        Arithmetic precision of the figure (``"FP16"``, ``"ternary weights, 6-bit
+        activations"``).
+    cell_type : str
+        Memory cell that computes or stores the weights (``"SRAM"``, ``"PCM"``).
+    event_figure : str or None
+        For ``energy_per_synaptic_event_J``: ``"per-operation"`` or ``"all-in"``
+        (:data:`EVENT_FIGURES`; required with that figure).
+    assumptions : str
+        What the figure assumes (e.g. charge recovery) and its value without it.
     notes : str
         Caveats.
     """
@@ -67,6 +101,12 @@ class RoadmapTarget:
     area_m2: float | None = param(None, unit="m^2", gt=0, optional=True)
     energy_per_synaptic_event_J: float | None = param(None, unit="J", gt=0, optional=True)
     energy_per_neuron_update_J: float | None = param(None, unit="J", gt=0, optional=True)
+    figure_kind: str | None = param(None, choices=FIGURE_KINDS, optional=True)
+    operating_point: str = ""
+    precision: str = ""
+    cell_type: str = ""
+    event_figure: str | None = param(None, choices=EVENT_FIGURES, optional=True)
+    assumptions: str = ""
     notes: str = ""
 
     def __post_init__(self) -> None:
@@ -76,6 +116,18 @@ class RoadmapTarget:
             bool(self.paradigms) and all(p in PARADIGMS for p in self.paradigms),
             self, "paradigms", self.paradigms, f"a non-empty list from {', '.join(PARADIGMS)}",
         )  # fmt: skip
+        require(
+            self.energy_per_synaptic_event_J is None or self.event_figure is not None,
+            self, "event_figure", self.event_figure,
+            f"one of {', '.join(EVENT_FIGURES)} when energy_per_synaptic_event_J is given",
+        )  # fmt: skip
+
+    @property
+    def label(self) -> str:
+        """What the figure is, in a few words (kind, operating point, precision, cell)."""
+        parts = [self.figure_kind or "kind not stated", self.operating_point, self.precision,
+                 f"{self.cell_type} cells" if self.cell_type else ""]  # fmt: skip
+        return ", ".join(p for p in parts if p)
 
     @property
     def efficiency(self) -> float | None:
@@ -149,6 +201,9 @@ class Gap:
         The two figures in SI units.
     ratio : float
         simulated / published for efficiency; published / simulated for energies.
+    basis : str
+        What of the result was compared: ``"chip efficiency"``, ``"synaptic part only"``
+        (per-operation figures) or ``"all-in chip energy"`` (all-in figures).
     """
 
     target: RoadmapTarget
@@ -156,13 +211,23 @@ class Gap:
     simulated: float
     published: float
     ratio: float
+    basis: str = ""
+
+
+#: Which per-event figure of a result each ``event_figure`` scope compares with.
+_EVENT_BASIS = {
+    "per-operation": ("synaptic_energy_per_event_J", "synaptic part only"),
+    "all-in": ("energy_per_synaptic_event_J", "all-in chip energy"),
+}
 
 
 def gap(result: Result, paradigm: str | None = None) -> list[Gap]:
     """The result's gaps to the targets of its paradigm (empty for the reference).
 
-    Efficiency compares ``Result.efficiency`` with the target's ops/s/W; spiking results
-    that report ``energy_per_synaptic_event_J`` in ``extra`` are also compared per event.
+    Efficiency compares ``Result.efficiency`` (chip) with the target's ops/s/W. A spiking
+    target's per-event figure is compared like with like (module docstring): a
+    per-operation figure with ``extra["synaptic_energy_per_event_J"]``, an all-in figure
+    with ``extra["energy_per_synaptic_event_J"]``; a result without that figure is skipped.
     """
     paradigm = paradigm or paradigm_of(result.target)
     if paradigm is None:
@@ -171,18 +236,16 @@ def gap(result: Result, paradigm: str | None = None) -> list[Gap]:
     for t in targets_for(paradigm):
         if t.efficiency is not None and result.efficiency is not None:
             out.append(
-                Gap(
-                    t,
-                    "efficiency",
-                    result.efficiency,
-                    t.efficiency,
-                    result.efficiency / t.efficiency,
-                )
-            )
-        per_event = result.extra.get("energy_per_synaptic_event_J")
-        if t.energy_per_synaptic_event_J is not None and per_event:
+                Gap(t, "efficiency", result.efficiency, t.efficiency,
+                    result.efficiency / t.efficiency, "chip efficiency")
+            )  # fmt: skip
+        if t.energy_per_synaptic_event_J is None:
+            continue
+        key, basis = _EVENT_BASIS[t.event_figure or "all-in"]
+        per_event = result.extra.get(key)
+        if per_event:
             out.append(
                 Gap(t, "energy_per_synaptic_event", per_event, t.energy_per_synaptic_event_J,
-                    t.energy_per_synaptic_event_J / per_event)
+                    t.energy_per_synaptic_event_J / per_event, basis)
             )  # fmt: skip
     return out

@@ -1,8 +1,22 @@
 """The spiking target: a workload on spiking neuromorphic hardware, simulated in Brian2.
 
-Targets ``snn:loihi``, ``snn:truenorth``, ``snn:seneca`` (per-event energies of those chips)
-and ``snn:<device>`` for every registered device but ``ideal`` (one device read per
-synaptic event; in ``dc-stdp-mnist`` the plastic synapses are that device).
+Targets ``snn:<chip>`` for every chip table of :data:`snn.energy.PRESETS` (``loihi``,
+``truenorth``, ``seneca``, ``spinnaker``, ``spinnaker2``, ``brainscales2``) and
+``snn:<device>`` for every registered device but ``ideal`` (device synapses on crossbar
+tiles with Loihi's neurons; in ``dc-stdp-mnist`` the plastic synapses are that device).
+
+Energy, on the one boundary of :mod:`neuro.result`: the simulation counts synaptic
+events, active and idle neuron updates, spikes, and (from a placement on the chip's mesh,
+:func:`snn.energy.mesh_routes`) spike messages and hops; the chip's table prices them:
+synaptic events → ``compute``; neuron updates and spike generation (neuron circuits),
+and for device synapses the row drives and column sensing → ``conversion``; spike routing
+→ ``movement``; static power × the inference's time (``latency``) → ``static``; input
+spikes in and results out over the host link → ``off_chip``. A term the chip's sources do
+not give is in ``energy_missing`` with its reason (:class:`snn.energy.ChipEnergy`).
+A neuron update is active in a step when the neuron integrates a bias (converted networks
+add their bias every step) or at least one synaptic event (probability ``1 - exp(-λ)``
+with λ its layer's mean events per neuron and step); Diehl & Cook's conductance neurons
+decay every step, so all their updates are active.
 
 * Supervised workloads (``mlp-fmnist``, ``mlp-digits``, ``cnn-fmnist``): rate-coded
   conversion (:func:`snn.convert.convert`, 99.9th-percentile threshold balancing; the conv,
@@ -36,7 +50,7 @@ from neuro.provenance import now_iso, provenance
 from neuro.result import Curve, Result
 from neuro.targets.base import Family, register_family
 from neuro.workloads import Workload, dataset_for, trained_model
-from snn.energy import PRESETS, EnergyPreset, device_preset, preset
+from snn.energy import AER_BYTES, PRESETS, Activity, ChipEnergy, device_chip, mesh_routes, preset
 
 __all__ = ["SpikingConfig", "Spiking", "DC_WORKLOAD"]
 
@@ -109,13 +123,11 @@ class Spiking:
         self.cfg = config or SpikingConfig()
         self.name = f"snn:{variant}"
         self.device = None if variant in PRESETS else devices.get(variant)
-        self.energy: EnergyPreset = (
-            preset(variant) if self.device is None else device_preset(self.device)
-        )
+        self.chip: ChipEnergy = preset(variant) if self.device is None else device_chip(self.device)
 
     def config(self) -> dict:
         return {"family": "snn", "variant": self.variant, **dataclasses.asdict(self.cfg),
-                "energy_source": self.energy.source}  # fmt: skip
+                "energy_source": self.chip.source}  # fmt: skip
 
     def evaluate(self, workload: Workload, *, seed: int) -> Result:
         if workload.shape_only:
@@ -126,37 +138,44 @@ class Spiking:
             )
         started, t0 = now_iso(), time.perf_counter()
         if workload.unsupervised:
-            acc, per_inf, latency, curves, extra = self._diehl_cook(workload, seed)
+            acc, per_inf, activity, latency, curves, extra = self._diehl_cook(workload, seed)
         else:
-            acc, per_inf, latency, curves, extra = self._converted(workload, seed)
-        breakdown = self.energy.energy(per_inf["synaptic_events"], per_inf["neuron_updates"])
+            acc, per_inf, activity, latency, curves, extra = self._converted(workload, seed)
         prov = provenance()
         prov.update(started=started, finished=now_iso(), wall_s=time.perf_counter() - t0,
                     data_source=dataset_for(workload).source)  # fmt: skip
-        return Result(
+        r = Result(
             workload=workload.name,
             target=self.name,
             seed=seed,
             ops_per_inference=float(workload.ops_per_inference),
             accuracy=acc,
             accuracy_std=0.0,
-            energy_per_inference=sum(breakdown.values()),
             latency=latency,
             throughput=1.0 / latency,
-            energy_breakdown=breakdown,
             layers=[layer.as_dict() for layer in workload.layers],
             curves=curves,
             config=self.config(),
             provenance=prov,
-            extra={
-                **per_inf,
-                **extra,
-                # all-in energy per synaptic event, for the per-event roadmap gap
-                "energy_per_synaptic_event_J": sum(breakdown.values()) / per_inf["synaptic_events"]
-                if per_inf["synaptic_events"]
-                else 0.0,
-            },
+            extra={**per_inf, **_activity_extra(activity), **extra},
         )
+        components, missing = self.chip.energy(activity)
+        r.set_energy(components, missing)
+        if not components:  # the chip's sources price nothing: no energy, every reason given
+            r.energy_per_inference = r.system_energy_per_inference = None
+        events = per_inf["synaptic_events"]
+        if events and r.energy_per_inference is not None:
+            # per-event figures for the roadmap gap: all-in (chip energy) and synaptic part
+            r.extra["energy_per_synaptic_event_J"] = r.energy_per_inference / events
+            compute = r.group_energy()["compute"]
+            if compute is not None:
+                r.extra["synaptic_energy_per_event_J"] = compute / events
+        return r
+
+    def _chip_energy(self, activity: Activity) -> float:
+        """Chip energy (J) of an activity, for curves."""
+        comp, _ = self.chip.energy(activity)
+        return float(sum(j for g, j in comp.values() if g != "off_chip"))
 
     def _converted(self, workload: Workload, seed: int):
         c = self.cfg
@@ -177,10 +196,16 @@ class Spiking:
             "neuron_updates": run.neuron_updates / n,
             "spikes": sum(run.spikes) / n,
         }
-        # the accuracy-energy trade-off of rate coding: energy per inference after T steps
-        updates_at = run.neuron_updates / n / c.steps * run.steps
-        energy_at = [sum(self.energy.energy(e / n, u).values())
-                     for e, u in zip(run.events_at, updates_at)]  # fmt: skip
+        activity = _converted_activity(self.chip, net, [s / n for s in run.spikes],
+                                       run.synaptic_events / n, c.steps, c.steps * c.dt_s,
+                                       self.device is not None)  # fmt: skip
+        # the accuracy-energy trade-off of rate coding: chip energy per inference after T steps
+        energy_at = [
+            self._chip_energy(_converted_activity(
+                self.chip, net, [float(v) / n for v in spk], float(ev) / n, int(t), t * c.dt_s,
+                self.device is not None))
+            for t, spk, ev in zip(run.steps, run.spikes_at, run.events_at)
+        ]  # fmt: skip
         curves = {
             "accuracy_vs_steps": Curve(run.steps, accs, "steps", "accuracy"),
             "energy_vs_steps": Curve(run.steps, energy_at, "steps", "energy_per_inference_J"),
@@ -190,7 +215,7 @@ class Spiking:
         }
         extra = {"best_accuracy": float(accs.max()), "best_steps": float(run.steps[accs.argmax()]),
                  "fp32_accuracy_same_inputs": fp32, "test_inputs": float(n)}  # fmt: skip
-        return float(accs[-1]), per_inf, c.steps * c.dt_s, curves, extra
+        return float(accs[-1]), per_inf, activity, c.steps * c.dt_s, curves, extra
 
     def _diehl_cook(self, workload: Workload, seed: int):
         c = self.cfg
@@ -227,11 +252,104 @@ class Spiking:
                        - before.exc_spikes - before.inh_spikes) / n,
         }  # fmt: skip
         latency = float(net.cfg.t_image / snn_second()) * pres / n
+        steps = float(net.cfg.t_image / net.cfg.dt) * pres / n
+        spikes = [(getattr(ev, k) - getattr(before, k)) / n
+                  for k in ("input_spikes", "exc_spikes", "inh_spikes")]  # fmt: skip
+        activity = _dc_activity(self.chip, c.n_exc, spikes, per_inf, steps, latency,
+                                self.device is not None)  # fmt: skip
         curves = {"accuracy_vs_training_images": Curve(np.asarray(xs), np.asarray(ys),
                                                        "training_images", "accuracy")}  # fmt: skip
         extra = {"presentations_per_image": pres / n, "train_images": float(len(x_tr)),
                  "passes": float(c.passes)}  # fmt: skip
-        return acc, per_inf, latency, curves, extra
+        return acc, per_inf, activity, latency, curves, extra
+
+
+def _activity_extra(a: Activity) -> dict[str, float]:
+    keys = ("neuron_updates_active", "neuron_updates_idle", "spikes_out", "messages",
+            "messages_in_tile", "hops_ew", "hops_ns", "host_bytes", "row_drives",
+            "column_conversions")  # fmt: skip
+    return {k: float(getattr(a, k)) for k in keys}
+
+
+def _converted_activity(
+    chip: ChipEnergy,
+    net,
+    spikes: list[float],
+    events: float,
+    steps: int,
+    time_s: float,
+    device: bool,
+) -> Activity:
+    """What one inference of a converted network did, per inference.
+
+    ``spikes``: spikes per spiking layer (input first), ``events``: synaptic events. The
+    events of each layer are its spikes × mean fan-out, scaled so that they add up to the
+    counted total (exact for dense layers).
+    """
+    from snn.energy import crossbar_counts
+
+    sizes = net.sizes
+    fans = [float(np.mean(f)) for f in net.fan_out]
+    raw = [s * f for s, f in zip(spikes, fans)]
+    scale = events / sum(raw) if sum(raw) > 0 else 0.0
+    active = idle = 0.0
+    for k, (_, b) in enumerate(net.layers):
+        n_j = sizes[k + 1]
+        with_bias = int(np.count_nonzero(b))
+        lam = raw[k] * scale / (steps * n_j)
+        p = (with_bias + (n_j - with_bias) * (1.0 - np.exp(-lam))) / n_j
+        active += n_j * steps * p
+        idle += n_j * steps * (1.0 - p)
+    kw = {}
+    if chip.places:
+        routes = mesh_routes(sizes, [(k, k + 1, fans[k]) for k in range(len(fans))],
+                             [*spikes, 0.0], chip)  # fmt: skip
+        kw = dict(messages=routes.messages, messages_in_tile=routes.messages_in_tile,
+                  hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
+    if device:
+        shapes = [(int(w.shape[0]), int(w.shape[1])) for w, _ in net.layers]
+        drives, conv, cells = crossbar_counts(shapes, spikes, steps)
+        kw.update(row_drives=drives, column_conversions=conv, cells_per_event=cells)
+    return Activity(
+        synaptic_events=events, neuron_updates_active=active, neuron_updates_idle=idle,
+        spikes_out=float(sum(spikes[1:])), host_bytes=AER_BYTES * (spikes[0] + sizes[-1]),
+        time_s=time_s, **kw,
+    )  # fmt: skip
+
+
+def _dc_activity(
+    chip: ChipEnergy,
+    n_exc: int,
+    spikes: list[float],
+    per_inf: dict[str, float],
+    steps: float,
+    time_s: float,
+    device: bool,
+) -> Activity:
+    """Diehl & Cook per test image: input (784), excitatory and inhibitory populations.
+
+    ``spikes``: input, excitatory, inhibitory spikes per image. All neuron updates are
+    active (conductance neurons decay every step). With device synapses every projection
+    (input → E, E → I one to one, I → E all but one) is a crossbar.
+    """
+    from snn.energy import crossbar_counts
+
+    sizes = [784, n_exc, n_exc]
+    proj = [(0, 1, float(n_exc)), (1, 2, 1.0), (2, 1, float(max(n_exc - 1, 1)))]
+    kw = {}
+    if chip.places:
+        r = mesh_routes(sizes, proj, spikes, chip)
+        kw = dict(messages=r.messages, messages_in_tile=r.messages_in_tile, hops_ew=r.hops_ew,
+                  hops_ns=r.hops_ns)  # fmt: skip
+    if device:
+        drives, conv, cells = crossbar_counts([(n_exc, 784), (n_exc, n_exc), (n_exc, n_exc)],
+                                              spikes, max(int(round(steps)), 1))  # fmt: skip
+        kw.update(row_drives=drives, column_conversions=conv, cells_per_event=cells)
+    return Activity(
+        synaptic_events=per_inf["synaptic_events"],
+        neuron_updates_active=per_inf["neuron_updates"], spikes_out=spikes[1] + spikes[2],
+        host_bytes=AER_BYTES * (spikes[0] + n_exc), time_s=time_s, **kw,
+    )  # fmt: skip
 
 
 def snn_second():

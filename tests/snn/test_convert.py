@@ -10,11 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-import devices
 from devices.validation import ConfigError
 from snn import convert as convert_module
 from snn.convert import affine_maps, convert
-from snn.energy import PRESETS, device_preset, preset
 
 pytestmark = pytest.mark.brian2
 
@@ -72,19 +70,6 @@ def test_convert_errors():
         net.run(torch.rand(2, 7), 8, backend="numpy")
     with pytest.raises(ConfigError, match="steps must be an integer >= 1"):
         net.run(x, 0, backend="numpy")
-
-
-def test_energy_presets():
-    assert PRESETS["truenorth"].synaptic_event_J == 26e-12
-    e = preset("loihi").energy(1000, 10)
-    assert e == {
-        "synaptic_events": pytest.approx(23.6e-9),
-        "neuron_updates": pytest.approx(520e-12),
-    }
-    pcm = devices.get("pcm")
-    assert device_preset(pcm).synaptic_event_J == pcm.read_energy_J
-    with pytest.raises(ConfigError, match="energy preset must be one of"):
-        preset("spinnaker")
 
 
 @functools.cache

@@ -1,0 +1,193 @@
+"""Spiking chips' energy tables: each term against its cited figure, placement, boundary."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+import devices
+from devices.validation import ConfigError
+from snn.energy import (
+    HOST_LINK_J_PER_BYTE,
+    PRESETS,
+    TERMS,
+    Activity,
+    ChipEnergy,
+    crossbar_counts,
+    device_chip,
+    mesh_routes,
+    preset,
+)
+
+GROUPS = ("compute", "conversion", "movement", "static", "off_chip")
+
+
+def test_loihi_terms_are_the_cited_figures():
+    c = preset("loihi")
+    # SANA-FE's silicon-fitted table (Boyle et al. 2025): synaptic spike, neuron access
+    # (inactive) and access + update (active), spike out, message out
+    assert (c.synaptic_op_J, c.neuron_update_idle_J, c.neuron_update_active_J) == (
+        35.5e-12, 51.2e-12, 72.8e-12)  # fmt: skip
+    assert c.neuron_update_active_J == pytest.approx(51.2e-12 + 21.6e-12)
+    assert (c.spike_out_J, c.message_J) == (69.3e-12, 111e-12)
+    # Davies et al. 2018, Table 1: within a tile 1.7 pJ, east-west 3.0 pJ, north-south 4.0-4.2
+    assert (c.hop_in_tile_J, c.hop_ew_J, c.hop_ns_J) == (1.7e-12, 3.0e-12, 4.2e-12)
+    assert c.static_W == 0.029  # Blouw et al. 2019, Loihi idle
+    assert "23.6 pJ" in c.sources["synaptic_op_J"]  # the pre-silicon figure is named beside
+    assert (c.neurons_per_core, c.cores_per_tile, c.mesh_width) == (1024, 4, 8)  # 128 cores
+
+
+def test_host_link_is_truenorths_measured_chip_to_chip_figure():
+    assert HOST_LINK_J_PER_BYTE == pytest.approx(8 * 26e-12)  # 26 pJ/bit at 1.8 V, Merolla
+    for name in ("loihi", "truenorth", "seneca"):
+        assert preset(name).host_io_J_per_byte == HOST_LINK_J_PER_BYTE
+
+
+def test_truenorth_splits_static_from_the_dynamic_event_energy():
+    c = preset("truenorth")
+    # Akopyan 2015: 58 GSOPS at 400 GSOPS/W (145 mW), floor 42 mW at 0 Hz
+    assert c.static_W == 42e-3
+    assert c.synaptic_op_J == pytest.approx((0.145 - 0.042) / 58e9)
+    assert c.synaptic_op_J == pytest.approx(1.776e-12, rel=1e-3)
+    # all-in at Merolla's operating point (1M neurons x 20 Hz x 128 = 2.68 G events/s): 17.4 pJ,
+    # 0.67 of the measured 26 pJ (72 mW at 0.775 V; the split's figures are at 0.70-0.75 V)
+    events = 4096 * 256 * 20 * 128
+    all_in = (c.static_W + c.synaptic_op_J * events) / events
+    assert all_in == pytest.approx(17.42e-12, rel=1e-3)
+    assert 0.5 < all_in / 26e-12 < 1.0
+    assert set(c.includes) == {"conversion", "movement"}
+    comp, miss = c.energy(Activity(synaptic_events=1e6, time_s=1e-3, host_bytes=100))
+    assert comp == {
+        "synaptic_events": ("compute", pytest.approx(1e6 * c.synaptic_op_J)),
+        "static": ("static", pytest.approx(42e-6)),
+        "host_io": ("off_chip", pytest.approx(100 * HOST_LINK_J_PER_BYTE)),
+    }
+    assert miss["conversion"].startswith("included in the truenorth per-event figure")
+    assert miss["movement"].startswith("included in the truenorth per-event figure")
+
+
+def test_seneca_has_only_its_synaptic_figure_and_says_why():
+    c = preset("seneca")
+    assert c.synaptic_op_J == 2.8e-12  # Tang et al. 2023
+    assert c.neuron_update_active_J is None and c.static_W is None
+    comp, miss = c.energy(Activity(synaptic_events=1000, neuron_updates_active=10, time_s=1))
+    assert set(comp) == {"synaptic_events", "host_io"}
+    assert comp["synaptic_events"][1] == pytest.approx(2.8e-9)
+    for g in ("conversion", "movement", "static"):
+        assert miss[g].startswith("not modelled"), g
+    assert "neuron-update" in miss["conversion"]
+
+
+def test_spinnaker_is_all_in_and_the_newer_chips_price_nothing():
+    s = preset("spinnaker")
+    assert s.synaptic_op_J == 5.9e-6  # van Albada et al. 2018, whole machine
+    comp, miss = s.energy(Activity(synaptic_events=10, time_s=1.0, host_bytes=1e6))
+    assert comp == {"synaptic_events": ("compute", pytest.approx(59e-6))}
+    assert {"conversion", "movement", "static", "off_chip"} <= set(miss)
+    for name in ("spinnaker2", "brainscales2"):
+        comp, miss = preset(name).energy(Activity(synaptic_events=10, time_s=1.0, host_bytes=10))
+        assert comp == {}
+        assert all(miss[g].startswith("not modelled") for g in GROUPS)
+
+
+def test_loihi_energy_of_an_activity_by_group():
+    c = preset("loihi")
+    a = Activity(synaptic_events=1000, neuron_updates_active=30, neuron_updates_idle=70,
+                 spikes_out=5, messages=8, messages_in_tile=2, hops_ew=6, hops_ns=4,
+                 host_bytes=40, time_s=1e-3)  # fmt: skip
+    comp, miss = c.energy(a)
+    assert miss == {}
+    assert comp["synaptic_events"] == ("compute", pytest.approx(35.5e-9))
+    assert comp["neuron_updates"] == ("conversion", pytest.approx(30 * 72.8e-12 + 70 * 51.2e-12))
+    assert comp["spike_generation"] == ("conversion", pytest.approx(5 * 69.3e-12))
+    assert comp["spike_routing"] == (
+        "movement", pytest.approx(8 * 111e-12 + 2 * 1.7e-12 + 6 * 3e-12 + 4 * 4.2e-12))  # fmt: skip
+    assert comp["static"] == ("static", pytest.approx(29e-6))
+    assert comp["host_io"] == ("off_chip", pytest.approx(40 * 208e-12))
+
+
+def test_every_preset_names_a_source_or_reason_for_every_term():
+    for name, chip in PRESETS.items():
+        assert chip.name == name
+        for t in TERMS:
+            assert chip.sources[t].strip()
+            if getattr(chip, t) is None:
+                assert "not modelled" in chip.sources[t] or "included" in chip.sources[t], (name, t)
+    pcm = device_chip(devices.get("pcm"))
+    assert all(pcm.sources[t].strip() for t in TERMS)
+
+
+def test_mesh_routes_count_messages_and_hops():
+    c = preset("loihi")
+    # two populations of 2 cores each: cores 0-3, one tile; 2 messages per spike, no hops
+    r = mesh_routes([2048, 2048], [(0, 1, 2048.0)], [10.0, 0.0], c)
+    assert (r.messages, r.messages_in_tile, r.hops_ew, r.hops_ns, r.cores) == (20, 20, 0, 0, 4)
+    # 4 cores (tile 0) to core 4 (tile 1, one hop east)
+    r = mesh_routes([4096, 1024], [(0, 1, 1024.0)], [10.0, 0.0], c)
+    assert (r.messages, r.messages_in_tile, r.hops_ew, r.hops_ns) == (10, 0, 10, 0)
+    # 32 cores fill tile row 0 (x = 0..7); the next core sits at (0, 1): 3.5 hops east-west
+    # and one north-south on average
+    r = mesh_routes([32 * 1024, 1024], [(0, 1, 1.0)], [4.0, 0.0], c)
+    assert (r.messages, r.hops_ew, r.hops_ns) == (4, pytest.approx(14.0), pytest.approx(4.0))
+    # a sparse projection sends at most one message per target (min(cores, fan-out))
+    r = mesh_routes([1024, 4096], [(0, 1, 2.0)], [10.0, 0.0], c)
+    assert r.messages == 20
+
+
+def test_device_chip_charges_the_crossbar_periphery():
+    from crossbar.config import CrossbarConfig
+    from crossbar.cost import matrix_cost
+
+    pcm = devices.get("pcm")
+    c = device_chip(pcm)
+    assert c.synaptic_op_J == pytest.approx(pcm.read_energy_J)  # one cell read per cell
+    cost = CrossbarConfig().cost
+    assert c.row_drive_J > cost.dac_energy_1bit_J  # a 1-bit driver plus the word line's C·V²
+    cfg = dataclasses.replace(CrossbarConfig(), dac=dataclasses.replace(
+        CrossbarConfig().dac, bits=1, mode="bit-serial"))  # fmt: skip
+    rep = matrix_cost(pcm, cfg, cfg.weight_cols_per_tile, cfg.tile_rows, 1, 1.0)
+    assert c.column_sense_J == pytest.approx(rep.energy_J["adc"] / rep.adc_conversions)
+    assert c.static_W is None and "not modelled" in c.sources["static_W"]
+    assert c.sense_static_J == pytest.approx(rep.energy_J["static"] / rep.adc_conversions)
+    a = Activity(synaptic_events=100, cells_per_event=2, row_drives=5, column_conversions=7,
+                 neuron_updates_active=3, time_s=1e-3)  # fmt: skip
+    comp, miss = c.energy(a)
+    assert comp["cell_reads"] == ("compute", pytest.approx(200 * pcm.read_energy_J))
+    assert comp["row_drive"] == ("conversion", pytest.approx(5 * c.row_drive_J))
+    assert comp["column_sense"] == ("conversion", pytest.approx(7 * c.column_sense_J))
+    assert comp["lane_static"] == ("static", pytest.approx(7 * c.sense_static_J))
+    assert "synaptic_events" not in comp
+    assert miss == {"always_on_static": c.sources["static_W"]}
+
+
+def test_crossbar_counts():
+    # 300 inputs: two row tiles of 256 (the cost model counts whole tiles); 10 outputs fit
+    # one column tile; 100 input spikes over 10 steps: λ = 5 per row tile and step
+    drives, conv, cells = crossbar_counts([(10, 300)], [100.0], 10)
+    assert drives == 100
+    assert conv == pytest.approx(10 * 2 * 10 * (1 - math.exp(-5)))
+    assert cells == 2  # a differential pair per weight
+
+
+def test_refusals():
+    with pytest.raises(ConfigError, match="spiking chip must be one of loihi"):
+        preset("akida")
+    src = dict(preset("seneca").sources)
+    del src["static_W"]
+    with pytest.raises(ConfigError, match=r"ChipEnergy.sources\['static_W'\] must be a citation"):
+        ChipEnergy("x", "x", sources=src)
+    full = preset("seneca").sources
+    with pytest.raises(ConfigError, match="ChipEnergy.includes must be groups other than"):
+        ChipEnergy("x", "x", synaptic_op_J=1e-12, sources=full, includes=("compute",))
+    with pytest.raises(ConfigError, match="ChipEnergy.includes must be empty when"):
+        ChipEnergy("x", "x", sources=full, includes=("static",))
+    with pytest.raises(ConfigError, match="ChipEnergy.neurons_per_core must be given with"):
+        ChipEnergy("x", "x", sources=full, neurons_per_core=256)
+    with pytest.raises(ConfigError, match="ChipEnergy.static_W must be a number >= 0 W"):
+        ChipEnergy("x", "x", sources=full, static_W=-1.0)
+    with pytest.raises(ConfigError, match="chip 'seneca' has no placement"):
+        mesh_routes([10], [], [1.0], preset("seneca"))
+    with pytest.raises(ConfigError, match="2 populations but 1 spike counts"):
+        mesh_routes([10, 10], [], [1.0], preset("loihi"))

@@ -1,32 +1,55 @@
-"""Rate-coded ANN-to-SNN conversion of ReLU networks (MLPs and CNNs), simulated in Brian2.
+"""Rate-coded ANN-to-SNN conversion of ReLU networks (MLPs, CNNs, ResNets), simulated in Brian2.
 
-Method (Diehl et al., IJCNN 2015; Rueckauer et al., Front. Neurosci. 11:682, 2017):
+Method (Diehl et al., IJCNN 2015; Rueckauer et al., Front. Neurosci. 11:682, 2017; for
+residual networks Hu et al., "Spiking deep residual network", arXiv:1805.01352, 2018, and
+Sengupta et al., Front. Neurosci. 13:95, 2019):
 
-* The ``nn.Sequential`` is cut at its ReLUs. Every run of affine modules between two
-  ReLUs (``Conv2d``, ``AvgPool2d``, ``Flatten``, ``Linear``, ``Dropout`` and
-  ``BatchNorm1d/2d`` in eval mode, ``Identity``) is composed into ONE affine map
-  ``z = W a + b``, computed numerically from the torch modules in float64 (Rueckauer 2017,
-  sec. 2: average pooling after a ReLU is linear on the spike rates, so it folds into the
-  next map). ``W`` is stored sparse where it has zeros (convolutions) and dense otherwise.
+* The model is traced with ``torch.fx`` into a graph of modules and additions. Every ReLU
+  output becomes a *population* of integrate-and-fire neurons; the input is population 0.
+  Everything between populations must be affine: ``Conv2d``, ``Linear``, ``AvgPool2d``,
+  ``AdaptiveAvgPool2d``, ``Flatten``, ``Dropout``, ``Identity``, ``BatchNorm1d/2d`` in eval
+  mode, and additions of such terms. The pre-activation of a population is therefore
+  ``z = Σ_s W_s a_s + b`` over its source populations ``s``; each ``W_s`` is composed
+  numerically from the torch modules in float64 (column ``i`` is the network's linear part
+  applied to the unit input ``e_i``; ``b`` is the network at zero input). This folds
+  BatchNorm into the preceding convolution's weights and bias (Rueckauer 2017, sec. 2.2.3:
+  ``W' = γ W / σ``, ``b' = γ (b - μ) / σ + β``) and average pooling into the next map
+  (sec. 2.2.4). ``W`` is stored sparse where it has zeros (convolutions).
+* Residual connections (Hu et al. 2018, sec. 3; Sengupta et al. 2019, sec. 2.3): a block's
+  output population receives two projections, the block's last convolution (BatchNorm
+  folded) from the inner population and the shortcut from the block's input population
+  (the identity, or the folded 1×1 convolution + BatchNorm of a projection shortcut); the
+  addition happens on the membrane. Threshold balancing runs over the skip as over every
+  projection: ``W_s <- W_s lam_s / lam_k`` with ``lam_s`` the source population's scale
+  (Hu et al.'s shortcut normalisation: the skip is rescaled by the ratio of the two
+  populations' activation maxima).
+* Max pooling (Rueckauer 2017, sec. 2.2.6): a ``MaxPool2d`` after a ReLU becomes a
+  population of *gates*, one per pooled unit: a spike of a neuron in the window passes
+  through the gate only when that neuron's spike count so far this input is the largest in
+  the window (the online estimate of the maximally firing neuron; ties pass). A gate fires
+  at most once per step and has the scale of its source population. Its connections to
+  the window (fixed, weight 1) count as synapses and their spikes as synaptic events.
 * Every ReLU unit becomes an integrate-and-fire neuron with threshold 1 and reset by
   subtraction (``v -= 1``), which keeps the residual charge (Rueckauer 2017, sec. 2.2).
-* Data-based threshold balancing: with ``lam_l`` the ``percentile`` (99.9 by default;
-  100 = max, Diehl 2015) of layer ``l``'s ReLU activations on calibration data and
-  ``lam_0`` that of the input, ``W_l <- W_l lam_{l-1} / lam_l`` and ``b_l <- b_l / lam_l``.
-* Biases are constant input currents: ``b_l`` is added to ``v`` at every time step.
-* Input: each pixel in ``[0, 1]`` (divided by ``lam_0``) spikes with that probability per
-  step (Bernoulli/Poisson rate coding).
-* Output: the last layer integrates without spiking; the prediction after ``t`` steps is
-  the argmax of its potential (the accumulated input, as in Rueckauer 2017's analog
-  readout) after exactly ``t`` steps, recorded at every checkpoint in a single run.
+* Data-based threshold balancing: with ``lam_k`` the ``percentile`` (99.9 by default;
+  100 = max, Diehl 2015) of population ``k``'s ReLU activations on calibration data and
+  ``lam_0 = 1`` for the input, ``W_s <- W_s lam_s / lam_k`` and ``b_k <- b_k / lam_k``.
+* Biases are constant input currents: ``b_k`` is added to ``v`` at every time step.
+* Input: each pixel in ``[0, 1]`` spikes with that probability per step (Bernoulli/Poisson
+  rate coding).
+* Output: the last population integrates without spiking (a trailing ReLU is dropped);
+  the prediction after ``t`` steps is the argmax of its potential (the accumulated input,
+  as in Rueckauer 2017's analog readout) after exactly ``t`` steps, recorded at every
+  checkpoint in a single run.
 
 Synapses: a dense map is connected all to all; a sparse one only at its non-zero entries
 (``Synapses.connect(i=..., j=...)``). Synaptic events are counted per source neuron:
-its spikes times its synapses (the non-zeros of its column of ``W``).
+its spikes times its synapses (over all its projections).
 
-Each layer adds one step of latency (a spike is delivered at the end of the step it was
-emitted in). Anything but the modules above (``MaxPool2d``, other activations, residual
-blocks) is refused with a ``ConfigError`` (see ``snn/README.md``).
+Each projection adds one step of latency (a spike is delivered at the end of the step it
+was emitted in); a gate adds one more. Anything else (other activations, max pooling that
+does not follow a ReLU, attention, products of activations) is refused with a
+``ConfigError`` naming the layer (see ``snn/README.md``).
 """
 
 from __future__ import annotations
@@ -34,22 +57,25 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import brian2 as b2
 import numpy as np
 import scipy.sparse as sp
 import torch
+import torch.fx
 from brian2 import ms
 from torch import nn
 
 from devices.validation import ConfigError
 from snn.backend import StandaloneProject, check_backend, insert_seed, use_runtime
 
-__all__ = ["ConvertedNetwork", "convert", "affine_maps", "SpikingRun", "MAX_MAP_ENTRIES",
-           "MAX_SYNAPSES"]  # fmt: skip
+__all__ = ["ConvertedNetwork", "convert", "affine_maps", "network_graph", "Graph", "Projection",
+           "SpikingRun", "MAX_MAP_ENTRIES", "MAX_SYNAPSES"]  # fmt: skip
 
-#: Largest composed map, inputs × outputs of one segment (1e8): it is computed one input
+#: Largest composed map, inputs × outputs of one projection (1e8): it is computed one input
 #: unit at a time (``inputs`` forward passes of ``outputs`` values each, in float64).
 MAX_MAP_ENTRIES = 100_000_000
 #: Most synapses (non-zero weights, all layers together) a converted network may have
@@ -57,12 +83,16 @@ MAX_MAP_ENTRIES = 100_000_000
 MAX_SYNAPSES = 20_000_000
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
-_AFFINE = (nn.Conv2d, nn.AvgPool2d, nn.Flatten, nn.Linear, nn.Dropout, nn.Dropout1d,
-           nn.Dropout2d, nn.Identity, *_BN)  # fmt: skip
-_ALLOWED = "Conv2d, AvgPool2d, Flatten, Linear, Dropout, BatchNorm1d/2d, Identity and ReLU"
+_AFFINE = (nn.Conv2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Flatten, nn.Linear, nn.Dropout,
+           nn.Dropout1d, nn.Dropout2d, nn.Identity, *_BN)  # fmt: skip
+_ALLOWED = (
+    "Conv2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Linear, Dropout, BatchNorm1d/2d, "
+    "Identity, additions (residual connections), ReLU and MaxPool2d after a ReLU"
+)
 _BATCH_VALUES = 2**21  # float64 values per batch of unit inputs (inputs + outputs): 16 MiB
 
 Weights = np.ndarray | sp.csc_array
+_Sources = dict[int, torch.Tensor]
 
 
 @dataclasses.dataclass
@@ -76,14 +106,15 @@ class SpikingRun:
     predictions : numpy.ndarray
         ``(C, N)`` class per image after each checkpoint's number of steps.
     spikes : list of int
-        Spikes per layer (input first; the output layer does not spike), all images, over
-        all ``steps[-1]`` steps.
+        Spikes per spiking population (input first, then hidden populations and max-pool
+        gates in network order; the output does not spike), all images, over all
+        ``steps[-1]`` steps.
     synaptic_events : int
         Σ over spiking neurons of spikes × that neuron's synapses (its fan-out), all images.
     neuron_updates : int
         Non-input neurons × time steps, all images.
     spikes_at : numpy.ndarray
-        ``(C, L)`` spikes per spiking layer (input first) up to each checkpoint, all images.
+        ``(C, L)`` spikes per spiking population (input first) up to each checkpoint.
     events_at : numpy.ndarray
         ``(C,)`` synaptic events up to each checkpoint, all images.
     """
@@ -101,124 +132,355 @@ class SpikingRun:
         return (self.predictions == np.asarray(labels)[None, :]).mean(axis=1)
 
 
-def _modules(model: nn.Module) -> list[nn.Module]:
-    if isinstance(model, nn.Sequential):
-        return [m for child in model.children() for m in _modules(child)]
-    return [model]
+@dataclasses.dataclass
+class Projection:
+    """Synapses from one population to another.
+
+    Attributes
+    ----------
+    src, dst : int
+        Population indices (0: the input).
+    w : numpy.ndarray or scipy.sparse.csc_array
+        ``(n_dst, n_src)`` weights (a max-pool gate's window: ones).
+    gate : bool
+        A max-pool gate's window (fixed connections, no weight: see the module docstring).
+    """
+
+    src: int
+    dst: int
+    w: Weights
+    gate: bool = False
 
 
-def _segments(model: nn.Module) -> list[list[nn.Module]]:
-    """The runs of affine modules between ReLUs (a trailing ReLU is dropped: readout)."""
-    segments: list[list[nn.Module]] = []
-    run: list[nn.Module] = []
-    for k, m in enumerate(_modules(model)):
-        if isinstance(m, nn.ReLU):
-            # with no affine module since the last ReLU (or the [0, 1] input) it is identity
-            if run:
-                segments.append(run)
-                run = []
-        elif isinstance(m, _AFFINE):
-            if isinstance(m, _BN) and m.running_mean is None:
-                raise ConfigError(
-                    f"convert: module {k} ({type(m).__name__}) has no running statistics "
-                    "(track_running_stats=False), so it is not affine at inference"
-                )
-            run.append(m)
-        else:
-            raise ConfigError(
-                f"convert: module {k} ({type(m).__name__}) cannot be converted; allowed: "
-                f"{_ALLOWED} (affine modules between ReLUs are composed into one map)"
-            )
-    if run:
-        segments.append(run)
-    if not any(isinstance(m, (nn.Linear, nn.Conv2d)) for s in segments for m in s):
-        raise ConfigError("convert: the model has no Linear layer and no Conv2d layer")
-    return segments
+@dataclasses.dataclass
+class Graph:
+    """The network as populations and projections, before threshold balancing.
+
+    Attributes
+    ----------
+    kinds : list of str
+        Per population: ``"input"``, ``"if"`` (ReLU → integrate-and-fire), ``"gate"``
+        (max pooling) or ``"out"`` (the readout, last).
+    shapes : list of tuple of int
+        Per population, one input's shape (torch order, e.g. ``(C, H, W)``).
+    projections : list of Projection
+        In order of their target population.
+    biases : list of numpy.ndarray
+        Per population ``(n,)`` (zeros for the input and gates).
+    pools : dict
+        Gate population → its ``nn.MaxPool2d`` (for the calibration forward).
+    names : list of str
+        Per population, the modules that compute it (for messages).
+    """
+
+    kinds: list[str]
+    shapes: list[tuple[int, ...]]
+    projections: list[Projection]
+    biases: list[np.ndarray]
+    pools: dict[int, nn.MaxPool2d]
+    names: list[str]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [int(np.prod(s)) for s in self.shapes]
+
+    def incoming(self, k: int) -> list[Projection]:
+        return [p for p in self.projections if p.dst == k]
 
 
-def _linear_part(f: nn.Sequential) -> nn.Sequential:
-    """``f`` with every offset (biases, BatchNorm running means) set to zero."""
-    lin = copy.deepcopy(f)
-    for m in lin.modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d, *_BN)) and m.bias is not None:
-            m.bias.zero_()
-        if isinstance(m, _BN):
-            m.running_mean.zero_()
+@dataclasses.dataclass
+class _Expr:
+    """An affine function of populations: ``f(S)``, its linear part, and how it was built."""
+
+    f: Callable[[_Sources], torch.Tensor]
+    lin: Callable[[_Sources], torch.Tensor]
+    sources: tuple[int, ...]
+    shape: tuple[int, ...]
+    names: str
+    pure: int | None = None  # the population itself, nothing applied
+
+
+class _Tracer(torch.fx.Tracer):
+    """Keeps the convertible modules (and their subclasses) whole."""
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return isinstance(m, (*_AFFINE, nn.ReLU, nn.MaxPool2d)) or super().is_leaf_module(
+            m, qualname
+        )
+
+
+def _linear_part(m: nn.Module) -> nn.Module:
+    """``m`` with every offset (biases, BatchNorm running means) set to zero."""
+    lin = copy.deepcopy(m)
+    for sub in lin.modules():
+        if isinstance(sub, (nn.Linear, nn.Conv2d, *_BN)) and sub.bias is not None:
+            sub.bias.zero_()
+        if isinstance(sub, _BN):
+            sub.running_mean.zero_()
     return lin
 
 
-def _names(mods: list[nn.Module]) -> str:
-    return " → ".join(type(m).__name__ for m in mods)
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+class _Builder:
+    """Walks the traced graph and collects populations and projections (float64)."""
+
+    def __init__(self, in_shape: tuple[int, ...]) -> None:
+        self.kinds, self.shapes, self.names = ["input"], [in_shape], ["input"]
+        self.projections: list[Projection] = []
+        self.biases: list[np.ndarray] = [np.zeros(int(np.prod(in_shape)))]
+        self.pools: dict[int, nn.MaxPool2d] = {}
+        self.synapses = 0
+
+    def pure(self, k: int) -> _Expr:
+        def f(s: _Sources) -> torch.Tensor:
+            return s[k]
+
+        return _Expr(f, f, (k,), self.shapes[k], "", k)
+
+    def zeros(self, sources: tuple[int, ...], n: int) -> _Sources:
+        return {s: torch.zeros(n, *self.shapes[s], dtype=torch.float64) for s in sources}
+
+    def apply(self, e: _Expr, m: Callable, lin: Callable, name: str) -> _Expr:
+        names = f"{e.names} → {name}" if e.names else name
+        try:
+            y0 = m(e.f(self.zeros(e.sources, 2)))
+        except RuntimeError as exc:
+            raise ConfigError(
+                f"convert: {names} cannot take inputs of shape {tuple(e.shape)}: {_first_line(exc)}"
+            ) from None
+        if y0.ndim < 2 or y0.shape[0] != 2:
+            raise ConfigError(f"convert: {names} must keep the batch dimension first")
+        f0, l0 = e.f, e.lin
+        return _Expr(lambda s: m(f0(s)), lambda s: lin(l0(s)), e.sources, tuple(y0.shape[1:]),
+                     names)  # fmt: skip
+
+    def add(self, a: _Expr, b: _Expr, where: str) -> _Expr:
+        if a.shape != b.shape:
+            raise ConfigError(f"convert: {where} adds shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        srcs = tuple(sorted({*a.sources, *b.sources}))
+
+        def pick(s: _Sources, keys: tuple[int, ...]) -> _Sources:
+            return {k: s[k] for k in keys}
+
+        fa, fb, la, lb = a.f, b.f, a.lin, b.lin
+        return _Expr(lambda s: fa(pick(s, a.sources)) + fb(pick(s, b.sources)),
+                     lambda s: la(pick(s, a.sources)) + lb(pick(s, b.sources)), srcs, a.shape,
+                     f"({a.names or 'skip'}) + ({b.names or 'skip'})")  # fmt: skip
+
+    def _new(self, kind: str, shape: tuple[int, ...], names: str) -> int:
+        self.kinds.append(kind)
+        self.shapes.append(shape)
+        self.names.append(names)
+        return len(self.kinds) - 1
+
+    @torch.no_grad()
+    def materialise(self, e: _Expr, kind: str) -> int:
+        """A new population whose pre-activation is ``e``; returns its index."""
+        k = self._new(kind, e.shape, e.names)
+        n_out = int(np.prod(e.shape))
+        self.biases.append(e.f(self.zeros(e.sources, 1))[0].reshape(-1).numpy().copy())
+        added = []
+        for s in e.sources:
+            n_in = int(np.prod(self.shapes[s]))
+            if n_in * n_out > MAX_MAP_ENTRIES:
+                raise ConfigError(
+                    f"convert: {e.names} maps {n_in} inputs to {n_out} outputs; a composed map "
+                    f"may have at most MAX_MAP_ENTRIES = {MAX_MAP_ENTRIES:.0e} inputs × outputs"
+                )
+            others = self.zeros(tuple(o for o in e.sources if o != s), 1)
+            batch = max(1, _BATCH_VALUES // (n_in + n_out))
+            rows, cols, vals = [], [], []
+            for start in range(0, n_in, batch):
+                m = min(batch, n_in - start)
+                unit = torch.zeros(m, n_in, dtype=torch.float64)
+                unit[torch.arange(m), torch.arange(start, start + m)] = 1.0
+                srcs = {o: z.expand(m, *z.shape[1:]) for o, z in others.items()}
+                srcs[s] = unit.reshape(m, *self.shapes[s])
+                y = e.lin(srcs).reshape(m, n_out)  # row r: column start + r of W
+                r, j = torch.nonzero(y, as_tuple=True)
+                rows.append(j.numpy())
+                cols.append(r.numpy() + start)
+                vals.append(y[r, j].numpy())
+            nnz = int(sum(len(v) for v in vals))
+            if nnz == 0:
+                continue  # this source does not reach the population
+            coo = (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols)))
+            w: Weights
+            if nnz == n_in * n_out:
+                w = np.zeros((n_out, n_in))
+                w[coo[1]] = coo[0]
+            else:
+                w = sp.csc_array(coo, shape=(n_out, n_in))
+                w.sum_duplicates()
+                w.sort_indices()
+            self.synapses += nnz
+            if self.synapses > MAX_SYNAPSES:
+                raise ConfigError(
+                    f"convert: the network would need {self.synapses} synapses by layer "
+                    f"{k - 1}; the limit is MAX_SYNAPSES = {MAX_SYNAPSES:.0e}"
+                )
+            added.append(Projection(s, k, w))
+        if not added:
+            raise ConfigError(f"convert: layer {k - 1} ({e.names}) has only zero weights")
+        g = torch.Generator().manual_seed(0)
+        u = {s: torch.rand(2, *self.shapes[s], dtype=torch.float64, generator=g)
+             for s in e.sources}  # fmt: skip
+        ref = e.f(u).reshape(2, -1).numpy()
+        got = self.biases[k] + sum((p.w @ u[p.src].reshape(2, -1).numpy().T).T for p in added)
+        if not np.abs(got - ref).max() <= 1e-9 * max(1.0, float(np.abs(ref).max())):
+            raise ConfigError(f"convert: {e.names} is not affine (a module overrides forward?)")
+        self.projections += added
+        return k
+
+    def gate(self, src: int, pool: nn.MaxPool2d, name: str) -> int:
+        """Max-pool gates over population ``src`` (shape ``(C, H, W)``)."""
+        shape = self.shapes[src]
+        if len(shape) != 3 or pool.ceil_mode or pool.return_indices:
+            raise ConfigError(
+                f"convert: module {name} (MaxPool2d) needs (C, H, W) inputs, ceil_mode=False "
+                f"and return_indices=False; got input shape {tuple(shape)}"
+            )
+        c, h, w = shape
+        idx = torch.arange(1, c * h * w + 1, dtype=torch.float64).reshape(1, c, h, w)
+        cols = nn.functional.unfold(idx, pool.kernel_size, pool.dilation, pool.padding,
+                                    pool.stride)[0]  # (C·kh·kw, L), 0 = padding  # fmt: skip
+        out = nn.functional.max_pool2d(idx, pool.kernel_size, pool.stride, pool.padding,
+                                       pool.dilation)  # fmt: skip
+        per = cols.shape[0] // c
+        length = cols.shape[1]
+        rows_, cols_ = [], []
+        for ch in range(c):
+            block = cols[ch * per : (ch + 1) * per]  # (kh·kw, L)
+            kk, ll = torch.nonzero(block, as_tuple=True)
+            rows_.append((ch * length + ll).numpy())
+            cols_.append((block[kk, ll] - 1).long().numpy())
+        r, s_ = np.concatenate(rows_), np.concatenate(cols_)
+        k = self._new("gate", tuple(out.shape[1:]), f"{self.names[src]} → MaxPool2d")
+        wmat = sp.csc_array((np.ones(len(r)), (r, s_)), shape=(c * length, c * h * w))
+        wmat.sum_duplicates()
+        wmat.sort_indices()
+        self.biases.append(np.zeros(c * length))
+        self.projections.append(Projection(src, k, wmat, gate=True))
+        self.pools[k] = pool
+        self.synapses += wmat.nnz
+        return k
+
+
+def _refuse(what: str) -> ConfigError:
+    return ConfigError(f"convert: {what} cannot be converted; allowed: {_ALLOWED}")
 
 
 @torch.no_grad()
-def _affine_map(
-    mods: list[nn.Module], in_shape: tuple[int, ...]
-) -> tuple[Weights, np.ndarray, tuple[int, ...]]:
-    """Compose ``mods`` into ``W`` ``(n_out, n_in)`` and ``b`` ``(n_out,)``, float64.
-
-    ``b = f(0)``; column ``i`` of ``W`` is the linear part of ``f`` (``f`` with its offsets
-    zeroed) applied to the unit input ``e_i``, which equals ``f(e_i) - f(0)`` without the
-    cancellation (for one ``Linear`` it is its weight, bit for bit). Checked against ``f``
-    on two random inputs (relative 1e-9): a module that is not affine is refused.
-    """
-    f = copy.deepcopy(nn.Sequential(*mods)).double().eval()
-    n_in = int(np.prod(in_shape))
-    try:
-        y0 = f(torch.zeros(2, *in_shape, dtype=torch.float64))
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(
-            f"convert: {_names(mods)} cannot take inputs of shape {tuple(in_shape)}: {first}"
-        ) from None
-    if y0.ndim < 2 or y0.shape[0] != 2:
-        raise ConfigError(f"convert: {_names(mods)} must keep the batch dimension first")
-    out_shape = tuple(y0.shape[1:])
-    n_out = int(np.prod(out_shape))
-    if n_in * n_out > MAX_MAP_ENTRIES:
-        raise ConfigError(
-            f"convert: {_names(mods)} maps {n_in} inputs to {n_out} outputs; a composed map "
-            f"may have at most MAX_MAP_ENTRIES = {MAX_MAP_ENTRIES:.0e} inputs × outputs"
-        )
-    b = y0[0].reshape(-1).numpy().copy()
-    lin = _linear_part(f)
-    batch = max(1, _BATCH_VALUES // (n_in + n_out))
-    rows, cols, vals = [], [], []
-    for start in range(0, n_in, batch):
-        m = min(batch, n_in - start)
-        e = torch.zeros(m, n_in, dtype=torch.float64)
-        e[torch.arange(m), torch.arange(start, start + m)] = 1.0
-        y = lin(e.reshape(m, *in_shape)).reshape(m, n_out)  # row r: column start + r of W
-        r, j = torch.nonzero(y, as_tuple=True)
-        rows.append(j.numpy())
-        cols.append(r.numpy() + start)
-        vals.append(y[r, j].numpy())
-    nnz = int(sum(len(v) for v in vals))
-    coo = (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols)))
-    w: Weights
-    if nnz == n_in * n_out:
-        w = np.zeros((n_out, n_in))
-        w[coo[1]] = coo[0]
-    else:
-        w = sp.csc_array(coo, shape=(n_out, n_in))
-        w.sum_duplicates()
-        w.sort_indices()
-    u = torch.rand(2, *in_shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    ref = f(u).reshape(2, -1).numpy()
-    got = (w @ u.reshape(2, -1).numpy().T).T + b
-    if not np.abs(got - ref).max() <= 1e-9 * max(1.0, float(np.abs(ref).max())):
-        raise ConfigError(f"convert: {_names(mods)} is not affine (a module overrides forward?)")
-    return w, b, out_shape
-
-
-def affine_maps(model: nn.Module, in_shape: tuple[int, ...]) -> list[tuple[Weights, np.ndarray]]:
-    """The network as composed affine maps, one per layer of IF neurons (and the output).
+def network_graph(model: nn.Module, in_shape: tuple[int, ...]) -> Graph:
+    """The network as populations and affine projections (see the module docstring).
 
     Parameters
     ----------
     model : torch.nn.Module
-        ``nn.Sequential`` (nested ones are flattened) of the modules listed in this
-        module's docstring; evaluated in float64 in eval mode (the model is not changed).
+        Any model ``torch.fx`` can trace whose operations are those listed in this module's
+        docstring; evaluated in float64 in eval mode (the model is not changed).
+    in_shape : tuple of int
+        One input without the batch dimension, e.g. ``(1, 28, 28)``.
+    """
+    shape = tuple(int(s) for s in in_shape)
+    root = copy.deepcopy(model).double().eval()
+    if isinstance(root, (*_AFFINE, nn.ReLU, nn.MaxPool2d)):
+        root = nn.Sequential(root)
+    try:
+        fx_graph = _Tracer().trace(root)
+    except Exception as exc:  # noqa: BLE001 - any tracing failure is the user's model
+        raise ConfigError(
+            f"convert: {type(model).__name__} cannot be traced by torch.fx: {_first_line(exc)}"
+        ) from None
+    b = _Builder(shape)
+    env: dict[torch.fx.Node, _Expr] = {}
+    has_weights = False
+    out: _Expr | None = None
+
+    def relu(e: _Expr) -> _Expr:
+        # of a population (or the [0, 1] input) a ReLU is the identity
+        return e if e.pure is not None else b.pure(b.materialise(e, "if"))
+
+    for node in fx_graph.nodes:
+        args = [env.get(a) if isinstance(a, torch.fx.Node) else a for a in node.args]
+        if node.op == "placeholder":
+            if env:
+                raise ConfigError("convert: the model must take one input")
+            env[node] = b.pure(0)
+        elif node.op == "call_module":
+            m = root.get_submodule(str(node.target))
+            label = f"module {node.target} ({type(m).__name__})"
+            if isinstance(m, nn.ReLU):
+                env[node] = relu(args[0])
+            elif isinstance(m, nn.MaxPool2d):
+                if args[0].pure is None:
+                    raise ConfigError(
+                        f"convert: {label} must follow a ReLU (spiking max pooling gates the "
+                        "spikes of a population of neurons; max and ReLU commute, so move it "
+                        "after the ReLU)"
+                    )
+                env[node] = b.pure(b.gate(args[0].pure, m, str(node.target)))
+            elif isinstance(m, _AFFINE):
+                if isinstance(m, _BN) and m.running_mean is None:
+                    raise ConfigError(
+                        f"convert: {label} has no running statistics "
+                        "(track_running_stats=False), so it is not affine at inference"
+                    )
+                has_weights |= isinstance(m, (nn.Linear, nn.Conv2d))
+                env[node] = b.apply(args[0], m, _linear_part(m), type(m).__name__)
+            else:
+                raise _refuse(label)
+        elif node.op in ("call_function", "call_method"):
+            fn = node.target
+            label = f"operation {node.name} ({getattr(fn, '__name__', fn)})"
+            tensors = [a for a in args if isinstance(a, _Expr)]
+            if fn in (operator.add, torch.add, "add") and len(tensors) == 2 and not node.kwargs:
+                env[node] = b.add(tensors[0], tensors[1], label)
+            elif fn in (torch.relu, nn.functional.relu, "relu") and len(tensors) == 1:
+                env[node] = relu(tensors[0])
+            elif (
+                fn in (torch.flatten, "flatten")
+                and len(tensors) == 1
+                and all(isinstance(a, int) for a in args[1:])
+            ):
+                dims = tuple(args[1:]) + tuple(node.kwargs.values())
+
+                def flat(t: torch.Tensor, dims: tuple = dims) -> torch.Tensor:
+                    return torch.flatten(t, *dims)
+
+                env[node] = b.apply(tensors[0], flat, flat, "flatten")
+            else:
+                raise _refuse(label)
+        elif node.op == "output":
+            out = args[0] if isinstance(args[0], _Expr) else None
+            if out is None:
+                raise ConfigError("convert: the model must return one tensor")
+        else:
+            raise _refuse(f"{node.op} {node.target}")
+    if not has_weights:
+        raise ConfigError("convert: the model has no Linear layer and no Conv2d layer")
+    assert out is not None
+    if out.pure is not None:  # a trailing ReLU: its population becomes the readout
+        k = out.pure
+        if b.kinds[k] != "if" or k != len(b.kinds) - 1:
+            raise ConfigError("convert: the model must end with an affine layer (the readout)")
+        b.kinds[k] = "out"
+    else:
+        b.materialise(out, "out")
+    return Graph(b.kinds, b.shapes, b.projections, b.biases, b.pools, b.names)
+
+
+def affine_maps(model: nn.Module, in_shape: tuple[int, ...]) -> list[tuple[Weights, np.ndarray]]:
+    """A chain network as composed affine maps, one per layer of IF neurons (and the output).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network without skips or max pooling (see :func:`network_graph` for the general
+        graph); evaluated in float64 in eval mode (the model is not changed).
     in_shape : tuple of int
         One input without the batch dimension, e.g. ``(1, 28, 28)``.
 
@@ -230,34 +492,25 @@ def affine_maps(model: nn.Module, in_shape: tuple[int, ...]) -> list[tuple[Weigh
         first map is ``prod(in_shape)``; each next map takes the previous one's outputs,
         flattened in torch's (C, H, W) order.
     """
-    shape = tuple(int(s) for s in in_shape)
-    maps, synapses = [], 0
-    for k, seg in enumerate(_segments(model)):
-        w, b, shape = _affine_map(seg, shape)
-        synapses += w.nnz if sp.issparse(w) else w.size
-        if synapses > MAX_SYNAPSES:
-            raise ConfigError(
-                f"convert: the network would need {synapses} synapses by layer {k}; the "
-                f"limit is MAX_SYNAPSES = {MAX_SYNAPSES:.0e}"
-            )
-        if sp.issparse(w) and w.nnz == 0:
-            raise ConfigError(f"convert: layer {k} ({_names(seg)}) has only zero weights")
-        maps.append((w, b))
-    return maps
+    g = network_graph(model, in_shape)
+    chain = [(p.src, p.dst) for p in g.projections]
+    if chain != [(k, k + 1) for k in range(len(g.kinds) - 1)] or "gate" in g.kinds:
+        raise ConfigError("affine_maps: the network has skips or max pooling; use network_graph")
+    return [(p.w, g.biases[p.dst]) for p in g.projections]
 
 
 @torch.no_grad()
 def convert(
     model: nn.Module, x_calib: torch.Tensor, *, percentile: float = 99.9
 ) -> ConvertedNetwork:
-    """Convert a ReLU network (MLP or CNN) with data-based threshold balancing.
+    """Convert a ReLU network (MLP, CNN or ResNet) with data-based threshold balancing.
 
     Parameters
     ----------
     model : torch.nn.Module
-        ``nn.Sequential`` of ``Conv2d``, ``AvgPool2d``, ``Flatten``, ``Linear``,
-        ``Dropout``, ``BatchNorm1d/2d`` (eval statistics), ``Identity`` and ``ReLU``; the
-        output has no ReLU (a trailing one is ignored: the readout is the potential).
+        A network of the operations listed in this module's docstring (BatchNorm in eval
+        statistics); the output has no ReLU (a trailing one is ignored: the readout is the
+        potential).
     x_calib : torch.Tensor
         ``(N, *input_shape)`` calibration inputs in ``[0, 1]`` (a few hundred training
         images suffice); ``x_calib.shape[1:]`` is the input shape the maps are built for
@@ -269,22 +522,33 @@ def convert(
         raise ConfigError(f"convert percentile must be in (0, 100]; got {percentile!r}")
     if x_calib.ndim < 2:
         raise ConfigError(f"convert: x_calib must be (N, *input_shape); got {tuple(x_calib.shape)}")
-    a = x_calib.reshape(len(x_calib), -1).double().numpy()
-    if a.min() < 0 or a.max() > 1:
+    a0 = x_calib.reshape(len(x_calib), -1).double().numpy()
+    if a0.min() < 0 or a0.max() > 1:
         raise ConfigError("convert: calibration inputs must lie in [0, 1]")
-    layers = affine_maps(model, tuple(x_calib.shape[1:]))
-    lam_prev = 1.0  # inputs are spike probabilities in [0, 1]
-    scaled, lams = [], []
-    for k, (w, b) in enumerate(layers):
-        z = a @ w.T + b if isinstance(w, np.ndarray) else (w @ a.T).T + b
-        last = k == len(layers) - 1
-        a = z if last else np.maximum(z, 0)
+    g = network_graph(model, tuple(x_calib.shape[1:]))
+    acts: list[np.ndarray] = [a0]
+    lams = [1.0]  # inputs are spike probabilities in [0, 1]
+    for k in range(1, len(g.kinds)):
+        if g.kinds[k] == "gate":
+            (proj,) = g.incoming(k)
+            src = torch.from_numpy(acts[proj.src]).reshape(-1, *g.shapes[proj.src])
+            acts.append(g.pools[k](src).reshape(len(a0), -1).numpy())
+            lams.append(lams[proj.src])
+            continue
+        z = g.biases[k] + sum(
+            (p.w @ acts[p.src].T).T if sp.issparse(p.w) else acts[p.src] @ p.w.T
+            for p in g.incoming(k)
+        )
+        a = z if g.kinds[k] == "out" else np.maximum(z, 0)
         pos = a[a > 0]
-        lam = float(np.percentile(pos, percentile)) if pos.size else 1.0
-        scaled.append((w * lam_prev / lam, b / lam))
-        lams.append(lam)
-        lam_prev = lam
-    return ConvertedNetwork(scaled, lams, percentile, in_shape=tuple(x_calib.shape[1:]))
+        lams.append(float(np.percentile(pos, percentile)) if pos.size else 1.0)
+        acts.append(a)
+    projections = [
+        p if p.gate else Projection(p.src, p.dst, p.w * (lams[p.src] / lams[p.dst]))
+        for p in g.projections
+    ]
+    biases = [b / lam for b, lam in zip(g.biases, lams)]
+    return ConvertedNetwork(g.kinds, g.shapes, projections, biases, lams[1:], percentile)
 
 
 def _pattern_hash(i: np.ndarray, j: np.ndarray) -> str:
@@ -293,51 +557,82 @@ def _pattern_hash(i: np.ndarray, j: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
+#: A gate's synapse: keep the window's largest spike count so far (``m``) and pass this
+#: spike when its neuron's count (this spike included; ``cnt`` grows at the reset, after
+#: the synapses) reaches it. Branch-free, so that it runs in numpy and C++ alike.
+_GATE_ON_PRE = (
+    "m_post = m_post + (cnt_pre + 1 - m_post) * int(cnt_pre + 1 > m_post)\n"
+    "fire_post = fire_post + (1 - fire_post) * int(cnt_pre + 1 >= m_post)"
+)
+
+
 class ConvertedNetwork:
-    """A converted network: balanced weights and biases, simulated in Brian2.
+    """A converted network: populations, balanced projections and biases, run in Brian2.
 
     Attributes
     ----------
-    layers : list of (W, b)
-        Balanced maps, ``W`` ``(n_out, n_in)`` dense ``numpy.ndarray`` or sparse
-        ``scipy.sparse.csc_array``, ``b`` ``(n_out,)`` (units of the threshold per step).
+    kinds : list of str
+        Per population (input first): ``"input"``, ``"if"``, ``"gate"``, ``"out"`` (last).
+    projections : list of Projection
+        Balanced weights (units of the threshold per spike).
+    biases : list of numpy.ndarray
+        Per population, units of the threshold per step (zeros for input and gates).
     lams : list of float
-        Scale factor of each layer (the activation percentile).
+        Scale factor of each non-input population (the activation percentile; a gate has
+        its source's).
     sizes : list of int
-        Neurons per layer, input first.
+        Neurons per population, input first.
+    layers : list of (W, b)
+        For population ``k + 1``: the weights of the projection from population ``k`` (the
+        chain a network without skips is; an empty sparse matrix where there is none) and
+        its bias. ``W`` is a dense ``numpy.ndarray`` or a sparse ``scipy.sparse.csc_array``.
     fan_out : list of numpy.ndarray
-        Synapses of each source neuron of each layer (``sizes[k]`` values for layer ``k``).
+        Synapses of each source neuron of each population over all its projections
+        (``sizes[k]`` values for population ``k``; the output has none and is not listed).
+    edges : list of (int, int, float)
+        ``(src, dst, mean synapses per source neuron)`` of every projection, for routing.
     """
 
     def __init__(
         self,
-        layers: list[tuple[Weights, np.ndarray]],
+        kinds: list[str],
+        shapes: list[tuple[int, ...]],
+        projections: list[Projection],
+        biases: list[np.ndarray],
         lams: list[float],
         percentile: float,
-        *,
-        in_shape: tuple[int, ...] | None = None,
     ) -> None:
-        self.lams, self.percentile = lams, percentile
-        self.layers: list[tuple[Weights, np.ndarray]] = []
+        self.kinds, self.lams, self.percentile = list(kinds), list(lams), percentile
+        self.in_shape = tuple(shapes[0])
+        self.sizes = [int(np.prod(s)) for s in shapes]
+        self.biases = [np.asarray(b, dtype=float) for b in biases]
+        self.projections: list[Projection] = []
         # connectivity: None (all to all, synapse index i * n_out + j) or (i, j) arrays
         # sorted by source then target, the order of sparse W's non-zeros in CSC format
         self._conn: list[tuple[np.ndarray, np.ndarray] | None] = []
-        self.fan_out: list[np.ndarray] = []
-        for w, b in layers:
+        fan = [np.zeros(n, dtype=np.int64) for n in self.sizes[:-1]]
+        self.edges: list[tuple[int, int, float]] = []
+        for p in projections:
+            w = p.w
             if sp.issparse(w):
                 w = sp.csc_array(w)
                 w.sum_duplicates()
                 w.sort_indices()
-                counts = np.diff(w.indptr)
+                counts = np.diff(w.indptr).astype(np.int64)
                 self._conn.append((np.repeat(np.arange(w.shape[1]), counts), w.indices.copy()))
-                self.fan_out.append(counts.astype(np.int64))
             else:
                 w = np.asarray(w)
                 self._conn.append(None)
-                self.fan_out.append(np.full(w.shape[1], w.shape[0], dtype=np.int64))
-            self.layers.append((w, b))
-        self.sizes = [self.layers[0][0].shape[1]] + [w.shape[0] for w, _ in self.layers]
-        self.in_shape = in_shape or (self.sizes[0],)
+                counts = np.full(w.shape[1], w.shape[0], dtype=np.int64)
+            fan[p.src] += counts
+            self.edges.append((p.src, p.dst, float(counts.mean())))
+            self.projections.append(Projection(p.src, p.dst, w, p.gate))
+        self.fan_out = fan
+        self.layers: list[tuple[Weights, np.ndarray]] = []
+        for k in range(len(self.sizes) - 1):
+            chain = [p.w for p in self.projections if (p.src, p.dst) == (k, k + 1)]
+            w = chain[0] if chain else sp.csc_array((self.sizes[k + 1], self.sizes[k]))
+            self.layers.append((w, self.biases[k + 1]))
         self._projects: dict[tuple, StandaloneProject] = {}
 
     @property
@@ -347,17 +642,21 @@ class ConvertedNetwork:
 
     @property
     def synapses(self) -> list[int]:
-        """Synapses per layer (non-zero weights of sparse maps, all pairs of dense ones)."""
+        """Synapses per source population (all its projections), input first."""
         return [int(f.sum()) for f in self.fan_out]
 
     def describe(self) -> dict[str, Any]:
-        """Sizes, synapses, scale factors and percentile, for configs."""
-        return {"sizes": self.sizes, "in_shape": list(self.in_shape), "synapses": self.synapses,
-                "sparse": [c is not None for c in self._conn], "lambda": self.lams,
-                "percentile": self.percentile}  # fmt: skip
+        """Sizes, kinds, projections, synapses, scale factors and percentile, for configs."""
+        return {"sizes": self.sizes, "kinds": self.kinds, "in_shape": list(self.in_shape),
+                "projections": [[p.src, p.dst] for p in self.projections],
+                "synapses": self.synapses, "sparse": [c is not None for c in self._conn],
+                "lambda": self.lams, "percentile": self.percentile}  # fmt: skip
 
-    def _connectivity(self) -> list[str]:
-        return ["all-to-all" if c is None else _pattern_hash(*c) for c in self._conn]
+    def _connectivity(self) -> list[Any]:
+        return [
+            [p.src, p.dst, p.gate, "all-to-all" if c is None else _pattern_hash(*c)]
+            for p, c in zip(self.projections, self._conn)
+        ]
 
     # -- Brian2 --------------------------------------------------------------------
     def _construct(self, n_images: int, steps: int, stride: int, values: dict | None):
@@ -367,27 +666,49 @@ class ConvertedNetwork:
             np.zeros((n_images, self.sizes[0])) if values is None else values["x"],
             dt=t_img, name="x_in",
         )  # fmt: skip
-        inp = b2.NeuronGroup(self.sizes[0], "run_seed : integer (shared)",
-                             threshold="rand() < x_in(t, i)", namespace={"x_in": x_in},
-                             name="c_inp", dt=dt)  # fmt: skip
-        groups, syns, objs = [inp], [], [inp]
-        for k, n in enumerate(self.sizes[1:]):
-            last = k == len(self.sizes) - 2
-            g = b2.NeuronGroup(
-                n, "v : 1\nbias : 1", threshold=None if last else "v >= 1",
-                reset=None if last else "v -= 1", name=f"c_l{k}", dt=dt,
-            )  # fmt: skip
-            g.run_regularly("v = 0", dt=t_img, when="start", name=f"c_l{k}_reset")
-            g.run_regularly("v += bias", dt=dt, when="groups", name=f"c_l{k}_bias")
-            s = b2.Synapses(groups[-1], g, "w : 1", on_pre="v_post += w", name=f"c_s{k}", dt=dt)
-            if self._conn[k] is None:
+        gated = {p.src for p in self.projections if p.gate}
+        inp = b2.NeuronGroup(self.sizes[0], "run_seed : integer (shared)\ncnt : 1",
+                             threshold="rand() < x_in(t, i)",
+                             reset="cnt += 1" if 0 in gated else None,
+                             namespace={"x_in": x_in}, name="c_inp", dt=dt)  # fmt: skip
+        if 0 in gated:
+            inp.run_regularly("cnt = 0", dt=t_img, when="start", name="c_inp_reset")
+        groups, objs = [inp], [inp]
+        for k in range(1, len(self.sizes)):
+            kind, n, name = self.kinds[k], self.sizes[k], f"c_l{k - 1}"
+            if kind == "gate":
+                g = b2.NeuronGroup(n, "m : 1\nfire : 1", threshold="fire > 0.5",
+                                   reset="fire = 0", name=name, dt=dt)  # fmt: skip
+                # clear the gate right after its threshold, before this step's synapses can
+                # set it again (a reset in the usual slot, after them, would drop their spike)
+                g.resetter["spike"].when, g.resetter["spike"].order = "thresholds", 1
+                g.run_regularly("m = 0\nfire = 0", dt=t_img, when="start", name=f"{name}_reset")
+            else:
+                spiking = kind == "if"
+                count = "\ncnt += 1" if k in gated else ""
+                g = b2.NeuronGroup(
+                    n, "v : 1\nbias : 1\ncnt : 1", threshold="v >= 1" if spiking else None,
+                    reset=f"v -= 1{count}" if spiking else None, name=name, dt=dt,
+                )  # fmt: skip
+                g.run_regularly("v = 0\ncnt = 0", dt=t_img, when="start", name=f"{name}_reset")
+                g.run_regularly("v += bias", dt=dt, when="groups", name=f"{name}_bias")
+            groups.append(g)
+            objs.append(g)
+        syns = []
+        for q, (p, conn) in enumerate(zip(self.projections, self._conn)):
+            if p.gate:
+                s = b2.Synapses(groups[p.src], groups[p.dst], on_pre=_GATE_ON_PRE,
+                                name=f"c_s{q}", dt=dt)  # fmt: skip
+            else:
+                s = b2.Synapses(groups[p.src], groups[p.dst], "w : 1", on_pre="v_post += w",
+                                name=f"c_s{q}", dt=dt)  # fmt: skip
+            if conn is None:
                 s.connect()
             else:
-                s.connect(i=self._conn[k][0], j=self._conn[k][1])
-            groups.append(g)
+                s.connect(i=conn[0], j=conn[1])
             syns.append(s)
-            objs += [g, s]
-        # bookkeeping: one counter per spiking layer sums its spikes and their synapses
+            objs.append(s)
+        # bookkeeping: one counter per spiking population sums its spikes and their synapses
         n_sp = len(groups) - 1
         cnt = b2.NeuronGroup(n_sp, "spk : 1\nev : 1", name="c_cnt", dt=dt)
         cnt.run_regularly("spk = 0\nev = 0", dt=t_img, when="start", name="c_cnt_reset")
@@ -408,9 +729,11 @@ class ConvertedNetwork:
         h = dict(net=net, x_in=x_in, inp=inp, groups=groups, syns=syns, vmon=vmon, cmon=cmon,
                  duration=n_images * t_img + dt)  # fmt: skip
         if values is not None:
-            for k, s in enumerate(syns):
-                s.w[:] = values["w"][k]
-                groups[k + 1].bias[:] = values["b"][k]
+            for q, s in enumerate(syns):
+                if values["w"][q] is not None:
+                    s.w[:] = values["w"][q]
+            for k, b in values["b"].items():
+                groups[k].bias[:] = b
         return h
 
     def _values(self, x: np.ndarray) -> dict[str, Any]:
@@ -418,10 +741,14 @@ class ConvertedNetwork:
             "x": x,
             # all to all: synapse (i, j) = W[j, i], i-major; sparse: the CSC order of (i, j)
             "w": [
-                w.T.reshape(-1) if c is None else w.data
-                for (w, _), c in zip(self.layers, self._conn)
+                None if p.gate else p.w.T.reshape(-1) if c is None else p.w.data
+                for p, c in zip(self.projections, self._conn)
             ],  # fmt: skip
-            "b": [b for _, b in self.layers],
+            "b": {
+                k: self.biases[k]
+                for k in range(1, len(self.sizes))
+                if self.kinds[k] in ("if", "out")
+            },  # fmt: skip
         }
 
     def run(
@@ -456,8 +783,8 @@ class ConvertedNetwork:
         if backend == "standalone":
             key = (n, steps, stride)
             if key not in self._projects:
-                spec = {"sizes": self.sizes, "n": n, "steps": steps, "stride": stride,
-                        "connectivity": self._connectivity()}  # fmt: skip
+                spec = {"sizes": self.sizes, "kinds": self.kinds, "n": n, "steps": steps,
+                        "stride": stride, "connectivity": self._connectivity()}  # fmt: skip
 
                 def construct(key=key):
                     h = self._construct(*key, None)
@@ -469,9 +796,11 @@ class ConvertedNetwork:
             proj = self._projects[key]
             h = proj._ensure()
             args: dict[Any, Any] = {h["x_in"]: values["x"], h["inp"].run_seed: seed}
-            for k, s in enumerate(h["syns"]):
-                args[s.w] = values["w"][k]
-                args[h["groups"][k + 1].bias] = values["b"][k]
+            for q, s in enumerate(h["syns"]):
+                if values["w"][q] is not None:
+                    args[s.w] = values["w"][q]
+            for k, b in values["b"].items():
+                args[h["groups"][k].bias] = b
             proj.run(args)
         else:
             use_runtime()

@@ -65,6 +65,12 @@ class SpikingConfig:
     ----------
     steps : int
         Conversion: time steps per input (the accuracy curve has every checkpoint).
+        ``mode="trained"``: ``T``, the steps the network is trained and run for (at most 32).
+    mode : str
+        Supervised workloads: ``"convert"`` (rate-coded ANN-to-SNN conversion) or
+        ``"trained"`` (a LIF network trained directly with surrogate gradients for ``steps``
+        time steps, cached, simulated in Brian2 with the same equations; see
+        :mod:`neuro.targets.spiking_trained`).
     test_limit : int or None
         Evaluate on the first N test inputs (None: all).
     calib_images : int
@@ -102,9 +108,15 @@ class SpikingConfig:
     passes: int = param(1, integer=True, ge=1)
     pair: bool = param(False, choices=(True, False))
     method: str = param("euler", choices=("euler", "exponential_euler"))
+    mode: str = param("convert", choices=("convert", "trained"))
 
     def __post_init__(self) -> None:
         validate(self)
+        if self.mode == "trained" and self.steps > 32:
+            raise ConfigError(
+                f"SpikingConfig.steps must be at most 32 with mode='trained' (the network is "
+                f"trained through every step); got {self.steps}"
+            )
 
 
 def _variants() -> list[str]:
@@ -139,6 +151,10 @@ class Spiking:
         started, t0 = now_iso(), time.perf_counter()
         if workload.unsupervised:
             acc, per_inf, activity, latency, curves, extra = self._diehl_cook(workload, seed)
+        elif self.cfg.mode == "trained":
+            from neuro.targets.spiking_trained import evaluate_trained
+
+            acc, per_inf, activity, latency, curves, extra = evaluate_trained(self, workload, seed)
         else:
             acc, per_inf, activity, latency, curves, extra = self._converted(workload, seed)
         prov = provenance()

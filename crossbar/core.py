@@ -41,7 +41,9 @@ from devices.base import DeviceModel, DeviceState
 
 __all__ = ["Crossbar"]
 
-_STATIC_BUFFERS = ("state_value", "scale", "shape_nk", "drift_ref", "c_nominal", "adc_fs", "dac_r")
+_STATIC_BUFFERS = (
+    "state_value", "scale", "shape_nk", "drift_ref", "c_nominal", "adc_fs", "dac_r", "target",
+)  # fmt: skip
 
 
 def _percentile_abs(x: torch.Tensor, q: float, dims: tuple[int, ...]) -> torch.Tensor:
@@ -163,6 +165,7 @@ class Crossbar(nn.Module):
         state = cell.program(targets, gen if cfg.programming_noise else None)
         self._set_state(state)
         self.scale = scale
+        self.target = w.clone()
         self.shape_nk = torch.tensor(list(w.shape), dtype=torch.int64, device=w.device)
         self.c_nominal = None
         if cell.quantity == "capacitance":
@@ -173,6 +176,14 @@ class Crossbar(nn.Module):
         self._gen = None
         self._read_cache = None
         return self
+
+    def reprogram(self, generator: torch.Generator | None = None) -> Crossbar:
+        """Write the same target matrix again: fresh programming noise, drift from ``t = 0``.
+
+        Calibrations are cleared, as by :meth:`program`.
+        """
+        self._require_programmed()
+        return self.program(self.target, generator)
 
     def _set_state(self, state: DeviceState) -> None:
         for name in [n for n in self._buffers if n.startswith("state_h_")]:
@@ -307,7 +318,8 @@ class Crossbar(nn.Module):
         nb, tr, b, rows = planes.shape
         return planes.permute(1, 0, 2, 3).reshape(tr, nb * b, rows), w
 
-    def _full_scale(self) -> torch.Tensor | None:
+    def _full_scale(self, lenient: bool = False) -> torch.Tensor | None:
+        """ADC full scale; None for an ideal ADC (or, ``lenient``, one not yet calibrated)."""
         adc, tm = self.config.adc, self.tile_map
         if adc.bits is None:
             return None
@@ -319,6 +331,8 @@ class Crossbar(nn.Module):
                 device=self.device,
             )
         if self.adc_fs is None:
+            if lenient:
+                return None
             raise RuntimeError(
                 "Crossbar ADC range is not calibrated (ADCConfig.range_mode='calibrated'); "
                 "call calibrate(x) first"
@@ -362,7 +376,11 @@ class Crossbar(nn.Module):
         return sig + noise * (sigma * unit)
 
     def _signal(
-        self, u: torch.Tensor, g: torch.Tensor, generator: torch.Generator | None
+        self,
+        u: torch.Tensor,
+        g: torch.Tensor,
+        generator: torch.Generator | None,
+        lenient: bool = False,
     ) -> torch.Tensor:
         """Applied inputs ``(Tr, B, R)`` → digitised signals per weight column ``(Tr, B, Tc, Kw)``.
 
@@ -372,7 +390,7 @@ class Crossbar(nn.Module):
         tm = self.tile_map
         up, plane_w = self._phases(u)
         sig = self._out_noise(self._analog(up, g, generator), generator)
-        fs = self._full_scale()
+        fs = self._full_scale(lenient)
         if fs is not None:
             sig = adc_quantize(sig, fs, self.config.adc.bits)
         if plane_w is not None:
@@ -391,29 +409,37 @@ class Crossbar(nn.Module):
         """
         tm = self.tile_map
         eye = torch.eye(tm.rows, dtype=g.dtype, device=g.device)
-        y = self._signal(eye.expand(tm.tiles_r, tm.rows, tm.rows), g, generator).abs()
+        # Before calibration (effective_weights of a fresh layer) the ADC is left out; the
+        # reference is measured again once the ADC is calibrated.
+        y = self._signal(eye.expand(tm.tiles_r, tm.rows, tm.rows), g, generator, True).abs()
         row_ok = torch.arange(tm.tiles_r * tm.rows, device=g.device) < tm.n_in
         col_ok = torch.arange(tm.tiles_c * tm.weight_cols, device=g.device) < tm.n_out
         mask = row_ok.view(tm.tiles_r, tm.rows, 1, 1) & col_ok.view(1, 1, tm.tiles_c, -1)
         y = y * mask
         return y.sum((1, 3)) / mask.sum((1, 3)).clamp(min=1)
 
-    def drift_factor(self, g: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def drift_factor(
+        self, g: torch.Tensor, generator: torch.Generator | None, *, keep: bool = True
+    ) -> torch.Tensor:
         """Drift compensation factors per tile ``(Tr, Tc)`` for the cells ``g`` as read now.
 
         ``reference / measured`` of :meth:`_readout`; the reference is measured on a read
-        at ``t = 0`` the first time it is needed after programming or calibration. Ones if
+        at ``t = 0`` the first time it is needed after programming or calibration (and kept
+        unless ``keep=False``). Ones if
         compensation is off (or a tile reads nothing, e.g. all-zero weights without noise).
         """
         tm = self.tile_map
         ones = torch.ones((tm.tiles_r, tm.tiles_c), dtype=g.dtype, device=g.device)
         if not self.config.drift_compensation:
             return ones
-        if self.drift_ref is None or self.drift_ref.shape != ones.shape:
-            self.drift_ref = self._readout(self._read(0.0, generator), generator)
+        ref = self.drift_ref
+        if ref is None or ref.shape != ones.shape:
+            ref = self._readout(self._read(0.0, generator), generator)
+            if keep:
+                self.drift_ref = ref
         measured = self._readout(g, generator)
-        ok = (measured > 0) & (self.drift_ref > 0)
-        return torch.where(ok, self.drift_ref / torch.where(ok, measured, ones), ones)
+        ok = (measured > 0) & (ref > 0)
+        return torch.where(ok, ref / torch.where(ok, measured, ones), ones)
 
     def _read_at(
         self, t: float, generator: torch.Generator, explicit: bool
@@ -444,7 +470,7 @@ class Crossbar(nn.Module):
             g, alpha = cached[1], cached[2]
         else:
             g = self._read(t, generator)
-            alpha = self.drift_factor(g, generator)
+            alpha = self.drift_factor(g, generator, keep=False)
         w = tm.signed(g)  # (Tr, Tc, R, Kw, S)
         w = w.squeeze(-1) if tm.n_slices == 1 else w @ tm.slice_weights(w.dtype, w.device)
         w = w * self.scale / tm.gain(cell.g_min, cell.g_max) * alpha[:, :, None, None]

@@ -30,12 +30,6 @@ def test_convert_replaces_linear_and_conv_and_matches_torch(generator):
     torch.testing.assert_close(analog(x), model(x), rtol=1e-5, atol=1e-5)
 
 
-def test_conv_with_reflect_padding_is_refused():
-    conv = nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")
-    with pytest.raises(ValueError, match="integer zero padding only"):
-        AnalogConv2d.from_conv(conv, devices.get("ideal"), CrossbarConfig.ideal())
-
-
 @pytest.mark.slow  # trains mlp-digits into the session cache on first use (~1 min on 2 cores)
 def test_ideal_conversion_keeps_mlp_digits_accuracy():
     from neuro import workloads

@@ -614,7 +614,7 @@ class Archive:
         return None
 
     def _groups(
-        self, f: h5py.File, include_failed: bool, *, deep: bool = False
+        self, f: h5py.File, include_failed: bool, *, warn: bool = True
     ) -> list[tuple[str, h5py.Group]]:
         """Complete (and failed, if asked) runs in order; damaged ones warned about."""
         out, damaged = [], []
@@ -633,12 +633,12 @@ class Archive:
                 continue
             if status == "failed" and not include_failed:
                 continue
-            problem = self._problem(g, deep=deep)
+            problem = self._problem(g)
             if problem is not None:
                 damaged.append(f"{rid} ({problem})")
                 continue
             out.append((rid, g))
-        if damaged:
+        if damaged and warn:
             warnings.warn(
                 f"{self.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}"
                 + (f"; and {len(damaged) - 5} more" if len(damaged) > 5 else ""),
@@ -684,7 +684,7 @@ class Archive:
             g = runs.get(run_id) if isinstance(run_id, str) else None
             status = g.attrs.get("status") if isinstance(g, h5py.Group) else None
             if status != "complete":
-                valid = [rid for rid, _ in self._groups(f, False)]
+                valid = [rid for rid, _ in self._groups(f, False, warn=False)]
                 shown = ", ".join(valid[:20]) + (", ..." if len(valid) > 20 else "")
                 raise _MissingRun(
                     f"no completed run {run_id!r} in {self.path}; runs: {shown or '(none)'}"

@@ -368,8 +368,9 @@ def _validate(args: argparse.Namespace) -> None:
         from neuro import workloads
         from neuro.compare import build_targets, check_out_path
         from neuro.experiments.spec import check_seed
+        from neuro.workloads.training import check_inputs
 
-        workloads.get(args.workload)
+        workload = workloads.get(args.workload)
         check_seed(args.seed, "neuro compare: --seed")
         if args.targets is not None:
             names = [t.strip() for g in args.targets for t in g.split(",") if t.strip()]
@@ -378,6 +379,7 @@ def _validate(args: argparse.Namespace) -> None:
             args.targets = list(dict.fromkeys(names))  # a target named twice runs once
             build_targets(args.targets)
         check_out_path(args.out)
+        check_inputs(workload)  # dataset and weight cache usable
     if args.cmd == "run":
         from neuro.compare import check_out_path
         from neuro.experiments import load_spec
@@ -395,6 +397,11 @@ def _validate(args: argparse.Namespace) -> None:
             check_scheduler_address(args.scheduler)
         args.spec_obj = load_spec(args.spec, max_runs=args.max_runs)
         check_out_path(args.out)
+        from neuro.workloads import get as get_workload
+        from neuro.workloads.training import check_inputs
+
+        for name in args.spec_obj.workloads:
+            check_inputs(get_workload(name))  # datasets and weight cache usable
     if args.cmd == "archive" and args.archive_cmd == "export" and args.output not in (None, "-"):
         out = Path(args.output)
         if out.suffix.lower() != f".{args.format}":

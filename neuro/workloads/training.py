@@ -32,6 +32,7 @@ __all__ = [
     "trained_model",
     "cache_dir",
     "cached_accuracy",
+    "check_inputs",
     "evaluate_accuracy",
     "dataset_for",
 ]
@@ -68,6 +69,30 @@ class TrainedModel:
 def cache_dir() -> Path:
     """``$NEURO_CACHE`` or ``~/.cache/neuro-cosim``."""
     return Path(os.environ.get("NEURO_CACHE") or Path.home() / ".cache" / "neuro-cosim")
+
+
+def check_inputs(workload: Workload) -> None:
+    """Before any work: the workload's dataset loads and the weight cache can be used.
+
+    Raises
+    ------
+    DataError
+        The dataset found is malformed or too small (see :func:`neuro.data.load_dataset`).
+    ConfigError
+        ``$NEURO_CACHE`` (or its default) is not a folder that can be created or written.
+    """
+    if workload.dataset is None:
+        return
+    dataset_for(workload)  # loaded once per process: the run reuses it
+    folder = cache_dir() / "weights"
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"weight cache {str(folder)!r} cannot be created or written ({probe} is "
+            f"{'not a folder' if not probe.is_dir() else 'not writable'}); set NEURO_CACHE"
+        )
 
 
 def cached_accuracy(name: str) -> float | None:

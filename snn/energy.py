@@ -38,7 +38,8 @@ per event, not a bare cell read: a spike drives its row in every column tile (wo
 driver and wire, priced by :func:`crossbar.cost.matrix_cost` for a 1-bit input), each
 synaptic event reads the cells of one weight (both polarities), and every output column
 that received input in a time step is sensed once (one ADC conversion, priced by the same
-model); the neurons behind the columns are digital (Loihi's figures).
+model) with its lane's static power over that sensing (lanes are power-gated between
+steps); the neurons behind the columns, the mesh and the chip's idle power are Loihi's.
 """
 
 from __future__ import annotations
@@ -433,13 +434,14 @@ def device_chip(device: DeviceModel, crossbar_config=None) -> ChipEnergy:
     cost = f"crossbar.cost.matrix_cost, CrossbarConfig defaults ({cfg.tile_rows}x{cfg.tile_cols})"
     src.update({
         "synaptic_op_J": f"{device.name}: one cell read per cell of the weight, {cost}",
-        "static_W": "not modelled as always-on power: the column lanes are power-gated "
-        "between time steps and draw their static power (CostConfig.static_W_per_adc) only "
-        f"while sensing ({cost}); no leakage figure for the rest of a {device.name} chip",
+        "static_W": f"29 mW, Loihi's idle power (the neurons and mesh are Loihi's; "
+        f"{loihi.sources['static_W']}); the crossbar's column lanes are power-gated between "
+        f"time steps and add their static power (CostConfig.static_W_per_adc) only while "
+        f"sensing ({cost})",
     })  # fmt: skip
     return dataclasses.replace(
         loihi, name=device.name, title=f"{device.name} synapses on crossbar tiles, Loihi neurons",
-        synaptic_op_J=cell, static_W=None, sources=src, row_drive_J=row, column_sense_J=sense,
+        synaptic_op_J=cell, sources=src, row_drive_J=row, column_sense_J=sense,
         sense_static_J=lane_static,
     )  # fmt: skip
 

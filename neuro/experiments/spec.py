@@ -194,7 +194,8 @@ def _no_repeats(key: str, values: list[Any]) -> None:
     """Refuse a list naming one value twice (it would run, and be archived, twice)."""
     seen: set[tuple[str, str]] = set()
     for v in values:
-        k = (type(v).__name__, repr(v))  # 8 and 8.0 differ here; equal configs merge later
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        k = ("number", repr(float(v))) if number else (type(v).__name__, repr(v))  # 8 == 8.0
         if k in seen:
             raise ConfigError(f"spec.{key} lists {v!r} twice; give each value once")
         seen.add(k)

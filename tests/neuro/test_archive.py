@@ -212,3 +212,149 @@ def test_sigkill_between_runs_keeps_every_completed_run(tmp_path):
     with Archive(path, mode="a") as ar2:  # the kernel released the dead writer's lock
         ar2.append(_result(99))
     assert 99 in set(Archive(path).table()["seed"])
+
+
+# -- one writer per file, whatever its name ---------------------------------------------------
+@pytest.mark.parametrize("alias", ["symlink", "hardlink", "dotdot", "symlinked-folder"])
+def test_second_writer_through_another_name_is_refused(tmp_path, alias):
+    path = tmp_path / "a.h5"
+    with Archive(path, mode="a") as ar:
+        ar.append(_result())
+    (tmp_path / "sub").mkdir()
+    other = {
+        "symlink": tmp_path / "link.h5",
+        "hardlink": tmp_path / "hard.h5",
+        "dotdot": tmp_path / "sub" / ".." / "a.h5",
+        "symlinked-folder": tmp_path / "dirlink" / "a.h5",
+    }[alias]
+    if alias == "symlink":
+        other.symlink_to(path)
+    elif alias == "hardlink":
+        os.link(path, other)
+    elif alias == "symlinked-folder":
+        (tmp_path / "dirlink").symlink_to(tmp_path)
+    with Archive(path, mode="a"):
+        # (through a hard link the lock file, named after the path, cannot name the holder)
+        holder = "another process" if alias == "hardlink" else f"pid {os.getpid()}"
+        with pytest.raises(ArchiveLockedError, match=f"being written by {holder}"):
+            Archive(other, mode="a")
+    with Archive(other, mode="a") as ar:  # released: the alias writes the same file
+        ar.append(_result(1))
+    assert sorted(Archive(path).table()["seed"]) == [0, 1]
+
+
+def test_writer_creates_and_keeps_one_inode(tmp_path):
+    path = tmp_path / "new" / "a.h5"
+    with Archive(path, mode="a") as ar:
+        ino = path.stat().st_ino
+        ar.append(_result())
+    assert path.stat().st_ino == ino  # the lock sits on the inode: it must never change
+    assert Archive(path).runs() == ["r000001"]
+    assert (tmp_path / "new" / "a.h5.lock").read_text() == f"pid {os.getpid()}"
+
+
+def test_lock_file_symlink_is_refused_and_not_followed(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "a.h5.lock").symlink_to(victim)
+    with pytest.raises(ArchiveError, match="lock file is a symlink; refusing to follow it"):
+        Archive(tmp_path / "a.h5", mode="a")
+    assert victim.read_text() == "keep me"
+
+
+def test_writer_refuses_a_fifo(tmp_path):
+    fifo = tmp_path / "a.h5"
+    os.mkfifo(fifo)
+    with pytest.raises(ArchiveError, match="not a regular file"):
+        Archive(fifo, mode="a")
+
+
+def test_reader_waits_for_an_append_then_says_being_written(tmp_path, monkeypatch):
+    import fcntl
+
+    import neuro.archive as archive_module
+
+    path = tmp_path / "a.h5"
+    with Archive(path, mode="a") as ar:
+        ar.append(_result())
+    monkeypatch.setattr(archive_module, "READ_WAIT_S", 0.05)
+    with open(tmp_path / "a.h5.lock") as fh:  # an append in progress holds it exclusively
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(ArchiveError, match=r"archive is being written \(an append held it"):
+            Archive(path).runs()
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    assert Archive(path).runs() == ["r000001"]
+
+
+def test_check_writable(tmp_path, monkeypatch):
+    from neuro.archive import check_writable
+
+    assert check_writable(tmp_path / "x" / "y" / "a.h5") == tmp_path / "x" / "y" / "a.h5"
+    assert not (tmp_path / "x").exists()  # the check creates nothing
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ArchiveError, match=r"--out '.*f/a.h5': .*/f is a file, not a folder"):
+        check_writable(tmp_path / "f" / "a.h5")
+    with pytest.raises(ArchiveError, match="--out must be a file; got the directory"):
+        check_writable(tmp_path)
+    (tmp_path / "dead").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ArchiveError, match="is a symlink to nothing"):
+        check_writable(tmp_path / "dead")
+    with pytest.raises(ArchiveError, match=r"dead is a symlink to nothing"):
+        check_writable(tmp_path / "dead" / "a.h5")
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(ArchiveError, match="is not a regular file"):
+        check_writable(tmp_path / "fifo")
+    with pytest.raises(ArchiveError, match=r"cannot create files in /proc"):
+        check_writable("/proc/neuro-test.h5")
+    import neuro.archive as archive_module
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(archive_module.os, "open", refuse)
+    with pytest.raises(
+        ArchiveError, match=r"--output '.*f' cannot be written \(Permission denied\)"
+    ):
+        check_writable(tmp_path / "f", what="--output")
+
+
+# -- damaged archives are read defensively ----------------------------------------------------
+def test_damaged_run_is_named_skipped_and_not_resumed(tmp_path):
+    path = tmp_path / "a.h5"
+    with Archive(path, mode="a") as ar:
+        for i in range(3):
+            ar.append(_result(i), run_key=f"k{i}")
+    with h5py.File(path, "a") as f:
+        m = f["runs/r000002/metrics"]
+        del m["accuracy"]
+        m.create_dataset("accuracy", data="high")
+    with pytest.raises(
+        ArchiveError, match="run r000002 is damaged: metric 'accuracy' is not a number"
+    ):
+        Archive(path).get("r000002")
+    with pytest.warns(UserWarning, match=r"skipped 1 damaged run\(s\): r000002 \(metric"):
+        assert Archive(path).runs() == ["r000001", "r000003"]
+    with Archive(path, mode="a") as ar, pytest.warns(UserWarning, match="r000002"):
+        assert ar.run_keys() == {"k0", "k2"}
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda f: f.attrs.__delitem__("schema_version"), "no schema_version"),
+        (lambda f: f.attrs.__setitem__("schema_version", "x"), "bad schema_version 'x'"),
+        (lambda f: f.attrs.__setitem__("schema_version", -1), "bad schema_version -1"),
+        (lambda f: f.__delitem__("runs"), r"damaged archive \(no /runs group\)"),
+    ],
+)
+def test_damaged_file_is_one_line(tmp_path, damage, message):
+    path = tmp_path / "a.h5"
+    with Archive(path, mode="a") as ar:
+        ar.append(_result())
+    with h5py.File(path, "a") as f:
+        damage(f)
+    with pytest.raises(ArchiveError, match=message) as info:
+        Archive(path).table()
+    assert "\n" not in str(info.value)
+    with pytest.raises(ArchiveError, match=message):
+        Archive(path, mode="a")

@@ -121,3 +121,41 @@ def test_threads_option_sets_torch_threads(capsys):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_neuro_threads_is_read_when_used(monkeypatch, capsys):
+    from neuro.cli import build_parser
+
+    monkeypatch.setenv("NEURO_THREADS", "abc")
+    build_parser()  # building the parser does not read it
+    assert main(["--threads", "1", "roadmap"]) == 0  # the option wins
+    capsys.readouterr()
+    assert main(["roadmap"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: neuro: $NEURO_THREADS must be an integer from 1 to "
+        f"{4 * (__import__('os').cpu_count() or 1)}; got 'abc'\n"
+    )
+
+
+def test_verbose_is_accepted_after_the_subcommand(capsys):
+    assert main(["roadmap", "-v"]) == 0
+    assert main(["-v", "roadmap"]) == 0
+    assert main(["roadmap", "--verbose"]) == 0
+
+
+def test_targets_named_twice_run_once(archive_path, capsys):
+    argv = ["compare", "--workload", "mlp-digits", "--targets", "reference,reference",
+            "reference", "--quick", "--out", str(archive_path)]  # fmt: skip
+    assert main(argv) == 0
+    assert list(Archive(archive_path).table()["target"]) == ["reference"]
+
+
+def test_os_error_is_one_line(tmp_path, capsys, monkeypatch):
+    import neuro.cli as cli_module
+
+    def unreadable(args):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "x"))
+
+    monkeypatch.setattr(cli_module, "_cmd_roadmap", unreadable)
+    assert main(["roadmap"]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path / 'x'}: Permission denied\n"

@@ -219,3 +219,23 @@ def test_download_unreachable_falls_back(isolated_dirs):
     with pytest.warns(UserWarning, match="download failed"):
         ds = load_dataset("fashion-mnist", base_url="http://127.0.0.1:9/")
     assert ds.fallback
+
+
+# -- the weight cache -------------------------------------------------------------------------
+def test_damaged_weight_cache_entry_is_rebuilt_with_a_warning(tmp_path, monkeypatch):
+    from neuro.workloads import get
+    from neuro.workloads.training import cached_accuracy, trained_model
+
+    monkeypatch.setenv("NEURO_CACHE", str(tmp_path / "cache"))
+    w = get("mlp-digits")
+    first = trained_model(w)
+    first.path.write_bytes(b"scribbled")  # a damaged entry
+    with pytest.warns(UserWarning, match=r"weight cache entry .*\.pt is damaged .*training again"):
+        again = trained_model(w)
+    assert again.test_accuracy == first.test_accuracy  # deterministic training, same weights
+    assert trained_model(w).path.read_bytes()[:2] == b"PK"  # a torch zip archive again
+    first.path.with_suffix(".json").write_text("{not json")
+    assert cached_accuracy("mlp-digits") is None  # the listing passes over it
+    with pytest.warns(UserWarning, match="is damaged"):
+        assert trained_model(w).test_accuracy == first.test_accuracy
+    assert cached_accuracy("mlp-digits") == first.test_accuracy

@@ -167,3 +167,139 @@ def test_failed_runs_are_archived_and_retried(tmp_path, monkeypatch):
     summary = run_experiment(spec, out)
     assert (summary.skipped, summary.completed) == (2, 2)
     assert len(Archive(out).runs()) == 4
+
+
+# -- bounded, duplicate-free sweeps -----------------------------------------------------------
+BASE = {"name": "t", "workloads": ["mlp-digits"], "targets": ["reference"]}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"seeds": [3, 1, 3]}, "spec.seeds lists 3 twice; give each value once"),
+        ({"targets": ["reference", "reference"]}, "spec.targets lists 'reference' twice"),
+        ({"workloads": ["mlp-digits"] * 2}, "spec.workloads lists 'mlp-digits' twice"),
+        (
+            {"grid": {"reference": {"batch_size": [8, 16, 8]}}},
+            "spec.grid.reference.batch_size lists 8 twice",
+        ),
+        ({"seeds": [2**32]}, r"spec.seeds must be an integer in \[0, 4294967295\]; got 4294967296"),
+        ({"seeds": 10**12}, "asks for 1000000000000 seeds, more than the limit of 100000 runs"),
+        (
+            {"seeds": 1000, "grid": {"reference": {"batch_size": list(range(1, 201))}}},
+            "spec 't' expands to 200,000 runs, more than the limit of 100,000; split it",
+        ),
+    ],
+)
+def test_duplicates_and_oversized_specs_are_refused(change, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_spec({**BASE, **change})
+
+
+def test_run_count_before_expansion_and_configurable_limit():
+    data = {**BASE, "seeds": 3, "grid": {"reference": {"batch_size": [8, 16]}}}
+    spec = parse_spec(data)
+    assert spec.count() == 6 == len(spec.runs())
+    with pytest.raises(ConfigError, match="expands to 6 runs, more than the limit of 5"):
+        parse_spec(data, max_runs=5)
+    with pytest.raises(ConfigError, match="max_runs must be an integer >= 1; got 0"):
+        parse_spec(data, max_runs=0)
+    with pytest.raises(ConfigError, match="spec must be a table of keys; got list"):
+        parse_spec([])  # type: ignore[arg-type]
+
+
+def test_equal_configurations_are_one_run():
+    with pytest.raises(ConfigError, match="spec.grid.reference.batch_size lists 8.0 twice"):
+        parse_spec({**BASE, "grid": {"reference": {"batch_size": [8, 8.0]}}})
+    data = {**BASE, "targets": ["aimc:pcm"], "grid": {"aimc": {"times_s": [[1], [1.0]]}}}
+    spec = parse_spec(data)
+    assert spec.count() == 2 and len(spec.runs()) == 1  # both build times_s = (1.0,)
+
+
+def test_check_seed():
+    from neuro.experiments.spec import MAX_SEED, check_seed
+
+    assert check_seed(0) == 0 and check_seed(MAX_SEED) == MAX_SEED
+    for bad in (-1, MAX_SEED + 1, 1.0, True, "3"):
+        with pytest.raises(ConfigError, match=r"--seed must be an integer in \[0, 4294967295\]"):
+            check_seed(bad, "--seed")
+
+
+def test_spec_file_errors(tmp_path):
+    (tmp_path / "d.toml").mkdir()
+    with pytest.raises(ConfigError, match="is a folder, not a TOML file"):
+        load_spec(tmp_path / "d.toml")
+    (tmp_path / "b.toml").write_bytes(b'name = "\xff"\n')
+    with pytest.raises(ConfigError, match=r"b.toml: not UTF-8 text \(byte 8"):
+        load_spec(tmp_path / "b.toml")
+    (tmp_path / "h.toml").write_text("#" * (1 << 20) + "\n")
+    with pytest.raises(ConfigError, match="a spec is at most 1,048,576"):
+        load_spec(tmp_path / "h.toml")
+
+
+# -- distributed runs -------------------------------------------------------------------------
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://h.example:1"])
+def test_scheduler_address_accepted(address):
+    from neuro.experiments.runner import check_scheduler_address
+
+    assert check_scheduler_address(address) == address
+
+
+@pytest.mark.parametrize("address", ["nope", "tcp://host", "tcp://h:0", "http://h:80", "h o:1"])
+def test_scheduler_address_refused(address):
+    from neuro.experiments.runner import check_scheduler_address
+
+    with pytest.raises(ConfigError, match=r"--scheduler must be \[tcp://\]host:port"):
+        check_scheduler_address(address)
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_fails_fast_and_writes_nothing(tmp_path):
+    pytest.importorskip("dask.distributed")
+    spec = load_spec(_spec(tmp_path))
+    out = tmp_path / "o.h5"
+    with socket_closed_port() as port:
+        t0 = time.monotonic()
+        with pytest.raises(ConfigError, match=r"no Dask scheduler answered within 5 s"):
+            run_experiment(spec, out, scheduler=f"tcp://127.0.0.1:{port}")
+        assert time.monotonic() - t0 < 30
+    assert not out.exists() and not (tmp_path / "o.h5.lock").exists()
+
+
+def socket_closed_port():
+    """A context manager giving a local TCP port nobody listens on."""
+    import contextlib
+    import socket
+
+    @contextlib.contextmanager
+    def cm():
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        yield port
+
+    return cm()
+
+
+def test_local_cluster_binds_to_localhost_without_dashboard(monkeypatch):
+    pytest.importorskip("dask.distributed")
+    import dask.distributed
+
+    from neuro.experiments import runner
+
+    seen = {}
+
+    class FakeCluster:
+        def __init__(self, **kwargs):
+            seen.update(kwargs)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", FakeCluster)
+    monkeypatch.setattr(dask.distributed, "Client", lambda cluster: ("client", cluster))
+    runner._client(2, None)
+    assert seen["host"] == "127.0.0.1" and seen["dashboard_address"] is None
+    runner._client(2, None, "127.0.0.1:8787")
+    assert seen["dashboard_address"] == "127.0.0.1:8787"

@@ -146,6 +146,11 @@ class LIFNetwork:
         spiking last layer).
     in_shape : tuple of int, optional
         One input's shape (for exports); default ``(n_in,)``.
+    delays : list of int, optional
+        Per map, 0 (default: a spike arrives in the step it was sent) or 1 (in the next
+        step; a spike of an input's last step is dropped with the input).
+        :mod:`snn.convert`'s networks deliver a spike one step later into every hidden
+        layer (``[1, …, 1, 0]``).
     """
 
     def __init__(
@@ -156,6 +161,7 @@ class LIFNetwork:
         input: str = "graded",
         readout: str = "potential",
         in_shape: tuple[int, ...] | None = None,
+        delays: list[int] | None = None,
     ) -> None:
         if input not in INPUTS:
             raise ConfigError(f"LIFNetwork.input must be one of {INPUTS}; got {input!r}")
@@ -184,6 +190,11 @@ class LIFNetwork:
                 f"LIFNetwork: readout {readout!r} needs "
                 + ("an integrator" if readout == "potential" else "a spiking")
                 + " output layer"
+            )
+        self.delays = [0] * len(layers) if delays is None else [int(d) for d in delays]
+        if len(self.delays) != len(layers) or not set(self.delays) <= {0, 1}:
+            raise ConfigError(
+                f"LIFNetwork.delays must be {len(layers)} values, each 0 or 1; got {delays!r}"
             )
         self.input, self.readout, self.neurons = input, readout, neurons
         self.layers: list[tuple[Weights, np.ndarray]] = []
@@ -220,13 +231,14 @@ class LIFNetwork:
         """Sizes, synapses, neuron kinds, input coding and readout, for configs."""
         return {"sizes": self.sizes, "in_shape": list(self.in_shape), "synapses": self.synapses,
                 "neurons": [n.code_spec() for n in self.neurons], "input": self.input,
-                "readout": self.readout}  # fmt: skip
+                "readout": self.readout, "delays": self.delays}  # fmt: skip
 
     def _spec(self, n: int, steps: int, stride: int) -> dict[str, Any]:
         conn = ["all-to-all" if c is None else _pattern_hash(*c) for c in self._conn]
         return {"sizes": self.sizes, "n": n, "steps": steps, "stride": stride,
                 "connectivity": conn, "neurons": [x.code_spec() for x in self.neurons],
-                "input": self.input, "readout": self.readout, "version": 1}  # fmt: skip
+                "input": self.input, "readout": self.readout, "delays": self.delays,
+                "version": 1}  # fmt: skip
 
     # -- Brian2 --------------------------------------------------------------------
     def _construct(self, n_images: int, steps: int, stride: int, values: dict | None):
@@ -249,12 +261,20 @@ class LIFNetwork:
         for k, nr in enumerate(self.neurons):
             model = "v : 1\nacc : 1\nbias : 1 (constant)\nbeta : 1 (constant)\n"
             start = "v = 0\nacc = 0"
+            # a delayed map: what arrived in this step is used in the next one (a buffer
+            # cleared at every input's start, so nothing crosses into the next input)
+            arrived, shift = (
+                ("acc_d", "acc_d = acc\nacc = 0") if self.delays[k] else ("acc", "acc = 0")
+            )
+            if self.delays[k]:
+                model += "acc_d : 1\n"
+                start += "\nacc_d = 0"
             if nr.kind == "cuba":
                 model += "i_syn : 1\nalpha : 1 (constant)\ndrive : 1 (constant)\n"
-                update = "i_syn = alpha * i_syn + acc + bias\nv = beta * v + i_syn + drive"
+                update = f"i_syn = alpha * i_syn + {arrived} + bias\nv = beta * v + i_syn + drive"
                 start += "\ni_syn = 0"
             else:
-                update = "v = beta * v + acc + bias"
+                update = f"v = beta * v + {arrived} + bias"
             threshold = reset = None
             if nr.spiking:
                 model += "theta : 1 (constant)\nvr : 1 (constant)\ncnt : 1\n"
@@ -272,7 +292,7 @@ class LIFNetwork:
             else:
                 s.connect(i=self._conn[k][0], j=self._conn[k][1])
             s.pre.when, s.pre.order = "thresholds", order
-            g.run_regularly(update + "\nacc = 0", when="thresholds", order=order + 1,
+            g.run_regularly(update + "\n" + shift, when="thresholds", order=order + 1,
                             name=f"l_g{k}_update")  # fmt: skip
             if nr.spiking:
                 g.thresholder["spike"].order = order + 2

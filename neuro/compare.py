@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from devices.validation import ConfigError
 from neuro.archive import Archive, check_writable, dumps
+from neuro.neurobench import add_to_result as add_neurobench
 from neuro.result import Result
 from neuro.targets import FAMILIES, Target, make_target, target_names
 from neuro.workloads import Workload
@@ -123,6 +124,8 @@ def compare(
             key = run_key(wl.name, name, target.config(), seed)
             try:
                 result = target.evaluate(wl, seed=seed)
+                result.target = name
+                add_neurobench(wl, result)
                 result.check()
             except Exception as exc:  # noqa: BLE001 - one target failing must not lose the others
                 message = f"{type(exc).__name__}: {exc}"
@@ -143,3 +146,50 @@ def compare(
         if archive is not None:
             archive.close()
     return results, failures
+
+
+def iso_compare(
+    workload: str | Workload,
+    results: Sequence[Result],
+    required: float,
+    *,
+    seed: int = 0,
+    out: str | Path | None = None,
+    quick: bool = False,
+):
+    """The cheapest operating point of each target in ``results`` that reaches accuracy
+    ``required`` (:func:`neuro.tradeoff.iso_accuracy`); every evaluation it makes is
+    archived in ``out`` like a compare run.
+
+    Returns
+    -------
+    list of neuro.tradeoff.IsoPoint
+        One per target with energy and accuracy.
+    """
+    from neuro.tradeoff import iso_accuracy
+
+    if not 0.0 < required <= 1.0:
+        raise ConfigError(f"--iso-accuracy must be a fraction in (0, 1]; got {required!r}")
+    wl = get_workload(workload) if isinstance(workload, str) else workload
+    path = check_out_path(out) if out is not None else None
+
+    def evaluate(name: str, options: dict) -> Result:
+        family = name.partition(":")[0]
+        opts = dict(FAMILIES.get(family).quick_options) if quick else {}
+        opts.update(options)
+        target = make_target(name, **opts)
+        result = target.evaluate(wl, seed=seed)
+        result.target = name
+        add_neurobench(wl, result)
+        result.check()
+        if path is not None:
+            with Archive(path, mode="a") as archive:
+                archive.append(result, run_key=run_key(wl.name, name, target.config(), seed))
+        return result
+
+    points = []
+    for r in results:
+        point = iso_accuracy(r.target, r, required, evaluate)
+        if point is not None:
+            points.append(point)
+    return points

@@ -211,6 +211,7 @@ class Spiking:
             "synaptic_events": run.synaptic_events / n,
             "neuron_updates": run.neuron_updates / n,
             "spikes": sum(run.spikes) / n,
+            "hidden_spikes": sum(run.spikes[1:]) / n,  # input spike sources excluded
         }
         activity = _converted_activity(self.chip, net, [s / n for s in run.spikes],
                                        run.synaptic_events / n, c.steps, c.steps * c.dt_s,

@@ -209,6 +209,7 @@ class Archive:
     def __init__(self, path: str | os.PathLike, mode: str = "r") -> None:
         self._fd: int | None = None  # the archive itself, flock'ed by a writer
         self._lock_fd: int | None = None  # <real path>.lock, held open by a writer
+        self._created = False  # this writer created the archive file
         if mode not in ("r", "a"):
             raise ValueError(f"Archive.mode must be 'r' or 'a'; got {mode!r}")
         self.path = Path(path)
@@ -227,7 +228,7 @@ class Archive:
             try:
                 self._init_file()
             except BaseException:
-                self.close()
+                self._abandon()
                 raise
 
     # -- locking -------------------------------------------------------------------------
@@ -241,7 +242,11 @@ class Archive:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The archive itself, never truncated; a directory or a device is refused.
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                self._created = True
+            except FileExistsError:
+                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
         except OSError as exc:
             raise ArchiveError(
                 f"{self.path}: cannot open for writing ({_os_reason(exc)})"
@@ -264,8 +269,15 @@ class Archive:
             self._lock_fd = self._open_lock_file(create=True)
             self._write_holder()
         except BaseException:
-            self.close()
+            self._abandon()
             raise
+
+    def _abandon(self) -> None:
+        """Close after a failed start; a file this writer created and left empty goes."""
+        if self._created and self._fd is not None and os.fstat(self._fd).st_size == 0:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+        self.close()
 
     def _open_lock_file(self, *, create: bool) -> int | None:
         """The lock file's descriptor (``None`` for a reader when there is none)."""

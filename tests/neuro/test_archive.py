@@ -260,6 +260,7 @@ def test_lock_file_symlink_is_refused_and_not_followed(tmp_path):
     with pytest.raises(ArchiveError, match="lock file is a symlink; refusing to follow it"):
         Archive(tmp_path / "a.h5", mode="a")
     assert victim.read_text() == "keep me"
+    assert not (tmp_path / "a.h5").exists()  # the writer that failed to start left nothing
 
 
 def test_writer_refuses_a_fifo(tmp_path):

@@ -243,6 +243,14 @@ cli("out-under-a-file", [*CMP, "--out", "{d}/f/o.h5"], "is a file, not a folder"
     setup=w("f", "x"))  # fmt: skip
 cli("out-deep-under-a-file", [*CMP, "--out", "{d}/f/a/b/o.h5"], "is a file, not a folder",
     setup=w("f", "x"))  # fmt: skip
+cli("out-figures-folder-is-file", [*CMP, *OUT], "(for the figures) is a file, not a folder",
+    setup=w("o-figures", "x"))  # fmt: skip
+cli("out-fifo", [*CMP, "--out", "{d}/fifo.h5"], "is not a regular file",
+    setup=lambda d: os.mkfifo(d / "fifo.h5"))  # fmt: skip
+cli("out-parent-dangling-symlink", [*CMP, "--out", "{d}/dead/o.h5"], "is a symlink to nothing",
+    setup=lambda d: (d / "dead").symlink_to(d / "nowhere"))  # fmt: skip
+api("archive-writer-lock-symlink-new-file", lambda d: Archive(d / "n.h5", mode="a"),
+    "lock file is a symlink", setup=lambda d: (d / "n.h5.lock").symlink_to(d / "victim"))  # fmt: skip
 cli("out-in-proc", [*CMP, "--out", "/proc/neuro-fuzz/o.h5"], "cannot create files in")
 cli("out-dangling-symlink", [*CMP, "--out", "{d}/dangling.h5"], "symlink to nothing",
     setup=lambda d: (d / "dangling.h5").symlink_to(d / "nowhere" / "x.h5"))  # fmt: skip
@@ -529,7 +537,7 @@ api("read-idx-labels-as-images", lambda d: read_idx(d / "l", expected_magic=IMG)
     "where 2051", setup=w("l", _idx_header(0x08, (3,)) + bytes(3)))  # fmt: skip
 CSV_CASES = {
     "missing": (None, "does not exist"),
-    "empty": ("", "missing column 'cycle'"),
+    "empty": ("", "matches no accepted CSV format"),
     "header-only": (PULSE_HEAD, "missing column 'cycle'; has []"),
     "not-utf8": (b"cycle,direction,pulse,conductance_S\n0,up,0,\xff\xfe\n", "not UTF-8"),
     "latin1-header": ("cycle,dir\u00e9ction,pulse,conductance_S\n".encode("latin-1"), "not UTF-8"),
@@ -605,6 +613,8 @@ def _snapshot(root: Path) -> dict[str, str]:
             out[rel] = "link:" + os.readlink(p)
         elif p.is_dir():
             out[rel] = "dir"
+        elif not p.is_file():  # a FIFO: reading it would block
+            out[rel] = "special"
         else:
             out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out

@@ -246,7 +246,8 @@ class Dataset:
         if limit is not None:
             x, y = x[:limit], y[:limit]
         xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32) / self.max_value)
-        return xt.unsqueeze(1), torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
+        xt = xt.unsqueeze(1) if xt.ndim == 3 else xt  # (N, C, H, W) images keep their channels
+        return xt, torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
 
     def fingerprint(self) -> str:
         """SHA-256 over the arrays: identifies the exact data a model was trained on.
@@ -403,6 +404,13 @@ def load_digits(size: int | None = None) -> Dataset:
     )
 
 
+def _external_loader(name: str):
+    """Readers that live in their own modules, by name (CIFAR: :mod:`neuro.cifar`)."""
+    from neuro import cifar  # imports this module: kept out of the import of neuro.data
+
+    return cifar.load_cifar if cifar.parse_name(name) is not None else None
+
+
 def load_dataset(
     name: str,
     *,
@@ -425,8 +433,14 @@ def load_dataset(
     Dataset
         ``source`` says where it came from; ``fallback`` is True for a stand-in.
     """
+    external = _external_loader(name)
+    if external is not None:
+        return external(name)
     if name not in DATASETS:
-        raise ConfigError(f"dataset must be one of {', '.join(DATASETS)}; got {name!r}")
+        raise ConfigError(
+            f"dataset must be one of {', '.join(DATASETS)}; got {name!r} (CIFAR: cifar10 or "
+            "cifar100, optionally ':folder', from the binary version; see neuro.cifar)"
+        )
     if name == "digits":
         return load_digits()
     for directory in data_dirs(name):

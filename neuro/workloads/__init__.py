@@ -79,6 +79,28 @@ register(
 )
 register(
     Workload(
+        "resnet-fmnist",
+        "ResNet with 10 convs (BatchNorm, identity and projection skips, max-pool) on "
+        "Fashion-MNIST",
+        lambda: models.resnet_fmnist(10),
+        (1, 28, 28),
+        dataset="fashion-mnist",
+        train=TrainConfig(epochs=5, batch_size=128, lr=2e-3),
+    )
+)
+register(
+    Workload(
+        "resnet20-cifar10",
+        "ResNet-20 (He et al. 2016) on CIFAR-10; needs the CIFAR-10 binary version in "
+        "$NEURO_DATA (see neuro.cifar)",
+        lambda: models.resnet20(10),
+        (3, 32, 32),
+        dataset="cifar10",
+        train=TrainConfig(epochs=30, batch_size=128, lr=1e-3, weight_decay=1e-4),
+    )
+)
+register(
+    Workload(
         "resnet18",
         "ResNet-18 at 224x224 (shape only: costs, no accuracy)",
         lambda: models.resnet18(1000),

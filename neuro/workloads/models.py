@@ -11,7 +11,7 @@ from torch import nn
 
 from neuro.workloads.layers import Add, Concat, Reorg
 
-__all__ = ["mlp", "lenet5", "resnet18", "yolov2"]
+__all__ = ["mlp", "lenet5", "resnet18", "yolov2", "resnet_fmnist", "resnet20"]
 
 
 def mlp(sizes: tuple[int, ...]) -> nn.Sequential:
@@ -81,6 +81,51 @@ def resnet18(n_classes: int = 1000) -> nn.Sequential:
         layers += [BasicBlock(c, c_out, stride), BasicBlock(c_out, c_out, 1)]
         c = c_out
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, n_classes)]
+    return nn.Sequential(*layers)
+
+
+def resnet_fmnist(n_classes: int = 10, width: int = 8) -> nn.Sequential:
+    """A small ResNet for 1×28×28 input: 10 conv layers, BatchNorm, identity and projection skips.
+
+    conv 3×3 ``width`` + BN + ReLU (28×28) → max-pool 2 (14×14) → two basic blocks of
+    ``width`` channels with identity skips (14×14) → a basic block of ``2·width``
+    channels, stride 2, with a 1×1 conv + BN projection skip, and one more with an identity
+    skip (7×7) → global average pool → fc ``n_classes``. The blocks are He et al.'s (CVPR
+    2016, Fig. 2: two 3×3 convs, BN after each, the skip added before the second ReLU; the
+    projection is their option B). With ``width = 8``: 909,600 MACs, 10,728 conv and fc weights.
+    """
+    w = width
+    return nn.Sequential(
+        nn.Conv2d(1, w, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(w),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        BasicBlock(w, w, 1),
+        BasicBlock(w, w, 1),
+        BasicBlock(w, 2 * w, 2),
+        BasicBlock(2 * w, 2 * w, 1),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(2 * w, n_classes),
+    )
+
+
+def resnet20(n_classes: int = 10) -> nn.Sequential:
+    """ResNet-20 for 3×32×32 CIFAR input (He et al., CVPR 2016, sec. 4.2): 40.8 M MACs, 0.27 M weights.
+
+    conv 3×3 16 + BN + ReLU → three stages of three basic blocks (16, 32, 64 channels at
+    32×32, 16×16, 8×8) → global average pool → fc. 19 3×3 convs and the fc: the "20"
+    layers. The two stride-2 blocks use a 1×1 conv + BN projection skip (option B of
+    He et al.) instead of the paper's zero-padding option A, which adds 2,560 weights and
+    keeps every skip a layer that crossbars and spiking conversion can map.
+    """
+    layers: list[nn.Module] = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    c = 16
+    for c_out, stride in ((16, 1), (32, 2), (64, 2)):
+        layers += [BasicBlock(c, c_out, stride), BasicBlock(c_out, c_out, 1),
+                   BasicBlock(c_out, c_out, 1)]  # fmt: skip
+        c = c_out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, n_classes)]
     return nn.Sequential(*layers)
 
 

@@ -135,3 +135,19 @@ def test_cache_key_changes_with_the_recipe():
 def test_shape_only_workload_has_no_dataset():
     with pytest.raises(ConfigError, match="'resnet18' is shape-only"):
         workloads.dataset_for(workloads.get("resnet18"))
+
+
+def test_resnet_fmnist_has_batchnorm_skips_and_max_pooling():
+    w = workloads.get("resnet-fmnist")
+    kinds = [layer.kind for layer in w.layers]
+    convs = [layer for layer in w.layers if layer.kind == "conv2d"]
+    assert len(convs) == 10  # 1 stem + 4 blocks x 2 + 1 projection shortcut
+    adds = [layer for layer in w.layers if layer.activation == "add"]
+    bns = [layer for layer in w.layers if layer.activation == "batchnorm"]
+    assert len(adds) == 4 and len(bns) == 10 and "pool" in kinds
+    # by hand: stem 28*28*8*9, 4 convs 14*14*8*8*9, 7*7*16*8*9, 3 convs 7*7*16*16*9,
+    # the 1x1 projection 7*7*16*8 and the fc 16*10
+    expected = (28 * 28 * 8 * 9 + 4 * 14 * 14 * 8 * 8 * 9 + 7 * 7 * 16 * 8 * 9
+                + 3 * 7 * 7 * 16 * 16 * 9 + 7 * 7 * 16 * 8 + 16 * 10)  # fmt: skip
+    assert w.macs == expected == 909_600
+    assert w.layers[-1].kind == "linear" and w.layers[-1].in_features == 16

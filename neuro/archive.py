@@ -401,7 +401,7 @@ class Archive:
                 yield f
             except _MissingRun:
                 raise
-            except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            except (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
                 raise ArchiveError(f"{self.path}: cannot read ({_short(exc)})") from None
             finally:
                 f.close()
@@ -444,7 +444,7 @@ class Archive:
             try:
                 self._check_schema(f)
                 self._scan_for_writing(f)
-            except (OSError, KeyError, ValueError, TypeError) as exc:
+            except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
                 raise ArchiveError(f"{self.path}: cannot read ({_short(exc)})") from None
             finally:
                 f.close()
@@ -459,7 +459,7 @@ class Archive:
             try:
                 g = runs[rid]
                 half = isinstance(g, h5py.Group) and "status" not in g.attrs
-            except (OSError, KeyError):
+            except (OSError, KeyError, RuntimeError):
                 half = False  # unreadable: left in place, skipped by readers
             if half:
                 del runs[rid]
@@ -768,7 +768,14 @@ class Archive:
             for rid, g in self._groups(f, include_failed):
                 try:
                     rows.append(self._row(rid, g, include_failed))
-                except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+                except (
+                    OSError,
+                    KeyError,
+                    ValueError,
+                    TypeError,
+                    AttributeError,
+                    RuntimeError,
+                ) as exc:
                     damaged.append(f"{rid} (unreadable: {_short(exc)})")
         if damaged:
             warnings.warn(

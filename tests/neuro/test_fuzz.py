@@ -756,6 +756,29 @@ def test_damaged_runs_are_skipped_with_a_warning_and_rerun_on_resume(tmp_path, c
     assert "r000003" in captured.out and "r000002" not in captured.out
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_scribbled_archive_is_read_or_refused_in_one_line(tmp_path, seed):
+    """64-byte scribbles at 4 random places of an archive: every reader either works
+    (warning about the damaged runs it skips) or says what is wrong in one line."""
+    path = _archive(tmp_path / "a.h5", n=3)
+    data = bytearray(path.read_bytes())
+    rng = random.Random(seed)
+    for _ in range(4):
+        off = rng.randrange(len(data) - 64)
+        data[off : off + 64] = rng.randbytes(64)
+    path.write_bytes(bytes(data))
+    for argv in (["ls"], ["show", "r000002"], ["export"]):
+        argv = ["archive", argv[0], str(path), *argv[1:]]
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(argv)
+        lines = err.getvalue().strip().splitlines()
+        assert code in (0, 2), err.getvalue()
+        assert all(ln.startswith(("error: ", "warning: ")) for ln in lines), err.getvalue()
+        assert sum(ln.startswith("error: ") for ln in lines) == (code == 2)
+        assert "unexpected" not in err.getvalue()
+
+
 def test_half_written_groups_are_deleted_by_the_next_writer(tmp_path):
     path = _archive(tmp_path / "a.h5", n=1)
     with h5py.File(path, "a", locking=False) as f:

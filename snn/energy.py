@@ -13,6 +13,9 @@ term                   charged per                                           gro
 ``hop_*_J``            message and mesh hop: inside a tile, east-west,        movement
                        north-south
 ``static_W``           second of the run (leakage, clock, idle power)         static
+``control_W``          second of the run: the embedded management cores      static
+                       (Loihi's x86) that run the host interface while a
+                       model runs
 ``host_io_J_per_byte`` byte crossing the chip boundary (input spikes in,      off_chip
                        results out)
 =====================  ====================================================  ============
@@ -32,6 +35,21 @@ upper bound for convolutions), each travelling the mean Manhattan distance betwe
 source and target cores' tiles, x hops east-west and y hops north-south (dimension-order
 routing). A network larger than one chip continues on the same mesh (chip-to-chip links
 priced as on-chip hops: a lower bound).
+
+Placement also respects a core's synaptic memory (``synapses_per_core``: Loihi holds
+128 KB of synaptic state per core, Davies 2018 constraint 2, i.e. 65,536 dense 16-bit
+synapses), so a population with a large fan-in spreads over more cores than its neurons
+need (Blouw et al. 2019 put the keyword spotter's 390 x 256 layer on two cores).
+
+Time (:func:`inference_time`): a chip with a fixed real-time tick (``tick_s``: TrueNorth's
+1 kHz, SpiNNaker's 1 ms, BrainScaleS-2's 1 ms biological step at 1,000x = 1 us) takes one
+tick per time step. Loihi has no tick: its asynchronous mesh ends a time step when every
+core has finished its synaptic and neuron work and a mesh-wide barrier has completed
+(Davies 2018). Its step time is ``max over cores (synaptic ops x t_syn + neuron updates x
+t_active/idle) + the longest route's latency + the barrier``, with the per-operation times of
+Davies 2018, Table 2 and the mean activity per step spread evenly over a population's
+cores (a lower bound: the busiest step and the busiest core take longer). Static and
+control power are charged over ``steps x step time``; ``dt_s`` overrides it.
 
 Device-backed synapses (``snn:<device>``, :func:`device_chip`) pay the crossbar periphery
 per event, not a bare cell read: a spike drives its row in every column tile (word-line
@@ -63,6 +81,9 @@ __all__ = [
     "crossbar_counts",
     "TERMS",
     "TERM_GROUP",
+    "Timing",
+    "inference_time",
+    "place",
     "HOST_LINK_J_PER_BYTE",
     "AER_BYTES",
 ]
@@ -78,9 +99,14 @@ TERM_GROUP: dict[str, str] = {
     "hop_ew_J": "movement",
     "hop_ns_J": "movement",
     "static_W": "static",
+    "control_W": "static",
     "host_io_J_per_byte": "off_chip",
 }
 TERMS: tuple[str, ...] = tuple(TERM_GROUP)
+#: The per-operation times a chip without a tick needs (:func:`inference_time`).
+_STEP_FIELDS = ("synaptic_op_s", "neuron_update_active_s", "neuron_update_idle_s",
+                "hop_in_tile_s", "hop_ew_s", "hop_ns_s", "barrier_one_tile_s",
+                "barrier_full_chip_s")  # fmt: skip
 _GROUPS = ("compute", "conversion", "movement", "static", "off_chip")
 
 #: One byte over an off-chip spike link: TrueNorth's chip-to-chip interface, 26 pJ per bit
@@ -93,7 +119,17 @@ AER_BYTES = 4
 
 _MEROLLA = "Merolla et al., Science 345:668 (2014)"
 _AKOPYAN = "Akopyan et al., IEEE TCAD 34(10):1537 (2015), sec. VII"
-_DAVIES = "Davies et al., IEEE Micro 38(1):82 (2018), Table 1 (pre-silicon)"
+_DAVIES = "Davies et al., IEEE Micro 38(1):82 (2018), Table 2 (pre-silicon, 0.75 V)"
+#: Frady et al., NICE 2020 (Pohoiki Springs): the embedded x86 cores draw 2.09-2.14 W on
+#: the 32-chip runs of Table 1, i.e. 65-67 mW per chip while a model runs.
+_FRADY = (
+    "Frady et al., Neuromorphic Nearest Neighbor Search Using Intel's Pohoiki Springs, "
+    "NICE 2020, Table 1: x86 power 2.09-2.14 W over 32 Loihi chips"
+)
+#: Blouw et al. 2019 report the same mechanism on one chip (idle after a model has run minus
+#: idle from boot: about 70 mW, "the embedded x86 processors ... activated upon executing a
+#: model"); not used as the figure: their run is the held-out keyword-spotting check.
+LOIHI_X86_W = 2.09 / 32
 _SANAFE = (
     "Boyle et al., SANA-FE, IEEE TCAD 44(8):3165 (2025), Loihi table fitted to Loihi "
     "energy-probe measurements (sanafe/examples/loihi.yaml)"
@@ -128,6 +164,9 @@ class Activity:
     row_drives, column_conversions, cells_per_event : float
         Device-backed synapses only: word-line drives, column sensings, cells read per
         synaptic event.
+    steps, step_s : float
+        Time steps per inference and the mean time of one (``time_s = steps x step_s``;
+        informative, see :func:`inference_time`).
     """
 
     synaptic_events: float
@@ -143,6 +182,8 @@ class Activity:
     row_drives: float = 0.0
     column_conversions: float = 0.0
     cells_per_event: float = 1.0
+    steps: float = 0.0
+    step_s: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,6 +211,26 @@ hop_in_tile_J, hop_ew_J, hop_ns_J, static_W, host_io_J_per_byte : float or None
         Device-backed synapses: static power of one column lane over one sensing (J; the
         lanes are power-gated between sensings, as :func:`crossbar.cost.matrix_cost`
         takes idle lanes to be).
+    control_W : float or None
+        Power of the embedded management cores while a model runs (W, group ``static``).
+    tick_s : float or None
+        A fixed real-time step (s); None: the step time is modelled from the work.
+    synaptic_op_s, neuron_update_active_s, neuron_update_idle_s, hop_in_tile_s, hop_ew_s, \
+hop_ns_s : float or None
+        Time of one synaptic operation, one neuron update, one message inside a tile and
+        one mesh hop (s): the step-time model of a chip without a tick.
+    barrier_one_tile_s, barrier_full_chip_s : float or None
+        Mesh-wide barrier synchronisation on one tile and across the whole chip (s);
+        interpolated linearly in the diameter of the used mesh.
+    array_read_s : float or None
+        Device-backed synapses: one crossbar pass (all rows of a step in parallel), s.
+    synapses_per_core : int or None
+        Synapses one core can hold (placement).
+    cores_per_chip : int or None
+        Cores of one chip (the mesh's height is ``cores_per_chip / cores_per_tile /
+        mesh_width``).
+    time_source : str
+        Citation of the tick, or of the step-time figures.
     """
 
     name: str
@@ -192,9 +253,31 @@ hop_in_tile_J, hop_ew_J, hop_ns_J, static_W, host_io_J_per_byte : float or None
     row_drive_J: float | None = param(None, unit="J", ge=0.0, optional=True)
     column_sense_J: float | None = param(None, unit="J", ge=0.0, optional=True)
     sense_static_J: float | None = param(None, unit="J", ge=0.0, optional=True)
+    control_W: float | None = param(None, unit="W", ge=0.0, optional=True)
+    tick_s: float | None = param(1e-3, unit="s", gt=0.0, optional=True)
+    synaptic_op_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    neuron_update_active_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    neuron_update_idle_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    hop_in_tile_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    hop_ew_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    hop_ns_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    barrier_one_tile_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    barrier_full_chip_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    array_read_s: float | None = param(None, unit="s", ge=0.0, optional=True)
+    synapses_per_core: int | None = param(None, integer=True, ge=1, optional=True)
+    cores_per_chip: int | None = param(None, integer=True, ge=1, optional=True)
+    time_source: str = "1 ms per time step: real time (TrueNorth's 1 kHz tick)"
 
     def __post_init__(self) -> None:
         validate(self)
+        require(bool(self.time_source.strip()), self, "time_source", self.time_source,
+                "a citation of the tick or of the step-time figures")  # fmt: skip
+        if self.tick_s is None:
+            timed = [getattr(self, f) for f in _STEP_FIELDS]
+            require(all(v is not None for v in timed) and self.places
+                    and self.cores_per_chip is not None, self, "tick_s", None,
+                    f"a number unless {', '.join(_STEP_FIELDS)}, the placement and "
+                    "cores_per_chip are all given")  # fmt: skip
         for term in TERMS:
             require(bool(str(self.sources.get(term, "")).strip()), self, f"sources[{term!r}]",
                     self.sources.get(term), "a citation, or the reason the term is None")  # fmt: skip
@@ -270,6 +353,11 @@ hop_in_tile_J, hop_ew_J, hop_ns_J, static_W, host_io_J_per_byte : float or None
             miss["always_on_static"] = src["static_W"]
         else:
             add("static", "static", ("static_W", a.time_s))
+        if "static" not in self.includes:
+            if self.control_W is not None:
+                comp["control"] = ("static", self.control_W * a.time_s)
+            elif not src["control_W"].startswith("included"):
+                miss["control"] = src["control_W"]
         if "off_chip" not in self.includes:
             add("host_io", "off_chip", ("host_io_J_per_byte", a.host_bytes))
         for g in self.includes:
@@ -291,7 +379,7 @@ _COMP_GROUPS = {
     "compute": ("synaptic_events", "cell_reads"),
     "conversion": ("neuron_updates", "spike_generation", "row_drive", "column_sense"),
     "movement": ("spike_routing",),
-    "static": ("static", "lane_static"),
+    "static": ("static", "lane_static", "control"),
     "off_chip": ("host_io",),
 }
 
@@ -310,8 +398,20 @@ def _loihi_sources() -> dict[str, str]:
         "hop_ns_J": f"4.2 pJ per north-south hop: {_DAVIES} (4.0-4.2 pJ) and SANA-FE",
         "static_W": "29 mW: Loihi idle power, Blouw et al., arXiv:1812.01739 (2019), Table 1; "
         "not validated (the held-out keyword-spotting check compares dynamic energy)",
+        "control_W": f"{LOIHI_X86_W * 1e3:.1f} mW: the embedded x86 (Lakemont) cores that run "
+        f"the host interface while a model runs, {_FRADY} (Blouw et al. 2019 saw about "
+        "70 mW of the same on their board)",
         "host_io_J_per_byte": _HOST,
     }
+
+
+_LOIHI_TIME = (
+    f"step = max over cores (synaptic ops x 3.5 ns + neuron updates x 8.4 ns active / 5.3 "
+    f"ns inactive) + the longest route (2.1 ns in a tile, 4.1 ns per E-W hop, 6.5 ns per "
+    f"N-S hop) + mesh-wide barrier 113-465 ns for 1-32 tiles: {_DAVIES}; 128 KB of "
+    f"synaptic state per core (constraint 2, p. 89) = 65,536 synapses of 16 bits (8-bit "
+    f"weight, sign, delay and tag: SANA-FE's Loihi architecture file)"
+)
 
 
 #: The chips, by the name of their target (``snn:<name>``).
@@ -324,6 +424,10 @@ PRESETS: dict[str, ChipEnergy] = {
         sources=_loihi_sources(),
         # Davies 2018: 128 cores, 4 per tile, tiles in an 8 x 4 mesh (SANA-FE's Loihi arch)
         neurons_per_core=1024, cores_per_tile=4, mesh_width=8,
+        control_W=LOIHI_X86_W, tick_s=None, synaptic_op_s=3.5e-9, neuron_update_active_s=8.4e-9,
+        neuron_update_idle_s=5.3e-9, hop_in_tile_s=2.1e-9, hop_ew_s=4.1e-9, hop_ns_s=6.5e-9,
+        barrier_one_tile_s=113e-9, barrier_full_chip_s=465e-9, synapses_per_core=65536,
+        cores_per_chip=128, time_source=_LOIHI_TIME,
     ),
     "truenorth": ChipEnergy(
         "truenorth", "IBM TrueNorth (28 nm, 4,096 cores x 256 neurons)",
@@ -349,8 +453,11 @@ PRESETS: dict[str, ChipEnergy] = {
             "hop_ns_J": "included in the dynamic per-event figure",
             "static_W": f"42 mW: the chip at 0 Hz firing and 0 synapses, 0.70 V, 1 kHz tick, "
             f"{_AKOPYAN}",
+            "control_W": "included in the 42 mW static floor (the whole chip; TrueNorth has no "
+            "embedded processor cores)",
             "host_io_J_per_byte": _HOST,
         },
+        tick_s=1e-3, time_source=f"1 ms per time step: TrueNorth's global 1 kHz tick, {_MEROLLA}",
     ),
     "seneca": ChipEnergy(
         "seneca", "imec SENECA (GF 22 nm, 0.47 mm^2 per core)",
@@ -368,8 +475,12 @@ PRESETS: dict[str, ChipEnergy] = {
             "hop_ew_J": "not modelled: no network-on-chip energy per hop in our sources",
             "hop_ns_J": "not modelled: no network-on-chip energy per hop in our sources",
             "static_W": "not modelled: no leakage or idle power in our sources",
+            "control_W": "not modelled: no power figure of SENECA's RISC-V controller cores in "
+            "our sources",
             "host_io_J_per_byte": _HOST,
         },
+        tick_s=1e-3, time_source="1 ms per time step: real time (an assumption: our sources give "
+        "no time per operation or step of SENECA)",
     ),
     "spinnaker": ChipEnergy(
         "spinnaker", "SpiNNaker (130 nm, 18 ARM968 cores per chip), whole machine",
@@ -381,6 +492,9 @@ PRESETS: dict[str, ChipEnergy] = {
             "Front. Neurosci. 12:291 (2018)",
             **{t: "included in the whole-machine energy per synaptic event" for t in TERMS[1:]},
         },
+        tick_s=1e-3, time_source="1 ms per time step: SpiNNaker's real-time 1 ms timer tick "
+        "(van Albada et al. 2018 ran the microcircuit at 0.1 ms steps, 20x slower than real "
+        "time; a converted network runs at 1 ms)",
     ),
     "spinnaker2": ChipEnergy(
         "spinnaker2", "SpiNNaker 2 (22 nm FDSOI, 152 ARM Cortex-M4F processing elements)",
@@ -388,12 +502,17 @@ PRESETS: dict[str, ChipEnergy] = {
                  "et al., arXiv:2103.08392, and Mayr et al., arXiv:1911.02385, state the "
                  "architecture and a 10x capacity-per-watt goal over SpiNNaker 1)"
                  for t in TERMS},  # fmt: skip
+        tick_s=1e-3, time_source="1 ms per time step: real time, SpiNNaker's default timer tick "
+        "(an assumption for SpiNNaker 2)",
     ),
     "brainscales2": ChipEnergy(
         "brainscales2", "BrainScaleS-2 (65 nm mixed-signal, 512 neurons, 131k synapses)",
         sources={t: "not modelled: no per-event energy of BrainScaleS-2 in our sources "
                  "(Pehle et al., Front. Neurosci. 16:795876, 2022: 512 analog neurons, "
                  "131k synapses, 1,000x faster than biology)" for t in TERMS},  # fmt: skip
+        tick_s=1e-6, time_source="1 us per time step: the converted network's 1 ms biological "
+        "step on an analog chip that runs 1,000x faster than biology (Pehle et al. 2022; "
+        "continuous time, so the step is the presentation time per step, not a clock)",
     ),
 }  # fmt: skip
 
@@ -442,7 +561,10 @@ def device_chip(device: DeviceModel, crossbar_config=None) -> ChipEnergy:
     return dataclasses.replace(
         loihi, name=device.name, title=f"{device.name} synapses on crossbar tiles, Loihi neurons",
         synaptic_op_J=cell, sources=src, row_drive_J=row, column_sense_J=sense,
-        sense_static_J=lane_static,
+        sense_static_J=lane_static, synaptic_op_s=0.0, array_read_s=rep.latency_s,
+        time_source=f"Loihi's step model ({loihi.time_source}), the synaptic ops replaced by "
+        f"one crossbar pass per step and core with input (all rows in parallel, "
+        f"{rep.latency_s * 1e9:.3g} ns: {cost})",
     )  # fmt: skip
 
 
@@ -453,13 +575,19 @@ def device_preset(device: DeviceModel) -> ChipEnergy:
 
 @dataclasses.dataclass(frozen=True)
 class Routes:
-    """Spike routing per inference (see :func:`mesh_routes`)."""
+    """Spike routing per inference (see :func:`mesh_routes`).
+
+    ``cores``: cores used; ``population_cores``: cores of each population; ``route_s``:
+    latency of the longest route a spike takes (the last message of a step), s.
+    """
 
     messages: float
     messages_in_tile: float
     hops_ew: float
     hops_ns: float
     cores: int
+    population_cores: tuple[int, ...] = ()
+    route_s: float = 0.0
 
 
 def _tile_xy(core: int, cores_per_tile: int, width: int) -> tuple[int, int]:
@@ -467,11 +595,32 @@ def _tile_xy(core: int, cores_per_tile: int, width: int) -> tuple[int, int]:
     return t % width, t // width
 
 
+def place(
+    sizes: Sequence[int], chip: ChipEnergy, synapses_in: Sequence[float] | None = None
+) -> tuple[int, ...]:
+    """Cores of each population: enough for its neurons and for its incoming synapses.
+
+    ``max(ceil(n / neurons_per_core), ceil(synapses / synapses_per_core))``; a population
+    without incoming synapses (the input) needs cores for its neurons only.
+    """
+    if not chip.places:
+        raise ConfigError(f"mesh_routes: chip {chip.name!r} has no placement (neurons_per_core)")
+    syn = list(synapses_in) if synapses_in is not None else [0.0] * len(sizes)
+    if len(syn) != len(sizes):
+        raise ConfigError(f"place: {len(sizes)} populations but {len(syn)} synapse counts")
+    spc = chip.synapses_per_core
+    return tuple(
+        max(math.ceil(n / chip.neurons_per_core), math.ceil(s / spc) if spc and s > 0 else 1)
+        for n, s in zip(sizes, syn)
+    )
+
+
 def mesh_routes(
     sizes: Sequence[int],
     projections: Sequence[tuple[int, int, float]],
     spikes: Sequence[float],
     chip: ChipEnergy,
+    synapses_in: Sequence[float] | None = None,
 ) -> Routes:
     """Messages and hops of the spikes of ``sizes`` populations placed on ``chip``'s mesh.
 
@@ -485,21 +634,26 @@ def mesh_routes(
     spikes : sequence of float
         Spikes of each population per inference (0 for one that does not spike).
     chip : ChipEnergy
-        Its ``neurons_per_core``, ``cores_per_tile``, ``mesh_width``.
+        Its ``neurons_per_core``, ``cores_per_tile``, ``mesh_width`` (and
+        ``synapses_per_core``, hop latencies).
+    synapses_in : sequence of float, optional
+        Synapses into each population (:func:`place`); None: placed by neurons only.
     """
     if not chip.places:
         raise ConfigError(f"mesh_routes: chip {chip.name!r} has no placement (neurons_per_core)")
     if len(spikes) != len(sizes):
         raise ConfigError(f"mesh_routes: {len(sizes)} populations but {len(spikes)} spike counts")
-    npc, cpt, w = chip.neurons_per_core, chip.cores_per_tile, chip.mesh_width
+    cpt, w = chip.cores_per_tile, chip.mesh_width
+    ncores = place(sizes, chip, synapses_in)
     first, core = [], 0
-    for n in sizes:
+    for c in ncores:
         first.append(core)
-        core += math.ceil(n / npc)
+        core += c
     msgs = in_tile = ew = ns = 0.0
+    route_s = 0.0
     for src, dst, fan in projections:
-        s_cores = range(first[src], first[src] + math.ceil(sizes[src] / npc))
-        d_cores = range(first[dst], first[dst] + math.ceil(sizes[dst] / npc))
+        s_cores = range(first[src], first[src] + ncores[src])
+        d_cores = range(first[dst], first[dst] + ncores[dst])
         per_spike = min(len(d_cores), max(1.0, float(fan)))
         pairs = [(_tile_xy(s, cpt, w), _tile_xy(d, cpt, w)) for s in s_cores for d in d_cores]
         dx = sum(abs(a[0] - b[0]) for a, b in pairs) / len(pairs)
@@ -510,7 +664,107 @@ def mesh_routes(
         in_tile += m * same
         ew += m * dx
         ns += m * dy
-    return Routes(msgs, in_tile, ew, ns, core)
+        if m > 0 and chip.hop_in_tile_s is not None:
+            longest = max(
+                chip.hop_in_tile_s if a == b
+                else abs(a[0] - b[0]) * chip.hop_ew_s + abs(a[1] - b[1]) * chip.hop_ns_s
+                for a, b in pairs
+            )  # fmt: skip
+            route_s = max(route_s, longest)
+    return Routes(msgs, in_tile, ew, ns, core, ncores, route_s)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """Time of one inference (:func:`inference_time`); all in s.
+
+    ``step_s = core_s + route_s + barrier_s`` for a chip without a tick (``core_s``: the
+    busiest core's work; ``critical``: the population on it); ``step_s = tick_s`` (or
+    ``dt_s``) otherwise, with the other parts 0.
+    """
+
+    time_s: float
+    steps: float
+    step_s: float
+    core_s: float = 0.0
+    route_s: float = 0.0
+    barrier_s: float = 0.0
+    critical: int = -1
+    source: str = ""
+
+
+def barrier_s(chip: ChipEnergy, cores: int) -> float:
+    """Mesh-wide barrier over ``cores`` cores placed in raster order on the chip's mesh.
+
+    Davies 2018 gives 113 ns on one tile and 465 ns across all 32 tiles; in between the
+    time is interpolated linearly in the diameter ``(columns - 1) + (rows - 1)`` of the used
+    tiles (the barrier is a wave that crosses the mesh). A network beyond one chip goes on
+    along the same mesh (a lower bound: chip-to-chip links are slower; Frady et al. 2020
+    measured 14.3-16.2 us across 256-768 chips).
+    """
+    w, cpt = chip.mesh_width, chip.cores_per_tile
+    tiles = max(1, math.ceil(cores / cpt))
+    diameter = (min(tiles, w) - 1) + (math.ceil(tiles / w) - 1)
+    rows = max(1, chip.cores_per_chip // cpt // w)
+    full = (w - 1) + (rows - 1)
+    b1, bn = chip.barrier_one_tile_s, chip.barrier_full_chip_s
+    return b1 + (bn - b1) * diameter / max(full, 1)
+
+
+def inference_time(
+    chip: ChipEnergy,
+    steps: float,
+    *,
+    routes: Routes | None = None,
+    events_in: Sequence[float] = (),
+    updates_active: Sequence[float] = (),
+    updates_idle: Sequence[float] = (),
+    dt_s: float | None = None,
+) -> Timing:
+    """Time of one inference of ``steps`` time steps on ``chip``.
+
+    Parameters
+    ----------
+    chip : ChipEnergy
+        A chip with ``tick_s`` (one tick per step), or with the per-operation times.
+    steps : float
+        Time steps per inference.
+    routes : Routes, optional
+        The placement (:func:`mesh_routes`); needed by a chip without a tick.
+    events_in, updates_active, updates_idle : sequence of float
+        Per population (in placement order), per inference: synaptic events into it, its
+        active and idle neuron updates.
+    dt_s : float, optional
+        Override: every step takes ``dt_s`` (e.g. 1 ms to run in real time).
+
+    Returns
+    -------
+    Timing
+        ``time_s = steps x step_s``.
+    """
+    if dt_s is not None:
+        return Timing(steps * dt_s, steps, dt_s, source=f"dt_s = {dt_s:g} s per step (override)")
+    if chip.tick_s is not None:
+        return Timing(steps * chip.tick_s, steps, chip.tick_s, source=chip.time_source)
+    if routes is None or not routes.population_cores:
+        raise ConfigError(f"inference_time: chip {chip.name!r} models its step time from a "
+                          "placement; pass routes (mesh_routes)")  # fmt: skip
+    n = len(routes.population_cores)
+    ev, act, idle = (list(v) + [0.0] * (n - len(v)) for v in (events_in, updates_active,
+                                                                updates_idle))  # fmt: skip
+    per = max(steps, 1e-30)
+    core_s, critical = 0.0, -1
+    for j, cores in enumerate(routes.population_cores):
+        work = (ev[j] * chip.synaptic_op_s + act[j] * chip.neuron_update_active_s
+                + idle[j] * chip.neuron_update_idle_s) / per / cores  # fmt: skip
+        if chip.array_read_s is not None and ev[j] > 0:
+            work += chip.array_read_s
+        if work > core_s:
+            core_s, critical = work, j
+    bar = barrier_s(chip, routes.cores)
+    step = core_s + routes.route_s + bar
+    return Timing(steps * step, steps, step, core_s, routes.route_s, bar, critical,
+                  chip.time_source)  # fmt: skip
 
 
 def crossbar_counts(

@@ -10,8 +10,8 @@ events, active and idle neuron updates, spikes, and (from a placement on the chi
 :func:`snn.energy.mesh_routes`) spike messages and hops; the chip's table prices them:
 synaptic events → ``compute``; neuron updates and spike generation (neuron circuits),
 and for device synapses the row drives and column sensing → ``conversion``; spike routing
-→ ``movement``; static power × the inference's time (``latency``) → ``static``; input
-spikes in and results out over the host link → ``off_chip``. A term the chip's sources do
+→ ``movement``; static power (and Loihi's embedded x86 cores' power) × the inference's time
+(``latency``) → ``static``; input spikes in and results out over the host link → ``off_chip``. A term the chip's sources do
 not give is in ``energy_missing`` with its reason (:class:`snn.energy.ChipEnergy`).
 A neuron update is active in a step when the neuron integrates a bias (converted networks
 add their bias every step) or at least one synaptic event (probability ``1 - exp(-λ)``
@@ -28,10 +28,16 @@ decay every step, so all their updates are active.
 * Shape-only workloads (``resnet18``, ``yolov2``): ConfigError — a spiking cost without a
   converted network would be a guess of the spike rates.
 
-Latency assumption: one time step per ``dt_s`` (1 ms: TrueNorth's global 1 kHz tick,
-Merolla et al. 2014), so ``latency = steps × dt_s`` (conversion) or the presentation time
-(Diehl & Cook: 350 ms + 150 ms rest, times the mean number of presentations);
-``throughput = 1 / latency`` (one input at a time). ``ops_per_inference`` is the workload's
+Latency: each chip's own step time (:func:`snn.energy.inference_time`). A chip with a
+fixed real-time tick takes one tick per step (TrueNorth 1 ms, SpiNNaker 1 ms, SENECA 1 ms
+assumed, BrainScaleS-2 1 µs: 1 ms biological at 1,000×); Loihi, asynchronous, ends a step
+when its busiest core has done its synaptic and neuron work and the mesh-wide barrier has
+completed (Davies et al. 2018, Table 2), from the counted events and the placement. So
+``latency = steps × step time`` (conversion, trained), or for Diehl & Cook the presentation
+time (350 ms + 150 ms rest, times the mean number of presentations) scaled by the chip's
+speed (tick chips) or its steps × Loihi's step time. ``dt_s`` overrides the step time
+(``dt_s=1e-3``: every chip in real time). ``throughput = 1 / latency`` (one input at a
+time), and static energy is charged over ``latency``. ``ops_per_inference`` is the workload's
 ANN-equivalent 2 × MACs, so TOPS/W compares with the other paradigms.
 """
 
@@ -77,8 +83,9 @@ class SpikingConfig:
         Conversion: training images for threshold balancing.
     percentile : float
         Conversion: activation percentile mapped to the threshold (100: max).
-    dt_s : float
-        Seconds per time step on the hardware (latency), 1 ms.
+    dt_s : float or None
+        Seconds per time step on the hardware, overriding the chip's own step time (None:
+        the chip's model, :func:`snn.energy.inference_time`).
     backend : str
         ``"standalone"`` (C++) or ``"numpy"`` (Brian2 runtime).
     n_exc, train_images, passes : int
@@ -101,7 +108,7 @@ class SpikingConfig:
     test_limit: int | None = param(1000, integer=True, ge=1, optional=True)
     calib_images: int = param(500, integer=True, ge=1)
     percentile: float = param(99.9, gt=0.0, le=100.0)
-    dt_s: float = param(1e-3, unit="s", gt=0.0, le=1.0)
+    dt_s: float | None = param(None, unit="s", gt=0.0, le=1.0, optional=True)
     backend: str = param("standalone", choices=("standalone", "numpy"))
     n_exc: int = param(400, integer=True, ge=1)
     train_images: int = param(9000, integer=True, ge=1)
@@ -155,6 +162,7 @@ class Spiking:
             from neuro.targets.spiking_trained import evaluate_trained
 
             acc, per_inf, activity, latency, curves, extra = evaluate_trained(self, workload, seed)
+            latency = activity.time_s  # the chip's step model (snn.energy.inference_time)
         else:
             acc, per_inf, activity, latency, curves, extra = self._converted(workload, seed)
         prov = provenance()
@@ -214,12 +222,12 @@ class Spiking:
             "hidden_spikes": sum(run.spikes[1:]) / n,  # input spike sources excluded
         }
         activity = _converted_activity(self.chip, net, [s / n for s in run.spikes],
-                                       run.synaptic_events / n, c.steps, c.steps * c.dt_s,
+                                       run.synaptic_events / n, c.steps, c.dt_s,
                                        self.device is not None)  # fmt: skip
         # the accuracy-energy trade-off of rate coding: chip energy per inference after T steps
         energy_at = [
             self._chip_energy(_converted_activity(
-                self.chip, net, [float(v) / n for v in spk], float(ev) / n, int(t), t * c.dt_s,
+                self.chip, net, [float(v) / n for v in spk], float(ev) / n, int(t), c.dt_s,
                 self.device is not None))
             for t, spk, ev in zip(run.steps, run.spikes_at, run.events_at)
         ]  # fmt: skip
@@ -232,7 +240,7 @@ class Spiking:
         }
         extra = {"best_accuracy": float(accs.max()), "best_steps": float(run.steps[accs.argmax()]),
                  "fp32_accuracy_same_inputs": fp32, "test_inputs": float(n)}  # fmt: skip
-        return float(accs[-1]), per_inf, activity, c.steps * c.dt_s, curves, extra
+        return float(accs[-1]), per_inf, activity, activity.time_s, curves, extra
 
     def _diehl_cook(self, workload: Workload, seed: int):
         c = self.cfg
@@ -268,12 +276,13 @@ class Spiking:
             "spikes": (ev.input_spikes + ev.exc_spikes + ev.inh_spikes - before.input_spikes
                        - before.exc_spikes - before.inh_spikes) / n,
         }  # fmt: skip
-        latency = float(net.cfg.t_image / snn_second()) * pres / n
+        biological = float(net.cfg.t_image / snn_second()) * pres / n
         steps = float(net.cfg.t_image / net.cfg.dt) * pres / n
         spikes = [(getattr(ev, k) - getattr(before, k)) / n
                   for k in ("input_spikes", "exc_spikes", "inh_spikes")]  # fmt: skip
-        activity = _dc_activity(self.chip, c.n_exc, spikes, per_inf, steps, latency,
-                                self.device is not None)  # fmt: skip
+        activity = _dc_activity(self.chip, c.n_exc, spikes, per_inf, steps, biological,
+                                c.dt_s, self.device is not None)  # fmt: skip
+        latency = activity.time_s
         curves = {"accuracy_vs_training_images": Curve(np.asarray(xs), np.asarray(ys),
                                                        "training_images", "accuracy")}  # fmt: skip
         extra = {"presentations_per_image": pres / n, "train_images": float(len(x_tr)),
@@ -284,7 +293,7 @@ class Spiking:
 def _activity_extra(a: Activity) -> dict[str, float]:
     keys = ("neuron_updates_active", "neuron_updates_idle", "spikes_out", "messages",
             "messages_in_tile", "hops_ew", "hops_ns", "host_bytes", "row_drives",
-            "column_conversions")  # fmt: skip
+            "column_conversions", "step_s")  # fmt: skip
     return {k: float(getattr(a, k)) for k in keys}
 
 
@@ -294,22 +303,24 @@ def _converted_activity(
     spikes: list[float],
     events: float,
     steps: int,
-    time_s: float,
+    dt_s: float | None,
     device: bool,
 ) -> Activity:
-    """What one inference of a converted network did, per inference.
+    """What one inference of a converted network did, per inference, and how long it took.
 
     ``spikes``: spikes per spiking layer (input first), ``events``: synaptic events. The
     events of each layer are its spikes × mean fan-out, scaled so that they add up to the
-    counted total (exact for dense layers).
+    counted total (exact for dense layers). The time is ``steps`` of the chip's step
+    (:func:`snn.energy.inference_time`; ``dt_s`` overrides it).
     """
-    from snn.energy import crossbar_counts
+    from snn.energy import crossbar_counts, inference_time
 
     sizes = net.sizes
     fans = [float(np.mean(f)) for f in net.fan_out]
     raw = [s * f for s, f in zip(spikes, fans)]
     scale = events / sum(raw) if sum(raw) > 0 else 0.0
     active = idle = 0.0
+    ev_in, act_in, idle_in = [0.0], [0.0], [0.0]  # per population, input first
     for k, (_, b) in enumerate(net.layers):
         n_j = sizes[k + 1]
         with_bias = int(np.count_nonzero(b))
@@ -317,12 +328,19 @@ def _converted_activity(
         p = (with_bias + (n_j - with_bias) * (1.0 - np.exp(-lam))) / n_j
         active += n_j * steps * p
         idle += n_j * steps * (1.0 - p)
+        ev_in.append(raw[k] * scale)
+        act_in.append(n_j * steps * p)
+        idle_in.append(n_j * steps * (1.0 - p))
     kw = {}
+    routes = None
     if chip.places:
+        synapses_in = [0.0, *(float(np.sum(f)) for f in net.fan_out)]
         routes = mesh_routes(sizes, [(k, k + 1, fans[k]) for k in range(len(fans))],
-                             [*spikes, 0.0], chip)  # fmt: skip
+                             [*spikes, 0.0], chip, synapses_in)  # fmt: skip
         kw = dict(messages=routes.messages, messages_in_tile=routes.messages_in_tile,
                   hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
+    timing = inference_time(chip, steps, routes=routes, events_in=ev_in, updates_active=act_in,
+                            updates_idle=idle_in, dt_s=dt_s)  # fmt: skip
     if device:
         shapes = [(int(w.shape[0]), int(w.shape[1])) for w, _ in net.layers]
         drives, conv, cells = crossbar_counts(shapes, spikes, steps)
@@ -330,7 +348,7 @@ def _converted_activity(
     return Activity(
         synaptic_events=events, neuron_updates_active=active, neuron_updates_idle=idle,
         spikes_out=float(sum(spikes[1:])), host_bytes=AER_BYTES * (spikes[0] + sizes[-1]),
-        time_s=time_s, **kw,
+        time_s=timing.time_s, steps=float(steps), step_s=timing.step_s, **kw,
     )  # fmt: skip
 
 
@@ -340,24 +358,42 @@ def _dc_activity(
     spikes: list[float],
     per_inf: dict[str, float],
     steps: float,
-    time_s: float,
+    biological_s: float,
+    dt_s: float | None,
     device: bool,
 ) -> Activity:
     """Diehl & Cook per test image: input (784), excitatory and inhibitory populations.
 
     ``spikes``: input, excitatory, inhibitory spikes per image. All neuron updates are
     active (conductance neurons decay every step). With device synapses every projection
-    (input → E, E → I one to one, I → E all but one) is a crossbar.
+    (input → E, E → I one to one, I → E all but one) is a crossbar. Time: a tick chip runs
+    the ``biological_s`` of presentation in real time, scaled by its tick against 1 ms
+    (BrainScaleS-2: 1,000× faster); Loihi takes ``steps`` of its modelled step time;
+    ``dt_s`` overrides both.
     """
-    from snn.energy import crossbar_counts
+    from snn.energy import Timing, crossbar_counts, inference_time
 
     sizes = [784, n_exc, n_exc]
     proj = [(0, 1, float(n_exc)), (1, 2, 1.0), (2, 1, float(max(n_exc - 1, 1)))]
     kw = {}
+    routes = None
     if chip.places:
-        r = mesh_routes(sizes, proj, spikes, chip)
-        kw = dict(messages=r.messages, messages_in_tile=r.messages_in_tile, hops_ew=r.hops_ew,
-                  hops_ns=r.hops_ns)  # fmt: skip
+        syn_in = [0.0, 784.0 * n_exc + n_exc * max(n_exc - 1, 1), float(n_exc)]
+        routes = mesh_routes(sizes, proj, spikes, chip, syn_in)
+        kw = dict(messages=routes.messages, messages_in_tile=routes.messages_in_tile,
+                  hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
+    if dt_s is None and chip.tick_s is not None:
+        scale = chip.tick_s / 1e-3
+        timing = Timing(biological_s * scale, steps, biological_s * scale / max(steps, 1e-30))
+    else:
+        # events into E (input and inhibition) and into I (one per excitatory spike), scaled
+        # to the counted total; every neuron updates every step
+        raw_e = spikes[0] * n_exc + spikes[2] * max(n_exc - 1, 1)
+        raw_i = spikes[1]
+        k = per_inf["synaptic_events"] / (raw_e + raw_i) if raw_e + raw_i > 0 else 0.0
+        timing = inference_time(chip, steps, routes=routes, events_in=[0.0, raw_e * k, raw_i * k],
+                                updates_active=[0.0, n_exc * steps, n_exc * steps],
+                                dt_s=dt_s)  # fmt: skip
     if device:
         drives, conv, cells = crossbar_counts([(n_exc, 784), (n_exc, n_exc), (n_exc, n_exc)],
                                               spikes, max(int(round(steps)), 1))  # fmt: skip
@@ -365,7 +401,8 @@ def _dc_activity(
     return Activity(
         synaptic_events=per_inf["synaptic_events"],
         neuron_updates_active=per_inf["neuron_updates"], spikes_out=spikes[1] + spikes[2],
-        host_bytes=AER_BYTES * (spikes[0] + n_exc), time_s=time_s, **kw,
+        host_bytes=AER_BYTES * (spikes[0] + n_exc), time_s=timing.time_s, steps=float(steps),
+        step_s=timing.step_s, **kw,
     )  # fmt: skip
 
 

@@ -50,7 +50,7 @@ def evaluate_trained(target: Spiking, workload: Workload, seed: int):
     leaky = ts.recipe.lif.beta < 1.0
 
     def activity(spikes, events, steps):
-        a = _converted_activity(target.chip, net, spikes, events, steps, steps * c.dt_s, device)
+        a = _converted_activity(target.chip, net, spikes, events, steps, c.dt_s, device)
         if leaky:  # a leaky membrane changes every step: no idle update
             total = a.neuron_updates_active + a.neuron_updates_idle
             a = dataclasses.replace(a, neuron_updates_active=total, neuron_updates_idle=0.0)
@@ -83,4 +83,4 @@ def evaluate_trained(target: Spiking, workload: Workload, seed: int):
         "lif_beta": float(ts.recipe.lif.beta),
         "train_epochs": float(ts.recipe.epochs),
     }
-    return float(accs[-1]), per_inf, act, c.steps * c.dt_s, curves, extra
+    return float(accs[-1]), per_inf, act, act.time_s, curves, extra

@@ -49,14 +49,46 @@ def test_truenorth_all_in_figure_is_the_missing_static_mechanism():
     assert 26e-12 * low / 68e-3 == pytest.approx(0.594, rel=1e-2)
 
 
-def test_loihi_keyword_spotting_upper_bound_is_below_the_measurement():
-    # Blouw 2019: 0.27 mJ dynamic per inference. 390-256-256-29, 10 steps; even with every
-    # input spiking every step and every neuron every other step the per-event table gives
-    # 49.7 µJ (0.18): host I/O by the x86 cores and synchronisation are not in the table
+def test_loihi_keyword_spotting_energy_with_the_x86_cores_is_in_band():
+    # Blouw 2019: 0.27 mJ dynamic per inference (idle measured from boot, so the x86 cores
+    # that wake when a model runs are in it). 390-256-256-29, 10 steps, spike-rate bound
+    # (every input every step, every neuron every other step)
     o = _outcomes()["spiking.loihi.kws-dynamic-energy"]
     events = 390 * 10 * 256 + 256 * 5 * 256 + 256 * 5 * 29
-    assert o.model > events * 35.5e-12  # synaptic part of the bound
-    assert o.model == pytest.approx(49.69e-6, rel=1e-3)
-    assert o.ratio == pytest.approx(0.184, rel=1e-2)
-    assert o.passed is False  # outside its band: the named mechanism is not modelled
-    assert "x86" in o.check.note
+    comp, timing = vs._kws_bound()
+    assert comp["synaptic_events"][1] == pytest.approx(events * 35.5e-12)
+    spikes = sum(j for g, j in comp.values() if g in ("compute", "conversion", "movement"))
+    assert spikes == pytest.approx(50.13e-6, rel=1e-3)  # the per-event table alone: 0.19
+    assert spikes / 0.27e-3 == pytest.approx(0.186, rel=1e-2)
+    # the x86 cores: Frady et al. 2020, 2.09 W over 32 chips, over the modelled 1.76 ms
+    assert comp["control"][1] == pytest.approx(2.09 / 32 * timing.time_s)
+    assert o.model == pytest.approx(spikes + comp["control"][1])
+    assert o.ratio == pytest.approx(0.611, rel=1e-2)
+    assert o.passed  # in band at the spike-rate bound (fewer spikes would lower it)
+    assert "host-chip I/O" in o.check.note
+
+
+def test_loihi_keyword_spotting_step_time():
+    # the 390 x 256 layer needs two cores of 65,536 synapses (Blouw et al. report two);
+    # each does 390 x 128 synaptic ops per step at the bound, 3.5 ns each (Davies 2018)
+    _, t = vs._kws_bound()
+    assert t.critical == 1
+    assert t.core_s == pytest.approx(390 * 128 * 3.5e-9 + 128 * 8.4e-9)
+    assert t.barrier_s == pytest.approx(113e-9 + 352e-9 * 1 / 10)  # 5 cores: 2 tiles
+    assert t.route_s == pytest.approx(4.1e-9)  # one east-west hop to the fifth core
+    assert t.time_s == pytest.approx(10 * (t.core_s + t.route_s + t.barrier_s))
+    # the chip's own step work gives 568 inf/s even at the spike-rate bound; measured 296
+    o = _outcomes()["spiking.loihi.kws-throughput"]
+    assert o.model == pytest.approx(1 / t.time_s)
+    assert o.model == pytest.approx(568.4, rel=1e-3)
+    assert o.ratio == pytest.approx(1.92, rel=1e-2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="missing mechanism: the per-step host-chip I/O round trip (NxSDK on the host, the "
+    "board's link, the x86 cores injecting and reading spikes) paces Blouw's run; no figure "
+    "for its time independent of the measurement",
+)
+def test_loihi_keyword_spotting_throughput_is_in_band():
+    assert _outcomes()["spiking.loihi.kws-throughput"].passed

@@ -11,13 +11,17 @@ import devices
 from devices.validation import ConfigError
 from snn.energy import (
     HOST_LINK_J_PER_BYTE,
+    LOIHI_X86_W,
     PRESETS,
     TERMS,
     Activity,
     ChipEnergy,
+    barrier_s,
     crossbar_counts,
     device_chip,
+    inference_time,
     mesh_routes,
+    place,
     preset,
 )
 
@@ -32,7 +36,7 @@ def test_loihi_terms_are_the_cited_figures():
         35.5e-12, 51.2e-12, 72.8e-12)  # fmt: skip
     assert c.neuron_update_active_J == pytest.approx(51.2e-12 + 21.6e-12)
     assert (c.spike_out_J, c.message_J) == (69.3e-12, 111e-12)
-    # Davies et al. 2018, Table 1: within a tile 1.7 pJ, east-west 3.0 pJ, north-south 4.0-4.2
+    # Davies et al. 2018, Table 2: within a tile 1.7 pJ, east-west 3.0 pJ, north-south 4.0-4.2
     assert (c.hop_in_tile_J, c.hop_ew_J, c.hop_ns_J) == (1.7e-12, 3.0e-12, 4.2e-12)
     assert c.static_W == 0.029  # Blouw et al. 2019, Loihi idle
     assert "23.6 pJ" in c.sources["synaptic_op_J"]  # the pre-silicon figure is named beside
@@ -105,6 +109,9 @@ def test_loihi_energy_of_an_activity_by_group():
     assert comp["spike_routing"] == (
         "movement", pytest.approx(8 * 111e-12 + 2 * 1.7e-12 + 6 * 3e-12 + 4 * 4.2e-12))  # fmt: skip
     assert comp["static"] == ("static", pytest.approx(29e-6))
+    # the embedded x86 cores while a model runs: Frady et al. 2020, 2.09 W over 32 chips
+    assert LOIHI_X86_W == pytest.approx(65.3e-3, rel=1e-3)
+    assert comp["control"] == ("static", pytest.approx(LOIHI_X86_W * 1e-3))
     assert comp["host_io"] == ("off_chip", pytest.approx(40 * 208e-12))
 
 
@@ -195,3 +202,74 @@ def test_refusals():
         mesh_routes([10], [], [1.0], preset("seneca"))
     with pytest.raises(ConfigError, match="2 populations but 1 spike counts"):
         mesh_routes([10, 10], [], [1.0], preset("loihi"))
+
+
+def test_loihi_step_times_are_davies_table_2():
+    c = preset("loihi")
+    assert c.tick_s is None  # asynchronous: no tick
+    assert (c.synaptic_op_s, c.neuron_update_active_s, c.neuron_update_idle_s) == (
+        3.5e-9, 8.4e-9, 5.3e-9)  # fmt: skip
+    assert (c.hop_in_tile_s, c.hop_ew_s, c.hop_ns_s) == (2.1e-9, 4.1e-9, 6.5e-9)
+    assert (c.barrier_one_tile_s, c.barrier_full_chip_s) == (113e-9, 465e-9)
+    assert c.synapses_per_core == 128 * 1024 * 8 // 16  # 128 KB of 16-bit synapses
+    assert "Table 2" in c.time_source
+    # the fixed ticks: TrueNorth 1 kHz, SpiNNaker 1 ms, BrainScaleS-2 1 ms / 1,000
+    assert preset("truenorth").tick_s == 1e-3 and preset("spinnaker").tick_s == 1e-3
+    assert preset("brainscales2").tick_s == 1e-6
+    assert "assumption" in preset("seneca").time_source
+
+
+def test_barrier_grows_with_the_used_mesh():
+    c = preset("loihi")  # 8 x 4 tiles of 4 cores
+    assert barrier_s(c, 1) == pytest.approx(113e-9)
+    assert barrier_s(c, 4) == pytest.approx(113e-9)  # one tile
+    assert barrier_s(c, 128) == pytest.approx(465e-9)  # the whole chip: diameter 7 + 3
+    assert barrier_s(c, 32) == pytest.approx(113e-9 + 352e-9 * 7 / 10)  # one row of 8 tiles
+    assert barrier_s(c, 256) > 465e-9  # a second chip continues the mesh
+
+
+def test_placement_respects_synaptic_memory():
+    c = preset("loihi")
+    # 784 x 256 = 200,704 synapses need 4 cores of 65,536 though 256 neurons fit one
+    assert place([784, 256, 10], c, [0, 784 * 256, 2560]) == (1, 4, 1)
+    assert place([784, 256, 10], c) == (1, 1, 1)
+    r = mesh_routes([784, 256], [(0, 1, 256.0)], [100.0, 0.0], c, [0, 784 * 256])
+    assert r.population_cores == (1, 4) and r.cores == 5
+    assert r.messages == 400  # one message per destination core
+    assert r.route_s == pytest.approx(4.1e-9)  # the fifth core is one tile east
+
+
+def test_inference_time_is_the_busiest_core_plus_route_and_barrier():
+    c = preset("loihi")
+    r = mesh_routes([784, 256], [(0, 1, 256.0)], [1000.0, 0.0], c, [0, 784 * 256])
+    t = inference_time(c, 10, routes=r, events_in=[0, 256e3], updates_active=[0, 2000],
+                       updates_idle=[0, 560])  # fmt: skip
+    core = (256e3 * 3.5e-9 + 2000 * 8.4e-9 + 560 * 5.3e-9) / 10 / 4
+    assert t.core_s == pytest.approx(core) and t.critical == 1
+    assert t.barrier_s == pytest.approx(113e-9 + 352e-9 / 10)  # 5 cores: 2 tiles
+    assert t.step_s == pytest.approx(core + 4.1e-9 + t.barrier_s)
+    assert t.time_s == pytest.approx(10 * t.step_s)
+    # a tick chip takes its tick; dt_s overrides every chip
+    assert inference_time(preset("truenorth"), 64).time_s == pytest.approx(64e-3)
+    assert inference_time(preset("brainscales2"), 64).time_s == pytest.approx(64e-6)
+    assert inference_time(c, 64, routes=r, dt_s=1e-3).time_s == pytest.approx(64e-3)
+
+
+def test_device_chip_reads_a_crossbar_per_step():
+    c = device_chip(devices.get("pcm"))
+    assert c.synaptic_op_s == 0.0 and c.array_read_s > 0
+    r = mesh_routes([64, 64], [(0, 1, 64.0)], [10.0, 0.0], c, [0, 4096])
+    t = inference_time(c, 10, routes=r, events_in=[0, 640], updates_active=[0, 640])
+    assert t.core_s == pytest.approx(64 * 8.4e-9 + c.array_read_s)
+
+
+def test_timing_refusals():
+    full = preset("seneca").sources
+    with pytest.raises(ConfigError, match="ChipEnergy.tick_s must be a number unless"):
+        ChipEnergy("x", "x", sources=full, tick_s=None)
+    with pytest.raises(ConfigError, match="ChipEnergy.time_source must be a citation"):
+        ChipEnergy("x", "x", sources=full, time_source=" ")
+    with pytest.raises(ConfigError, match="chip 'loihi' models its step time from a placement"):
+        inference_time(preset("loihi"), 10)
+    with pytest.raises(ConfigError, match="place: 2 populations but 1 synapse counts"):
+        place([10, 10], preset("loihi"), [0.0])

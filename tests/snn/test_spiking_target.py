@@ -75,9 +75,27 @@ def test_loihi_fills_every_group_of_the_boundary():
     assert b["synaptic_events"] == pytest.approx(x["synaptic_events"] * 35.5e-12)
     assert b["neuron_updates"] == pytest.approx(x["neuron_updates"] * 72.8e-12)
     assert b["spike_routing"] == pytest.approx(x["messages"] * (111e-12 + 1.7e-12))
-    assert b["static"] == pytest.approx(0.029 * 32e-3)
+    # Loihi's own step: the busiest core (64 active updates of 8.4 ns, plus its share of the
+    # synaptic ops at 3.5 ns) + one message in the tile (2.1 ns) + the one-tile barrier
+    # (113 ns), Davies 2018 Table 2; static and the x86 cores' power over 32 such steps
+    assert r.latency == pytest.approx(32 * x["step_s"])
+    assert 32 * (64 * 8.4e-9 + 115.1e-9) < r.latency
+    assert r.latency < 32 * (64 * 8.4e-9 + 115.1e-9) + x["synaptic_events"] * 3.5e-9
+    assert r.latency < 1e-3  # not TrueNorth's 1 ms per step
+    assert r.throughput == pytest.approx(1 / r.latency)
+    assert b["static"] == pytest.approx(0.029 * r.latency)
+    assert b["control"] == pytest.approx(2.09 / 32 * r.latency)
+    assert groups["static"] == pytest.approx(b["static"] + b["control"])
     assert groups["conversion"] == pytest.approx(b["neuron_updates"] + b["spike_generation"])
     assert x["synaptic_energy_per_event_J"] == pytest.approx(35.5e-12)
+    # dt_s overrides the chip's step: real time, 1 ms per step, same events
+    rt = make_target("snn:loihi", **{**fam.quick_options, "dt_s": 1e-3}).evaluate(
+        workloads.get("mlp-digits"), seed=0
+    )
+    assert rt.latency == pytest.approx(32e-3)
+    assert rt.energy_breakdown["static"] == pytest.approx(0.029 * 32e-3)
+    assert rt.extra["synaptic_events"] == pytest.approx(x["synaptic_events"])
+    assert rt.energy_per_inference > 10 * r.energy_per_inference  # idle power x 1 ms steps
 
 
 def test_device_synapses_pay_the_crossbar_periphery():
@@ -92,7 +110,10 @@ def test_device_synapses_pay_the_crossbar_periphery():
     assert x["row_drives"] == pytest.approx(x["spikes"])  # input + hidden spikes
     assert b["row_drive"] > 0 and b["column_sense"] > 0
     assert r.energy_missing == {}
-    assert b["static"] == pytest.approx(0.029 * 32e-3)  # the Loihi chip's idle power
+    assert b["static"] == pytest.approx(0.029 * r.latency)  # the Loihi chip's idle power
+    # Loihi's step with one crossbar pass per core instead of the synaptic ops
+    assert r.latency == pytest.approx(32 * x["step_s"])
+    assert r.latency < 32 * (64 * 8.4e-9 + 115.1e-9 + 1e-6)
 
 
 def test_chips_without_figures_report_no_energy_with_reasons():

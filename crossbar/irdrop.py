@@ -37,7 +37,42 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
-__all__ = ["IRDropSolution", "solve_exact", "solve_fast"]
+__all__ = [
+    "IRDropSolution",
+    "solve_exact",
+    "solve_fast",
+    "wire_drop_criterion",
+    "ideal_current_fraction",
+]
+
+
+def wire_drop_criterion(r_ohm: float, g_max_S: float, n: int) -> float:
+    """``κ = r·G_max·N²/2``: the wire drop of an ``N``-cell line at full conductance, in units
+    of the read voltage (first order). Measured with :func:`solve_exact` on 1T1R tiles, all
+    inputs on: column currents are ~0.93/0.97 of ideal at κ = 0.05 (all cells at ``G_max`` /
+    uniform cells), 0.79/0.88 at 0.2, 0.49/0.65 at 0.82 and 0.23/0.34 at 2.9 (PCM and ReRAM
+    presets, 1 Ω, 64 to 256 rows; the table in ``crossbar/README.md``)."""
+    return float(r_ohm) * float(g_max_S) * int(n) ** 2 / 2.0
+
+
+#: Measured with :func:`solve_exact` (1T1R, 1 Ω, inputs uniform on [0, V_read], cells
+#: uniform on [g_min, g_max] of the PCM/ReRAM presets, 64-256 rows): κ and the mean column
+#: current as a fraction of ideal.
+_KAPPA_MEASURED = ((0.05, 0.966), (0.18, 0.882), (0.72, 0.662), (0.82, 0.654), (2.88, 0.343))
+
+
+def ideal_current_fraction(kappa: float) -> float:
+    """Typical column current / ideal at criterion ``κ`` (log-interpolated in the measured
+    table above; 1 at κ = 0; the last measured value beyond κ = 2.88)."""
+    import math
+
+    if kappa <= 0:
+        return 1.0
+    ks = [math.log(k) for k, _ in _KAPPA_MEASURED]
+    fs = [f for _, f in _KAPPA_MEASURED]
+    if kappa < _KAPPA_MEASURED[0][0]:
+        return 1.0 - (1.0 - fs[0]) * kappa / _KAPPA_MEASURED[0][0]
+    return float(np.interp(math.log(kappa), ks, fs))
 
 
 @dataclasses.dataclass(frozen=True)

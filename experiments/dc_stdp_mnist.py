@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import time
 from pathlib import Path
 
@@ -36,9 +38,16 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--chunk", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pair", action="store_true", help="two cells per synapse (w - wm)")
-    ap.add_argument("--method", default="euler", choices=("euler", "exponential_euler"),
+    ap.add_argument("--method", default="exponential_euler",
+                    choices=("exponential_euler", "euler"),
                     help="neuron integration (DiehlCookConfig.method)")  # fmt: skip
     ap.add_argument("--backend", default="standalone")
+    ap.add_argument(
+        "--log-every",
+        type=int,
+        default=500,
+        help="print training progress every N images of a checkpoint block",
+    )
     ap.add_argument("--out", default="out/dc_stdp_mnist.json")
     args = ap.parse_args(argv)
 
@@ -60,26 +69,58 @@ def main(argv: list[str] | None = None) -> dict:
         "data_source": ds.source, "seed": args.seed, "method": args.method, "curve": [],
     }  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    if net.net._project is not None:  # build (or re-use) the binary outside the timing
+        net.net._project._ensure()
     t_start = time.perf_counter()
     shown = 0
 
+    def cpu() -> tuple[float, float]:
+        """CPU seconds of this process and of its children (the standalone binary)."""
+        me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                    resource.RUSAGE_CHILDREN))  # fmt: skip
+        return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
     def checkpoint(n_assign: int) -> None:
         t0 = time.perf_counter()
+        ev0 = net.test_events.exc_spikes, net.test_events.images
         net.assign_labels(x_train[:n_assign], y_train[:n_assign])
+        ev1 = net.test_events.exc_spikes, net.test_events.images
         acc = net.evaluate(x_test, y_test)
+        ev2 = net.test_events.exc_spikes, net.test_events.images
+        theta_mV = 1e3 * np.asarray(net.state["theta"])
         point = {"images_shown": shown, "accuracy": acc, "assign_images": n_assign,
                  "eval_s": time.perf_counter() - t0,
-                 "elapsed_s": time.perf_counter() - t_start}  # fmt: skip
+                 "elapsed_s": time.perf_counter() - t_start,
+                 "train_s": train_s, "train_presentations": net.train_events.presentations,
+                 "exc_spikes_per_assign_image": (ev1[0] - ev0[0]) / max(ev1[1] - ev0[1], 1),
+                 "exc_spikes_per_test_image": (ev2[0] - ev1[0]) / max(ev2[1] - ev1[1], 1),
+                 "theta_mV": {"mean": float(theta_mV.mean()), "max": float(theta_mV.max()),
+                              "min": float(theta_mV.min())},
+                 "load_avg_1min": os.getloadavg()[0]}  # fmt: skip
         out["curve"].append(point)
         print(json.dumps(point), flush=True)
         Path(args.out).write_text(json.dumps(out, indent=1))
 
+    def progress(done: int, total: int) -> None:
+        if args.log_every and done % args.log_every == 0:
+            ev = net.train_events
+            print(json.dumps({"train_images_done": shown + done,
+                              "presentations": ev.presentations,
+                              "exc_spikes_per_presentation": ev.exc_spikes
+                              / max(ev.presentations, 1),
+                              "elapsed_s": round(time.perf_counter() - t_start, 1),
+                              "load_avg_1min": os.getloadavg()[0]}), flush=True)  # fmt: skip
+
     train_s = 0.0
+    train_cpu = [0.0, 0.0]
     for _ in range(args.passes):
         for start in range(0, len(x_train), args.eval_every):
-            t0 = time.perf_counter()
-            net.train(x_train[start : start + args.eval_every])
+            t0, c0 = time.perf_counter(), cpu()
+            net.train(x_train[start : start + args.eval_every], progress=progress)
             train_s += time.perf_counter() - t0
+            c1 = cpu()
+            train_cpu[0] += c1[0] - c0[0]
+            train_cpu[1] += c1[1] - c0[1]
             shown += len(x_train[start : start + args.eval_every])
             if shown < args.passes * len(x_train):
                 checkpoint(min(args.assign, len(x_train)))
@@ -90,11 +131,18 @@ def main(argv: list[str] | None = None) -> dict:
         train_s=train_s,
         train_ms_per_presentation=1e3 * train_s / max(ev.presentations, 1),
         train_presentations=ev.presentations,
+        train_images_total=shown,
+        train_ms_per_image=1e3 * train_s / max(shown, 1),
+        train_cpu_s={"python": train_cpu[0], "binary": train_cpu[1]},
+        train_cpu_ms_per_image=1e3 * sum(train_cpu) / max(shown, 1),
+        train_events_per_image=ev.per_image(),
         build_s=net.build_time_s,
         test_build_s=net.test_build_time_s,
         test_events_per_image=net.test_events.per_image(),
         mean_weight=float(np.mean(net.weights)),
         writes=net.write_counts(),
+        load_avg=os.getloadavg(),
+        omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
     )
     Path(args.out).write_text(json.dumps(out, indent=1))
     print(json.dumps({k: v for k, v in out.items() if k != "curve"}), flush=True)

@@ -21,30 +21,34 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def label(run: dict) -> str:
-    """``ideal``, ``pcm``, ``pcm (2 cells), exp. Euler`` … from a run's synapse and method."""
+    """``ideal``, ``pcm``, ``pcm (2 cells), forward Euler`` … from a run's synapse and
+    integration method (exponential Euler, the default, is not named)."""
     syn = run["synapse"]
     if syn["synapse"] == "ideal":
         name = "ideal"
     else:
         name = f"{syn['device']} (2 cells)" if syn["synapse"] == "device-pair" else syn["device"]
-    return name + (", exp. Euler" if run.get("method") == "exponential_euler" else "")
+    # runs before the default became exponential Euler have no "method": forward Euler
+    return name + (", forward Euler" if run.get("method", "euler") == "euler" else "")
 
 
 def table(runs: list[dict]) -> str:
     """Markdown table: one row per run."""
     shown = sorted({p["images_shown"] for r in runs for p in r["curve"]})
-    head = ["synapse", "levels", "passes"] + [f"{n:,}" for n in shown]
-    head += ["final", "train ms/pres.", "build s"]
+    head = ["synapse", "seed", "levels", "passes"] + [f"{n:,}" for n in shown]
+    head += ["final", "train ms/image", "train CPU ms/image", "build s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in runs:
         acc = {p["images_shown"]: p["accuracy"] for p in r["curve"][:-1]}
         final = r["curve"][-1]
-        cells = [label(r), str(r["synapse"].get("n_levels", "—")), str(r["passes"])]
+        cells = [label(r), str(r.get("seed", "")), str(r["synapse"].get("n_levels", "—")),
+                 str(r["passes"])]  # fmt: skip
         cells += [f"{100 * acc[n]:.1f}" if n in acc else "" for n in shown]
         cells += [
             f"{100 * final['accuracy']:.1f} ({final['images_shown']:,}, labels "
             f"{final['assign_images']:,})",
-            f"{r.get('train_ms_per_presentation', float('nan')):.1f}",
+            f"{r.get('train_ms_per_image', float('nan')):.1f}",
+            f"{r.get('train_cpu_ms_per_image', float('nan')):.1f}",
             f"{r.get('build_s') or 0:.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")

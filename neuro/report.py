@@ -147,6 +147,15 @@ def subset_lines(results: Sequence[Result]) -> list[str]:
                 f"{r.target}: accuracy read {_duration(float(t_read))} after programming "
                 "(curve accuracy_vs_time for the other times)"
             )
+        kappa = r.extra.get("ir_drop_criterion")
+        if kappa is not None and kappa > 0.1 and not r.extra.get("ir_drop_modelled"):
+            from crossbar.irdrop import ideal_current_fraction
+
+            lines.append(
+                f"{r.target}: IR drop not modelled although r·G_max·N²/2 = {kappa:.2g} > 0.1 "
+                f"(typical column currents ~{100 * ideal_current_fraction(kappa):.0f} % of "
+                "ideal; crossbar.ir_drop='fast' models it)"
+            )
         n, fp32 = r.extra.get("test_inputs"), r.extra.get("fp32_accuracy_same_inputs")
         if n is not None and fp32 is not None:
             lines.append(

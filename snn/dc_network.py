@@ -29,6 +29,7 @@ exponential Euler where forward Euler would be unstable); Brian2's ``refractory`
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import brian2 as b2
@@ -110,6 +111,20 @@ stop_run.implementations.add_implementation(
 )
 
 
+def compile_flags() -> dict[str, list[str]]:
+    """Brian2's default C++ flags without ``-fno-finite-math-only``, linked ``-ffast-math``.
+
+    Without ``-fno-finite-math-only`` GCC calls glibc's vector ``exp`` (libmvec, declared
+    only under ``__FAST_MATH__``), so the neuron updates vectorise; linking with
+    ``-ffast-math`` adds ``crtfastmath.o``, which flushes denormals to zero (a decaying
+    conductance or trace otherwise spends its last ~36 time constants in denormals,
+    each operation on them ~100 cycles). The network uses no infinities or NaNs.
+    """
+    args = [a for a in b2.prefs["codegen.cpp.extra_compile_args_gcc"]
+            if a != "-fno-finite-math-only"]  # fmt: skip
+    return {"compile_args": args, "link_args": ["-ffast-math"]}
+
+
 class DCNetwork:
     """Builds and runs the Diehl & Cook network for chunks of up to ``n_images`` images.
 
@@ -149,12 +164,15 @@ class DCNetwork:
         self.learning = bool(learning)
         self.cfg, self.n_input, self.n_exc = cfg, n_input, n_exc
         self.synapse, self.n_images, self.backend = synapse, n_images, backend
-        self.steps_image = int(round(float(cfg.t_image / cfg.dt)))
+        #: Stepped time steps per presentation (the rest beyond ``t_rest_step`` is one
+        #: analytic jump at the start of the next presentation; see ``_jumps``).
+        self.steps_image = int(round(float(cfg.t_image_stepped / cfg.dt)))
         self.steps_on = int(round(float(cfg.t_present / cfg.dt)))
+        self.jump = float(cfg.t_skip / second) > 0
         #: Upper bound of a run: every image shown 1 + max_repeats times. The controller
         #: stops the run as soon as the last image is done.
         self.max_presentations = n_images * (1 + cfg.max_repeats)
-        self.duration = self.max_presentations * cfg.t_image
+        self.duration = self.max_presentations * cfg.t_image_stepped
         #: Without delays the presynaptic trace lives in the input neurons (exactly
         #: equivalent, one trace per input instead of per synapse) and the synapses use
         #: Brian2's homogeneous-delay fast path.
@@ -167,6 +185,7 @@ class DCNetwork:
                 pre_trace="neuron" if self.fast else "arrival",
                 plastic="plastic_post",
                 running_sum=True,
+                clock="(t + toff_pre)" if self.jump else "t",
             )
         else:
             self.code = synapse.inference_code(transmit="ge_post += {w}")
@@ -186,7 +205,9 @@ class DCNetwork:
             }  # fmt: skip
             if not self.learning:
                 spec["learning"] = False
-            self._project = StandaloneProject("dc", spec, self._construct_placeholder)
+            self._project = StandaloneProject(
+                "dc", spec, self._construct_placeholder, **compile_flags()
+            )
 
     # -- construction --------------------------------------------------------------
     def _namespace(self) -> dict[str, Any]:
@@ -199,6 +220,57 @@ class DCNetwork:
         ns.update(tau_post1=c.stdp.tau_post1, tau_post2=c.stdp.tau_post2)
         return ns
 
+    def _factor(self, tau, method: str | None = None) -> float:
+        """What ``t_skip`` of stepping does to a variable decaying with ``tau``."""
+        c = self.cfg
+        n = int(round(float(c.t_skip / c.dt)))
+        if (method or c.method) == "euler":
+            return float((1 - float(c.dt / tau)) ** n)
+        return float(np.exp(-n * float(c.dt / tau)))
+
+    def _jumps(self) -> dict[str, str]:
+        """Brian2 code of the analytic rest, per group (not at a run's first image: the
+        state passed in has rested; :meth:`_rest` applies it to the state a run returns).
+
+        Without input and below threshold every variable decays linearly; the factors
+        are those of the group's integration method over the skipped steps, so with zero
+        conductances the jump equals the stepping it replaces up to rounding.
+        """
+        c = self.cfg
+        f = self._factor
+        gate = "_j = int(t > 0 * second)\n"
+
+        def decay(var: str, tau, extra: str = "") -> str:
+            return f"{var} = {var} * (1 + _j{extra} * ({f(tau)!r} - 1))\n"
+
+        exc = (
+            gate
+            + f"v = v_rest_e + (v - v_rest_e) * (1 + _j * ({f(c.tau_e)!r} - 1))\n"
+            + decay("ge", c.tau_ge) + decay("gi", c.tau_gi)
+            + decay("theta", c.tau_theta, " * plastic")
+            + decay("post1", c.stdp.tau_post1) + decay("post2", c.stdp.tau_post2)
+        )  # fmt: skip
+        inh = (
+            gate
+            + f"v = v_rest_i + (v - v_rest_i) * (1 + _j * ({f(c.tau_i)!r} - 1))\n"
+            + decay("ge", c.tau_ge) + decay("gi", c.tau_gi)
+        )  # fmt: skip
+        out = {"exc": exc, "inh": inh}
+        if self.fast:
+            out["inp"] = (
+                gate + f"pre = pre * (1 + _j * ({self._factor(c.stdp.tau_pre, 'exact')!r} - 1))\n"
+            )
+        return out
+
+    def _rest(self, new: dict[str, Any], plastic: float) -> None:
+        """The analytic rest after a run's last presentation, on the returned state."""
+        c = self.cfg
+        v_rest_e, v_rest_i = float(c.v_rest_e / b2.volt), float(c.v_rest_i / b2.volt)
+        new["v_e"] = v_rest_e + (new["v_e"] - v_rest_e) * self._factor(c.tau_e)
+        new["v_i"] = v_rest_i + (new["v_i"] - v_rest_i) * self._factor(c.tau_i)
+        if plastic:
+            new["theta"] = new["theta"] * self._factor(c.tau_theta)
+
     def _construct(self, rate_values: np.ndarray, state: dict[str, np.ndarray] | None):
         c, ns = self.cfg, self._namespace()
         # One clock for every per-step object: the network loop then advances one clock
@@ -206,7 +278,7 @@ class DCNetwork:
         clock = b2.Clock(c.dt, name="clk")
         # Presentations start at multiples of t_image (the normalisation, the column-sum
         # reset and the input's rate update run then, on one clock).
-        image_clock = b2.Clock(c.t_image, name="image_clk")
+        image_clock = b2.Clock(c.t_image_stepped, name="image_clk")
         # Row k of the TimedArray is image k's rate per intensity unit (pixel / 8 Hz); the
         # input reads row ``img`` by calling it at time ``img * dt`` (the array's dt).
         rates = b2.TimedArray(rate_values * Hz, dt=c.dt, name="rates")
@@ -223,21 +295,41 @@ class DCNetwork:
         )
         if self.fast:
             inp_eqs += "dpre/dt = -pre / tau_pre : 1\n"
-        # Zero-rate pixels (most of an MNIST image) and the rest period draw no random
-        # number: ``and`` short-circuits in the generated code.
+        rate_code = "r = rates(img_c * rates_dt, i) * level_c"
+        if self.jump:  # physical time = t + toff (the skipped rests so far)
+            inp_eqs += "toff : second (shared)\n"
+            rate_code = "toff = t_skip * int(t / t_stepped + 0.5)\n" + rate_code
+        reset = "pre = 1\n" if self.fast else ""
+        if c.input_sampling == "interval":
+            # A Bernoulli draw per step (probability p = r dt) fires after a geometric
+            # number of steps: draw that number once per spike, K = floor(log(1 - U) /
+            # log(1 - p)), P(K >= k) = (1 - p)^k. A zero-rate pixel never fires.
+            inp_eqs += "nxt : integer\nlq : 1\n"
+            draw = "int(clip(log(1 - rand()) / lq, 0, steps_image))"
+            rate_code += (
+                "\nlq = log(1 - clip(r * rates_dt, 1e-12, 1 - 1e-12))\n"
+                "_on = int(r > 0 * Hz)\n"
+                f"nxt = _on * {draw} + (1 - _on) * steps_image"
+            )
+            threshold = "nxt == step_c and step_c < steps_on"
+            reset += f"nxt = step_c + 1 + {draw}\n"
+        else:
+            # Zero-rate pixels (most of an MNIST image) and the rest period draw no random
+            # number: ``and`` short-circuits in the generated code.
+            threshold = "step_c < steps_on and r > 0 * Hz and rand() < r * dt"
         inp = b2.NeuronGroup(
-            self.n_input, inp_eqs,
-            threshold="step_c < steps_on and r > 0 * Hz and rand() < r * dt",
-            reset="pre = 1" if self.fast else "", method="exact",
+            self.n_input, inp_eqs, threshold=threshold, reset=reset, method="exact",
             namespace={"rates": rates, "tau_pre": c.stdp.tau_pre, "rates_dt": c.dt,
-                       "steps_on": self.steps_on},
+                       "steps_on": self.steps_on, "steps_image": self.steps_image,
+                       "t_skip": c.t_skip,
+                       "t_stepped": c.t_image_stepped},
             name="inp", clock=clock,
         )  # fmt: skip
         inp.img_c = b2.linked_var(ctl, "img")
         inp.level_c = b2.linked_var(ctl, "level")
         inp.step_c = b2.linked_var(ctl, "step")
-        inp.run_regularly("r = rates(img_c * rates_dt, i) * level_c", clock=image_clock,
-                          when="start", order=2, name="inp_rate")  # fmt: skip
+        inp.run_regularly(rate_code, clock=image_clock, when="start", order=2,
+                          name="inp_rate")  # fmt: skip
         exc = b2.NeuronGroup(
             self.n_exc, _EXC, threshold="v > v_thresh_e + theta - theta_offset",
             reset="v = v_reset_e\ntheta += plastic * theta_plus\npost1 = 1\npost2 = 1",
@@ -267,6 +359,11 @@ class DCNetwork:
                               name="norm")  # fmt: skip
         exc.run_regularly("colsum += plastic * (norm_sum - colsum)", clock=image_clock,
                           when="start", order=1, name="colsum_reset")  # fmt: skip
+        if self.jump:  # the rest beyond t_rest_step, at the start of every presentation
+            for group, code in self._jumps().items():
+                {"exc": exc, "inh": inh, "inp": inp}[group].run_regularly(
+                    code, clock=image_clock, when="start", order=-1, name=f"{group}_jump"
+                )
         ei = b2.Synapses(exc, inh, on_pre="ge_post += w_ei", namespace=ns, name="ei",
                          clock=clock)  # fmt: skip
         ei.connect(j="i")
@@ -414,6 +511,22 @@ class DCNetwork:
         for name in self.synapse.state_names:
             unit = self._UNITS.get(name, 1)
             new[name] = np.asarray(getattr(h["syn"], name)[:] / unit, dtype=float)
+        if self.jump:
+            self._rest(new, float(state["plastic"]))
+            if "lastwrite" in new:  # simulated time -> physical time (skipped rests added)
+                lw, t_st = new["lastwrite"], float(c.t_image_stepped / second)
+                skipped = np.floor(lw / t_st + 1e-9) * float(c.t_skip / second)
+                new["lastwrite"] = np.where(lw >= 0, lw + skipped, lw)
+            thr = float((c.v_thresh_e - c.theta_offset) / b2.volt) + new["theta"]
+            if np.any(thr <= float(c.v_rest_e / b2.volt)):
+                warnings.warn(
+                    f"{int(np.sum(thr <= float(c.v_rest_e / b2.volt)))} excitatory "
+                    "neurons have a threshold at or below v_rest_e and would fire during "
+                    "the rest that DiehlCookConfig.t_rest_step skips; set t_rest_step = "
+                    "t_rest to step it",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         return {
             "counts": counts,
             "shown": shown,

@@ -60,7 +60,9 @@ class SynapseCode:
     namespace: dict[str, Any]
 
 
-def _traces(rule: STDPRule, post_traces: str, pre_trace: str) -> tuple[str, str, str, str, str]:
+def _traces(
+    rule: STDPRule, post_traces: str, pre_trace: str, clock: str = "t"
+) -> tuple[str, str, str, str, str]:
     """Model lines, names of pre/post1/post2, the pre-spike and post-spike trace resets."""
     if post_traces not in ("synapse", "neuron"):
         raise ConfigError(f"post_traces must be 'synapse' or 'neuron'; got {post_traces!r}")
@@ -71,7 +73,7 @@ def _traces(rule: STDPRule, post_traces: str, pre_trace: str) -> tuple[str, str,
     elif pre_trace == "arrival":
         # The trace is set to 1 at each arrival and decays: exp(-(t - t_arrival) / tau_pre).
         model = "tpre : second\n"
-        pre, pre_reset = "exp((tpre - t) / tau_pre)", "tpre = t\n"
+        pre, pre_reset = f"exp((tpre - {clock}) / tau_pre)", f"tpre = {clock}\n"
     else:  # the source group defines pre and sets it to 1 on its spikes
         model, pre, pre_reset = "", "pre_pre", ""
     if post_traces == "synapse":
@@ -109,6 +111,7 @@ class IdealSynapse:
         pre_trace: str = "synapse",
         plastic: str = "1",
         running_sum: bool = False,
+        clock: str = "t",
     ) -> SynapseCode:
         """The Brian2 code of this synapse under ``rule``.
 
@@ -137,10 +140,14 @@ class IdealSynapse:
         running_sum : bool
             Keep ``colsum_post`` (a target-group variable) equal to the sum of incoming
             weights by adding every weight change to it; needed by ``normalise``.
+        clock : str
+            The time the ``"arrival"`` trace is measured in (default Brian2's ``t``); a
+            network that skips simulated time passes its physical time, e.g.
+            ``"(t + toff_pre)"``.
         """
         if "{w}" not in transmit:
             raise ConfigError(f"transmit must contain '{{w}}'; got {transmit!r}")
-        model, pre, post1, post2, resets = _traces(rule, post_traces, pre_trace)
+        model, pre, post1, post2, resets = _traces(rule, post_traces, pre_trace, clock)
         pre_reset, reset = resets.split("|")
         model += self._model_extra()
         track = "colsum_post += _dw\n" if running_sum else ""

@@ -37,6 +37,7 @@ from torch import nn
 import devices
 from crossbar import COMPONENTS, CrossbarConfig, matrix_cost
 from crossbar.cost import COMPONENT_GROUPS, InputStats, programmed_mean
+from crossbar.irdrop import wire_drop_criterion
 from crossbar.nn import calibrate, convert, set_time
 from devices.validation import param, require, validate
 from neuro.provenance import now_iso, provenance
@@ -338,6 +339,14 @@ class Analog:
             if cfg.test_limit is not None:  # a subset: say so, with FP32 on the same inputs
                 extra["test_inputs"] = float(prov["test_inputs"])
                 extra["fp32_accuracy_same_inputs"] = float(fp32)
+            # How much the wires matter, and whether the accuracy includes them.
+            xc = cfg.crossbar
+            kappa = 0.0
+            if device.quantity == "conductance" and device.name != "ideal":  # ideal: no wires
+                n = max(xc.tile_rows, xc.tile_cols)
+                kappa = wire_drop_criterion(xc.r_wire_ohm, device.g_max, n)
+            extra["ir_drop_criterion"] = kappa
+            extra["ir_drop_modelled"] = float(xc.ir_drop != "none")
         prov.update(started=started, finished=now_iso())
         return Result(
             workload=workload.name,

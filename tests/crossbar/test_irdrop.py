@@ -100,3 +100,29 @@ def test_fast_solver_matches_exact(cell_type, rng):
 def test_exact_solver_refuses_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         solve_exact(kwargs["g"], np.ones((1, 2)), kwargs["r"], 1.0, kwargs["cell"])
+
+
+def test_wire_drop_criterion_and_the_measured_current_fraction():
+    from crossbar.irdrop import ideal_current_fraction, wire_drop_criterion
+
+    # ReRAM preset on a 256 x 256 tile at 1 Ω per segment: 1 · 88e-6 · 256² / 2 = 2.88.
+    assert wire_drop_criterion(1.0, 88e-6, 256) == pytest.approx(2.883584)
+    assert wire_drop_criterion(1.0, 25e-6, 128) == pytest.approx(0.2048)
+    f = [ideal_current_fraction(k) for k in (0.0, 0.01, 0.05, 0.2, 0.82, 2.88, 30.0)]
+    assert f[0] == 1.0 and all(a >= b for a, b in zip(f, f[1:], strict=False))
+    assert f[2] == pytest.approx(0.966) and f[5] == pytest.approx(0.343)
+
+
+def test_the_criterion_predicts_the_exact_solver():
+    # PCM preset, 64 x 64, uniform cells and inputs: κ = 0.0512; the exact column currents
+    # land within 1 % of the measured table's fraction.
+    from crossbar.irdrop import ideal_current_fraction, wire_drop_criterion
+
+    rng = np.random.default_rng(0)
+    g = rng.uniform(0.0, 25e-6, (64, 64))
+    v = rng.uniform(0.0, 0.2, (4, 64))
+    i = solve_exact(g, v, 1.0, 1.0, "1T1R").column_currents
+    frac = float((i / (v @ g)).mean())
+    assert frac == pytest.approx(
+        ideal_current_fraction(wire_drop_criterion(1.0, 25e-6, 64)), abs=0.01
+    )

@@ -58,6 +58,20 @@ def test_headline_accuracy_states_its_read_time():
         AnalogConfig(read_time_s=-1.0)
 
 
+def test_a_result_says_when_ir_drop_matters_and_is_not_modelled():
+    from neuro.report import subset_lines
+
+    r = make_target(
+        "aimc:reram", repeats=1, times_s=(0.0,), read_time_s=0.0, test_limit=50
+    ).evaluate(workloads.get("mlp-digits"), seed=0)
+    # r·G_max·N²/2 = 1 Ω · 88 µS · 256² / 2 = 2.88; the exact solver puts typical column
+    # currents at 34 % of ideal there.
+    assert r.extra["ir_drop_criterion"] == pytest.approx(2.883584)
+    assert r.extra["ir_drop_modelled"] == 0.0
+    assert any("IR drop not modelled although r·G_max·N²/2 = 2.9 > 0.1 (typical column "
+               "currents ~34 % of ideal" in line for line in subset_lines([r]))  # fmt: skip
+
+
 def test_shape_only_workload_gets_costs_only():
     r = make_target("aimc:reram").evaluate(workloads.get("resnet18"), seed=0)
     r.check()

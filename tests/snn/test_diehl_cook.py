@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as dataclasses_replace
+
 import numpy as np
 import pytest
 from brian2 import Hz, ms, mV, second
@@ -157,16 +159,19 @@ def test_config_errors():
         DiehlCookConfig(w_init_max=2.0)
     with pytest.raises(ConfigError, match="DiehlCookConfig.method must be 'euler' or"):
         DiehlCookConfig(method="rk4")
+    with pytest.raises(ConfigError, match="input_sampling must be 'interval' or 'per_step'"):
+        DiehlCookConfig(input_sampling="poisson")
+    with pytest.raises(ConfigError, match="t_rest_step must exceed delay_max"):
+        DiehlCookConfig(t_rest_step=10 * ms)
+    with pytest.raises(ConfigError, match="t_rest_step must be a multiple of dt"):
+        DiehlCookConfig(t_rest_step=40.25 * ms)
+    DiehlCookConfig(t_rest_step=5 * ms, delay_max=0 * ms)  # no delays: any stepped rest
+    assert DiehlCookConfig(t_rest_step=200 * ms).t_skip == 0 * ms
     assert DiehlCookConfig().rate_per_level * 255 * 2 == 63.75 * Hz
 
 
-@pytest.mark.parametrize("method", ["euler", "exponential_euler"])
-def test_strong_inhibition_in_one_step_and_the_reversal_potential(method):
-    # 399 inhibitory spikes at once (gi = 399 * 17) on an excitatory neuron at rest: the
-    # exact solution relaxes towards e_inh_e = -100 mV within the 0.5 ms step
-    # (gi * dt / tau_e = 34 time constants) and never passes it. Forward Euler jumps
-    # 1.19 V below it (the overshoot that, repeated, locks a layer into firing);
-    # exponential Euler lands on it.
+def _one_step(method: str, ge: float = 0.0, gi: float = 0.0) -> float:
+    """v (mV) of one excitatory neuron at rest after one 0.5 ms step with ge, gi."""
     from brian2 import Network, NeuronGroup
 
     from snn.dc_network import _EXC, DCNetwork
@@ -175,13 +180,82 @@ def test_strong_inhibition_in_one_step_and_the_reversal_potential(method):
     cfg = DiehlCookConfig(method=method)
     ns = DCNetwork(cfg, N_IN, 1, IdealSynapse(), 1, "numpy")._namespace()
     g = NeuronGroup(1, _EXC, method=cfg.method, namespace=ns, dt=cfg.dt)
-    g.v, g.gi, g.plastic = cfg.v_rest_e, 399 * cfg.w_ie, 0
+    g.v, g.ge, g.gi, g.plastic = cfg.v_rest_e, ge, gi, 0
     Network(g).run(cfg.dt)
-    v = float(g.v[0] / mV)
-    if method == "euler":
-        assert v == pytest.approx(-65 - 0.005 * 399 * 17 * 35, rel=1e-6)  # -1252 mV
-    else:
-        assert -100.0 <= v < -99.0
+    return float(g.v[0] / mV)
+
+
+def test_default_integration_keeps_v_between_the_reversal_potentials():
+    # Exponential Euler (the default) is exact for v given the conductances over a step:
+    # 399 inhibitory spikes at once (gi = 399 * 17, gi * dt / tau_e = 34 time constants)
+    # relax v towards e_inh_e = -100 mV and never past it; 400 excitatory inputs of
+    # weight 10 (ge = 4000, 20 time constants) towards e_exc = 0 mV.
+    assert DiehlCookConfig().method == "exponential_euler"
+    assert -100.0 <= _one_step("exponential_euler", gi=399 * 17.0) < -99.0
+    assert -1.0 < _one_step("exponential_euler", ge=4000.0) <= 0.0
+    # one inhibitory spike: v - e_inh = (v0 - e_inh) exp(-dt (1 + gi) / tau) (gi ~ const)
+    v = _one_step("exponential_euler", gi=17.0)
+    assert -100.0 < v < -65.0
+
+
+def test_forward_euler_option_is_brian1s_step_within_the_physical_range():
+    # Forward Euler (the original code's Brian 1) stays available: one inhibitory spike
+    # gives Brian 1's step exactly. While dt (1 + gi) / tau_e < 1 (up to 11 simultaneous
+    # inhibitory spikes: 0.86) the step moves v towards e_inh_e without passing it, so v
+    # stays between the reversal potentials. (Beyond that it overshoots e_inh_e, beyond
+    # 2 it diverges; see DiehlCookConfig.method.)
+    v = _one_step("euler", gi=17.0)
+    assert v == pytest.approx(-65 + 0.5 / 100 * 17 * (-100 + 65), rel=1e-9)  # -67.975
+    assert -100.0 < v < -65.0
+    assert -100.0 < _one_step("euler", gi=11 * 17.0) < -65.0
+
+
+def test_rest_jump_equals_stepping_the_rest():
+    # The rest beyond t_rest_step decays analytically; with no random draw during the
+    # rest (the input is silent; "interval" sampling draws only at spikes and image
+    # starts) the jumped and the stepped network see the same input spikes, so the same
+    # layer spikes, and the state they return differs only by the conductances left
+    # after 40 ms of rest (< 1e-5 of their peak) and rounding.
+    from snn.dc_network import DCNetwork
+    from snn.synapse import IdealSynapse
+
+    outs = []
+    for step in (40 * ms, 150 * ms):
+        cfg = DiehlCookConfig(norm_sum=40.0, t_present=100 * ms, t_rest_step=step,
+                              min_spikes=0)  # fmt: skip
+        dc = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=3, config=cfg, seed=11)
+        state = dict(dc.state, plastic=1.0, colsum=dc.weights.sum(axis=0))
+        rates = _images(3, seed=5) * float(cfg.rate_per_level / Hz)
+        net = DCNetwork(cfg, N_IN, 3, IdealSynapse(), 3, "numpy")
+        assert net.jump == (step < cfg.t_rest)
+        outs.append(net.run(rates, state, seed=3))
+    jumped, stepped = outs
+    assert stepped["exc_spikes"] >= 5
+    np.testing.assert_array_equal(jumped["counts"], stepped["counts"])
+    assert jumped["input_spikes"] == stepped["input_spikes"]
+    assert jumped["run_s"] == stepped["run_s"] == pytest.approx(3 * 0.25)
+    for key, atol in (("v_e", 1e-9), ("v_i", 1e-9), ("theta", 1e-12), ("w", 1e-9)):
+        np.testing.assert_allclose(jumped["state"][key], stepped["state"][key], atol=atol)
+
+
+def test_interval_sampling_is_the_per_step_bernoulli_process():
+    # Both draw a Bernoulli(rate * dt) process per pixel; "interval" once per spike.
+    # 16 pixels at 255 (63.75 Hz) for 3 x 100 ms: 306 spikes expected.
+    from snn.dc_network import DCNetwork
+    from snn.synapse import IdealSynapse
+
+    counts = {}
+    for mode in ("interval", "per_step"):
+        cfg = DiehlCookConfig(norm_sum=0.0, t_present=100 * ms, input_sampling=mode)
+        dc = DiehlCook(2, n_input=N_IN, backend="numpy", chunk=3, config=cfg, seed=1)
+        state = dict(dc.state, plastic=0.0, colsum=dc.weights.sum(axis=0))
+        rates = np.full((3, N_IN), 255.0) * float(cfg.rate_per_level / Hz)
+        cfg_max = dataclasses_replace(cfg, min_spikes=0)
+        net = DCNetwork(cfg_max, N_IN, 2, IdealSynapse(), 3, "numpy")
+        counts[mode] = sum(net.run(rates, state, seed=s)["input_spikes"] for s in range(4))
+    expected = 4 * 3 * 16 * 63.75 * 0.1
+    for mode, n in counts.items():
+        assert abs(n - expected) < 4 * np.sqrt(expected), (mode, n)
 
 
 def test_silent_image_is_reshown_at_once_in_the_same_run_with_more_intensity():
@@ -198,8 +272,9 @@ def test_silent_image_is_reshown_at_once_in_the_same_run_with_more_intensity():
     np.testing.assert_array_equal(out["shown"], [3, 1])
     np.testing.assert_allclose(out["levels"], [4.0, 2.0])
     assert out["presentations"] == 4
-    assert out["run_s"] == pytest.approx(4 * 0.15)
-    assert float(net.net.duration / second) == pytest.approx(6 * 0.15)
+    assert out["run_s"] == pytest.approx(4 * 0.15)  # physical time, rests included
+    # the binary's upper bound: 3 presentations per image of 100 ms + the stepped 40 ms
+    assert float(net.net.duration / second) == pytest.approx(6 * 0.14)
     # the same through train(): presentations count the repeats, images do not
     ev = net.train(x)
     assert ev.images == 2 and ev.presentations == 4

@@ -35,7 +35,7 @@ from crossbar.charge import charge_share
 from crossbar.config import CrossbarConfig
 from crossbar.converters import adc_quantize, dac_bit_planes, dac_quantize
 from crossbar.cost import CostReport, cell_area_m2, matrix_cost
-from crossbar.irdrop import solve_exact, solve_fast
+from crossbar.irdrop import solve_exact, solve_fast, wire_drop_criterion
 from crossbar.mapping import TileMap
 from devices.base import DeviceModel, DeviceState
 
@@ -122,6 +122,16 @@ class Crossbar(nn.Module):
         """Geometry of the programmed matrix on tiles."""
         n, k = self.shape
         return TileMap.build(n, k, self.config)
+
+    @property
+    def ir_drop_criterion(self) -> float:
+        """``r·G_max·N²/2`` of this config's tile (``N`` its longer side; 0 for capacitive
+        cells, which carry no DC current): how much the wires matter (see
+        :func:`crossbar.irdrop.wire_drop_criterion`)."""
+        if self.cell.quantity == "capacitance":
+            return 0.0
+        n = max(self.config.tile_rows, self.config.tile_cols)
+        return wire_drop_criterion(self.config.r_wire_ohm, self.cell.g_max, n)
 
     def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
         """``W @ x`` at ``t = 0`` for ``x`` of shape ``(K,)`` or ``(K, B)``."""

@@ -114,7 +114,7 @@ class SpikingConfig:
     train_images: int = param(9000, integer=True, ge=1)
     passes: int = param(1, integer=True, ge=1)
     pair: bool = param(False, choices=(True, False))
-    method: str = param("exponential_euler", choices=("euler", "exponential_euler"))
+    method: str = param("euler", choices=("euler", "exponential_euler"))
     mode: str = param("convert", choices=("convert", "trained"))
 
     def __post_init__(self) -> None:
@@ -305,13 +305,15 @@ def _converted_activity(
     steps: int,
     dt_s: float | None,
     device: bool,
+    all_active: bool = False,
 ) -> Activity:
     """What one inference of a converted network did, per inference, and how long it took.
 
     ``spikes``: spikes per spiking layer (input first), ``events``: synaptic events. The
     events of each layer are its spikes × mean fan-out, scaled so that they add up to the
     counted total (exact for dense layers). The time is ``steps`` of the chip's step
-    (:func:`snn.energy.inference_time`; ``dt_s`` overrides it).
+    (:func:`snn.energy.inference_time`; ``dt_s`` overrides it). ``all_active``: every
+    neuron update is active (a leaky membrane changes every step).
     """
     from snn.energy import crossbar_counts, inference_time
 
@@ -325,7 +327,7 @@ def _converted_activity(
         n_j = sizes[k + 1]
         with_bias = int(np.count_nonzero(b))
         lam = raw[k] * scale / (steps * n_j)
-        p = (with_bias + (n_j - with_bias) * (1.0 - np.exp(-lam))) / n_j
+        p = 1.0 if all_active else (with_bias + (n_j - with_bias) * (1.0 - np.exp(-lam))) / n_j
         active += n_j * steps * p
         idle += n_j * steps * (1.0 - p)
         ev_in.append(raw[k] * scale)

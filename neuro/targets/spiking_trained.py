@@ -13,7 +13,6 @@ every neuron update of a leaky layer is active (the membrane decays every step).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,11 +49,9 @@ def evaluate_trained(target: Spiking, workload: Workload, seed: int):
     leaky = ts.recipe.lif.beta < 1.0
 
     def activity(spikes, events, steps):
-        a = _converted_activity(target.chip, net, spikes, events, steps, c.dt_s, device)
-        if leaky:  # a leaky membrane changes every step: no idle update
-            total = a.neuron_updates_active + a.neuron_updates_idle
-            a = dataclasses.replace(a, neuron_updates_active=total, neuron_updates_idle=0.0)
-        return a
+        # a leaky membrane changes every step: no idle update (priced and timed as active)
+        return _converted_activity(target.chip, net, spikes, events, steps, c.dt_s, device,
+                                   all_active=leaky)  # fmt: skip
 
     act = activity([s / n for s in run.spikes], run.synaptic_events / n, c.steps)
     energy_at = [

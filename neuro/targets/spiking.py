@@ -114,7 +114,7 @@ class SpikingConfig:
     train_images: int = param(9000, integer=True, ge=1)
     passes: int = param(1, integer=True, ge=1)
     pair: bool = param(False, choices=(True, False))
-    method: str = param("euler", choices=("euler", "exponential_euler"))
+    method: str = param("exponential_euler", choices=("euler", "exponential_euler"))
     mode: str = param("convert", choices=("convert", "trained"))
 
     def __post_init__(self) -> None:

@@ -104,12 +104,6 @@ class ADCConfig:
         validate(self)
 
 
-#: Static, bias, clock and control power of one ADC lane at 14 nm and 0.8 V, fitted to the
-#: HERMES core (Khaddam-Aljameh et al., JSSC 2022; see ``CostConfig.static_W_per_adc`` and
-#: ``neuro.validate.analog``), W.
-STATIC_W_PER_ADC_14NM = 0.350e-3
-#: The same at CostConfig's default 32 nm and 1.0 V: × (32/14)·(1.0/0.8)².
-STATIC_W_PER_ADC_32NM = STATIC_W_PER_ADC_14NM * (32.0 / 14.0) * (1.0 / 0.8) ** 2
 #: Horowitz (ISSCC 2014) figures are at 45 nm and 0.9 V; CostConfig's defaults are at 32 nm
 #: and 1.0 V (ISAAC's node), so they are scaled by C·V²: (32/45)·(1.0/0.9)² = 0.878.
 _H45_TO_32 = (32.0 / 45.0) * (1.0 / 0.9) ** 2
@@ -184,18 +178,29 @@ class CostConfig:
     charge_recovery : float
         Fraction of the line charge recovered in capacitive arrays (Demasius 2021 assume
         ~95 % for 29,600 TOPS/W; default 0: no recovery).
+    adc_type : {"cco", "sar"}
+        How a column lane converts, which sets what its converter costs (a converter-type
+        dependent cost):
+
+        - ``"cco"``: an integrating, oscillator-based converter (a current- or
+          voltage-controlled oscillator counted over the read window, as in IBM's HERMES
+          core and 64-core chip, Khaddam-Aljameh et al. JSSC 2022: CCO > 3 GHz). It runs
+          for the whole window and its conversion, so each used lane draws the running
+          power of a GS/s-class converter, :func:`crossbar.cost.adc_power` =
+          ``adc_energy(b) / adc_conversion_s`` (ISAAC's 8-bit ADC: 1.67 pJ × 1.28 GS/s =
+          2.1 mW at 32 nm; ISAAC's own Table 2 gives 16 mW for 8 ADCs, 2.0 mW), for
+          ``read_phases × (window + columns_per_adc · t_conversion)`` per pass.
+        - ``"sar"``: a successive-approximation converter idle between conversions: one
+          ``adc_energy(b)`` per conversion.
+
+        The default is ``"cco"``, the converter of the measured PCM chips the model is
+        validated on (:mod:`neuro.validate.analog`).
     static_W_per_adc : float
-        Static, bias, clock and control power of one column lane (its ADC, sense circuit
-        and digital post-processing), drawn while the tile computes: **fitted** to the
-        HERMES core (Khaddam-Aljameh et al., IEEE JSSC 57(4), 2022: 256×256 PCM, 256 ADC
-        lanes, 1.008 TOPS at 10.5 TOPS/W, 14 nm, 0.8 V, 1 GHz): the 12.5 nJ of one
-        256×256 MVM less the modelled per-event energies (0.95 nJ at the operating point
-        of :mod:`neuro.validate.analog`), over 256 lanes × 128.8 ns = 0.350 mW per lane at
-        14 nm / 0.8 V, scaled to 32 nm / 1.0 V by C·V² = 1.25 mW. It holds everything the
-        chip draws per unit time: bias, clocking, the CCO ADCs' oscillation (the model's
-        per-conversion SAR energy does not), digital post-processing lanes, leakage.
-        Registered with its figure in :mod:`neuro.validate.analog`, never validated
-        against it.
+        Bias, leakage and control power of one used column lane beyond its converter,
+        drawn while its tile computes. Default 0: no published figure independent of the
+        validation chips was found (the time-proportional power of an integrating converter
+        is in ``adc``, see ``adc_type``); the ``aimc`` target then reports the static group
+        as not modelled. Nothing in this class is fitted to a measured chip.
     read_phases : int
         Sequential read phases per MVM (1; IBM's "four-phase" mode reads the sign
         quadrants of inputs and weights in four integration windows, Le Gallo et al.,
@@ -225,7 +230,8 @@ class CostConfig:
     activation_bytes: int = param(1, integer=True, ge=1, le=8)
     input_activity: float = param(0.5, ge=0.0, le=1.0)
     charge_recovery: float = param(0.0, ge=0.0, lt=1.0)
-    static_W_per_adc: float = param(STATIC_W_PER_ADC_32NM, unit="W", ge=0.0, le=1.0)
+    adc_type: str = param("cco", choices=("cco", "sar"))
+    static_W_per_adc: float = param(0.0, unit="W", ge=0.0, le=1.0)
     read_phases: int = param(1, integer=True, ge=1, le=16)
     host_io_J_per_byte: float = param(2 * 1.93e-12 * 8, unit="J", ge=0.0)
 

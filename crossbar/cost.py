@@ -21,12 +21,17 @@ of 1-bits per plane (:class:`InputStats`, measured per layer or from a scalar ac
   ``pwm_step_J·b/8``; amplitude-coded (capacitive), b 1-bit drives per row.
 * ``drivers`` (conversion): the word line's wire capacitance ``C_wl·V²`` per charge: once
   per non-zero PWM pulse, ``E[u²]`` for amplitudes, ``b·ones`` for bit planes.
-* ``adc`` (conversion): one conversion per weight column, slice, plane and phase (after the
-  analog differential/offset subtraction), :func:`adc_energy` of the resolution.
+* ``adc`` (conversion), by ``CostConfig.adc_type``: a SAR converter (``"sar"``) costs one
+  :func:`adc_energy` of the resolution per conversion — one per weight column, slice,
+  plane and phase (after the analog differential/offset subtraction); an integrating,
+  oscillator-based converter (``"cco"``, the default: IBM's PCM chips) runs through the
+  read window and its conversion, so every lane that carries a used weight column draws
+  :func:`adc_power` for the pass's time.
 * ``accumulation`` (compute): one digital add per output, slice, plane, phase and row tile.
 * ``buffers`` (movement): inputs read and outputs written once per pass (SRAM per byte).
-* ``static`` (static): every ADC lane that carries a used weight column draws
-  ``static_W_per_adc`` for the pass's time. Lanes of unused columns and idle tiles are
+* ``static`` (static): every lane that carries a used weight column draws
+  ``static_W_per_adc`` (bias, leakage, control beyond the converter; default 0, no
+  independent figure) for the pass's time. Lanes of unused columns and idle tiles are
   taken as power-gated: a layer's lanes are charged for that layer's passes only.
 
 Latency per pass: ``B·P·(t_phase + columns_per_adc·t_conversion)`` with ``t_phase`` the
@@ -53,6 +58,7 @@ __all__ = [
     "matrix_cost",
     "cell_area_m2",
     "adc_energy",
+    "adc_power",
     "programmed_mean",
     "COMPONENTS",
     "COMPONENT_GROUPS",
@@ -90,6 +96,14 @@ def adc_energy(bits: int, cost: CostConfig) -> float:
     if bits > ADC_TABLE_BITS[-1]:
         return table[-1] * 4.0 ** (bits - ADC_TABLE_BITS[-1])
     return table[bits - ADC_TABLE_BITS[0]]
+
+
+def adc_power(bits: int, cost: CostConfig) -> float:
+    """Running power of one converter at ``bits`` (W): :func:`adc_energy` at the
+    converter's rate ``1 / cost.adc_conversion_s`` (ISAAC: 1.67 pJ × 1.28 GS/s = 2.1 mW at
+    8 bit, 32 nm; ISAAC's Table 2 gives 2.0 mW). What an integrating converter
+    (``adc_type="cco"``) draws for as long as it runs."""
+    return adc_energy(bits, cost) / cost.adc_conversion_s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -300,7 +314,11 @@ def matrix_cost(
     per_pass = {
         "cell_read": e_cell,
         "dac": e_dac,
-        "adc": conv_per_pass * adc_energy(adc_bits, c),
+        "adc": (
+            lanes * adc_power(adc_bits, c) * t_pass
+            if c.adc_type == "cco"
+            else conv_per_pass * adc_energy(adc_bits, c)
+        ),
         "drivers": rows * wire * c_wl * v2,
         "accumulation": n_out * tm.n_slices * phases * tm.tiles_r * c.digital_add_J,
         "buffers": (n_in + n_out) * c.activation_bytes * c.buffer_J_per_byte,

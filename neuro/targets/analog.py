@@ -20,8 +20,11 @@ trained FP32 network); shape-only workloads get costs at ``CostConfig.input_acti
 the device's mid-range value, and no accuracy. Energy fills the one boundary
 (:data:`neuro.result.ENERGY_GROUPS`): cell reads, shift-and-add and the digital non-MAC
 layers are ``compute``; DAC/PWM drive, word-line drivers and ADCs ``conversion``; SRAM
-buffers ``movement``; the ADC lanes' static, bias, clock and control power over each
-layer's time ``static``; inputs and outputs over the host link ``off_chip``
+buffers ``movement``; the lanes' bias, leakage and control power beyond their converters over
+each layer's time ``static`` (``CostConfig.static_W_per_adc``; by default 0 for want of an
+independent figure, and then the group is reported as not modelled, with the reason in
+:data:`STATIC_NOT_MODELLED` — the time-proportional power of the default integrating CCO
+converters is in ``adc``); inputs and outputs over the host link ``off_chip``
 (:data:`ENERGY_GROUP_OF`).
 """
 
@@ -128,6 +131,13 @@ ENERGY_NOT_MODELLED = {
     "holds the SRAM buffer reads and writes of every pass only)",
     "dram": "weights stay in the cells and activations in on-chip buffers: no DRAM",
 }
+#: Why the static group is absent when ``CostConfig.static_W_per_adc`` is 0.
+STATIC_NOT_MODELLED = (
+    "lane bias, leakage and control beyond the converters: no published figure independent "
+    "of the validation chips (CostConfig.static_W_per_adc = 0); the integrating (CCO) "
+    "converters' running power over each read window is in conversion (adc)"
+)
+_STATIC = STATIC_NOT_MODELLED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,6 +279,8 @@ def workload_costs(
     n_in = int(np.prod(workload.input_shape))
     n_out = int(np.prod(workload.layers[-1].output_shape)) if workload.layers else 0
     breakdown["host_io"] = (n_in + n_out) * c.activation_bytes * c.host_io_J_per_byte
+    if c.static_W_per_adc == 0.0:  # not modelled (STATIC_NOT_MODELLED), not a silent 0
+        del breakdown["static"]
     return breakdown, latency, stage, area, rows
 
 
@@ -365,7 +377,8 @@ class Analog:
             batch_size=cfg.batch_size,
             extra=extra,
         ).set_energy(
-            {k: (ENERGY_GROUP_OF[k], v) for k, v in breakdown.items()}, ENERGY_NOT_MODELLED
+            {k: (ENERGY_GROUP_OF[k], v) for k, v in breakdown.items()},
+            {**ENERGY_NOT_MODELLED, **({} if "static" in breakdown else {"static": _STATIC})},
         )
 
 

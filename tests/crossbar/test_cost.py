@@ -10,11 +10,11 @@ import torch
 
 import devices
 from crossbar import COMPONENTS, ADCConfig, CostConfig, CrossbarConfig, DACConfig, matrix_cost
-from crossbar.config import STATIC_W_PER_ADC_14NM, STATIC_W_PER_ADC_32NM
 from crossbar.cost import (
     COMPONENT_GROUPS,
     InputStats,
     adc_energy,
+    adc_power,
     cell_area_m2,
     programmed_mean,
 )
@@ -33,6 +33,7 @@ def with_cost(cfg: CrossbarConfig, **changes) -> CrossbarConfig:
 def test_components_by_hand_for_one_tile_bit_serial():
     dev = devices.get("reram")
     cfg = CrossbarConfig(adc=ADCConfig(bits=8), dac=DACConfig(bits=8, mode="bit-serial"))
+    cfg = with_cost(cfg, adc_type="sar", static_W_per_adc=1e-3)
     c = cfg.cost
     rep = matrix_cost(dev, cfg, n_out=100, n_in=200, n_vectors=3)
     # One tile (256 rows; 128 weight columns of differential pairs), 8 bit planes,
@@ -48,8 +49,8 @@ def test_components_by_hand_for_one_tile_bit_serial():
     assert rep.energy_J["accumulation"] == pytest.approx(3 * 100 * 8 * 0.1e-12 * H45)
     t_pass = 8 * (dev.t_read_s + c.adc_conversion_s)
     assert rep.latency_s == pytest.approx(3 * t_pass)
-    # 100 used columns -> 100 ADC lanes, each drawing the static power for the passes
-    assert rep.energy_J["static"] == pytest.approx(100 * STATIC_W_PER_ADC_32NM * 3 * t_pass)
+    # 100 used columns -> 100 lanes, each drawing the static power for the passes
+    assert rep.energy_J["static"] == pytest.approx(100 * 1e-3 * 3 * t_pass)
     assert rep.area_breakdown_m2["cells"] == pytest.approx(256 * 256 * 48 * (32e-9) ** 2)
     assert set(rep.energy_J) == set(COMPONENTS) == set(COMPONENT_GROUPS)
     assert rep.total_energy_J == pytest.approx(sum(rep.energy_J.values()))
@@ -63,7 +64,8 @@ def test_adc_energy_is_the_isaac_accelergy_series_and_survey_laws_outside():
     assert adc_energy(3, c) == pytest.approx(0.79e-12 / 2)  # Walden: x2 per bit
     assert adc_energy(1, c) == pytest.approx(0.79e-12 / 8)
     assert adc_energy(12, c) == pytest.approx(2.38e-12 * 16)  # Schreier: x4 per bit
-    rep = matrix_cost(devices.get("pcm"), CrossbarConfig(adc=ADCConfig(bits=6)), 64, 64)
+    sar = with_cost(CrossbarConfig(adc=ADCConfig(bits=6)), adc_type="sar")
+    rep = matrix_cost(devices.get("pcm"), sar, 64, 64)
     assert rep.energy_J["adc"] == pytest.approx(64 * 1.20e-12)
 
 
@@ -149,23 +151,38 @@ def test_programmed_mean_by_hand():
     assert rep.energy_J["cell_read"] == pytest.approx(ratio * mid.energy_J["cell_read"])
 
 
-def test_static_power_of_used_lanes_over_the_run_time():
+def test_cco_lanes_draw_the_converters_running_power_over_the_window():
+    """An integrating (CCO) converter runs through the read window: used lanes x ISAAC's
+    running power (1.67 pJ x 1.28 GS/s = 2.14 mW at 8 bit; ISAAC Table 2: 16 mW / 8 ADCs)
+    x the pass time. No static power unless given."""
     dev = devices.get("pcm")
-    cfg = CrossbarConfig()  # PWM 8 bit: a 255 ns window (PCM t_read 250 ns)
+    cfg = CrossbarConfig()  # PWM 8 bit: a 255 ns window (PCM t_read 250 ns), adc_type "cco"
+    assert cfg.cost.adc_type == "cco" and cfg.cost.static_W_per_adc == 0.0
+    assert adc_power(8, cfg.cost) == pytest.approx(1.67e-12 * 1.28e9)
+    assert adc_power(8, cfg.cost) == pytest.approx(16e-3 / 8, rel=0.08)  # ISAAC Table 2
     rep = matrix_cost(dev, cfg, 300, 600, n_vectors=2)
     # 3 row tiles x (128 + 128 + 44 used weight columns) lanes
     t_pass = 255e-9 + cfg.cost.adc_conversion_s
     assert rep.latency_s == pytest.approx(2 * t_pass)
-    assert rep.energy_J["static"] == pytest.approx(3 * 300 * STATIC_W_PER_ADC_32NM * 2 * t_pass)
-    assert STATIC_W_PER_ADC_32NM == pytest.approx(
-        STATIC_W_PER_ADC_14NM * (32 / 14) * (1 / 0.8) ** 2
+    assert rep.energy_J["adc"] == pytest.approx(3 * 300 * 1.67e-12 * 1.28e9 * 2 * t_pass)
+    assert rep.energy_J["static"] == 0.0
+    assert rep.adc_conversions == 2 * 3 * 300
+    # a SAR lane pays per conversion: 127x less over a 255 ns window
+    sar = matrix_cost(dev, with_cost(cfg, adc_type="sar"), 300, 600, n_vectors=2)
+    assert sar.energy_J["adc"] == pytest.approx(2 * 3 * 300 * 1.67e-12)
+    assert rep.energy_J["adc"] / sar.energy_J["adc"] == pytest.approx(t_pass * 1.28e9)
+    lanes = with_cost(cfg, static_W_per_adc=1e-4)
+    assert matrix_cost(dev, lanes, 300, 600, 2).energy_J["static"] == pytest.approx(
+        3 * 300 * 1e-4 * 2 * t_pass
     )
 
 
 def test_read_phases_multiply_time_and_conversions_not_cell_energy():
     dev = devices.get("reram")
-    one = matrix_cost(dev, CrossbarConfig(), 64, 64)
-    four = matrix_cost(dev, with_cost(CrossbarConfig(), read_phases=4), 64, 64)
+    one = matrix_cost(dev, with_cost(CrossbarConfig(), static_W_per_adc=1e-4), 64, 64)
+    four = matrix_cost(
+        dev, with_cost(CrossbarConfig(), read_phases=4, static_W_per_adc=1e-4), 64, 64
+    )
     assert four.latency_s == pytest.approx(4 * one.latency_s)
     assert four.adc_conversions == 4 * one.adc_conversions
     for k in ("adc", "static", "accumulation"):
@@ -179,7 +196,9 @@ def test_scaled_moves_energies_by_c_v_squared_and_areas_by_f_squared():
     s = c.scaled(14e-9, 0.8)
     k = (14 / 32) * 0.8**2
     assert s.adc_energy_J[4] == pytest.approx(1.67e-12 * k)
-    assert s.static_W_per_adc == pytest.approx(STATIC_W_PER_ADC_14NM)
+    assert adc_power(8, s) == pytest.approx(1.67e-12 * k * 1.28e9)  # same clock
+    lane = dataclasses.replace(c, static_W_per_adc=1e-3).scaled(14e-9, 0.8)
+    assert lane.static_W_per_adc == pytest.approx(1e-3 * k)
     assert s.digital_add_J == pytest.approx(c.digital_add_J * k)
     assert s.adc_area_8bit_m2 == pytest.approx(c.adc_area_8bit_m2 * (14 / 32) ** 2)
     assert s.host_io_J_per_byte == c.host_io_J_per_byte == pytest.approx(30.88e-12)
@@ -193,12 +212,22 @@ def test_cost_config_errors():
         CostConfig(adc_energy_J=tuple(1e-12 * (7 - i) for i in range(7)))  # decreasing
     with pytest.raises(ConfigError, match="CostConfig.read_phases must be"):
         CostConfig(read_phases=0)
+    with pytest.raises(ConfigError, match="CostConfig.adc_type must be one of"):
+        CostConfig(adc_type="flash")
 
 
 def test_shared_adcs_are_slower_and_smaller():
     dev = devices.get("reram")
     per_col = matrix_cost(dev, CrossbarConfig(), 256, 256)
     shared = matrix_cost(dev, CrossbarConfig(adc=ADCConfig(columns_per_adc=8)), 256, 256)
+    # an integrating converter's running power over the (longer) pass, on 8x fewer lanes
+    assert math.isclose(
+        shared.energy_J["adc"] / shared.latency_s,
+        per_col.energy_J["adc"] / per_col.latency_s / 8,
+    )
+    per_col = matrix_cost(dev, with_cost(CrossbarConfig(), static_W_per_adc=1e-4), 256, 256)
+    cfg8 = with_cost(CrossbarConfig(adc=ADCConfig(columns_per_adc=8)), static_W_per_adc=1e-4)
+    shared = matrix_cost(dev, cfg8, 256, 256)
     assert shared.latency_s > per_col.latency_s
     assert shared.area_breakdown_m2["adc"] == pytest.approx(per_col.area_breakdown_m2["adc"] / 8)
     assert math.isclose(

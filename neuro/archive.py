@@ -478,9 +478,15 @@ class Archive:
             runs = f["runs"]
             while f"r{self._next:06d}" in runs:
                 self._next += 1
-            g = runs.create_group(f"r{self._next:06d}")
+            name = f"r{self._next:06d}"
+            g = runs.create_group(name)
             self._next += 1
-            yield g
+            try:
+                yield g
+            except Exception:  # a result that cannot be written: leave no half group
+                with contextlib.suppress(Exception):
+                    del runs[name]
+                raise
             if run_key is not None and self._keys is not None:
                 if g.attrs.get("status") == "complete":
                     self._keys[run_key] = g.name.rsplit("/", 1)[-1]

@@ -359,3 +359,15 @@ def test_damaged_file_is_one_line(tmp_path, damage, message):
     assert "\n" not in str(info.value)
     with pytest.raises(ArchiveError, match=message):
         Archive(path, mode="a")
+
+
+def test_a_result_that_cannot_be_written_leaves_no_group(tmp_path):
+    path = tmp_path / "a.h5"
+    bad = _result()
+    bad.extra = {"x": "not a number"}
+    with Archive(path, mode="a") as ar:
+        with pytest.raises(ValueError, match="could not convert string to float"):
+            ar.append(bad)
+        rid = ar.append(_result(1))
+    with h5py.File(path, "r") as f:
+        assert list(f["runs"]) == [rid]

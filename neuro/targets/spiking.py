@@ -146,7 +146,8 @@ class Spiking:
 
     def config(self) -> dict:
         return {"family": "snn", "variant": self.variant, **dataclasses.asdict(self.cfg),
-                "energy_source": self.chip.source}  # fmt: skip
+                "energy_source": self.chip.source,
+                "time_source": self.chip.time_source}  # fmt: skip
 
     def evaluate(self, workload: Workload, *, seed: int) -> Result:
         if workload.shape_only:

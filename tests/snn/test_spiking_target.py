@@ -173,3 +173,26 @@ def test_a_convolutional_workload_is_converted():
     # sparse conv synapses: an input spike reaches at most 4 channels x 9 taps (all to all:
     # 256), a hidden one the 10 outputs; 16 events per spike here
     assert r.extra["synaptic_events"] < 36 * r.extra["spikes"]
+
+
+def test_diehl_cook_time_on_each_chip():
+    from neuro.targets.spiking import _dc_activity
+    from snn.energy import preset
+
+    per_inf = {"synaptic_events": 784 * 0.1 * 400, "neuron_updates": 800 * 1000.0}
+    spikes = [78.4, 20.0, 20.0]  # input, excitatory, inhibitory per image
+    # a tick chip runs the 500 ms of presentation in real time; BrainScaleS-2 1,000x faster
+    a = _dc_activity(preset("truenorth"), 400, spikes, per_inf, 1000.0, 0.5, None, False)
+    assert a.time_s == pytest.approx(0.5) and a.step_s == pytest.approx(0.5e-3)
+    b = _dc_activity(preset("brainscales2"), 400, spikes, per_inf, 1000.0, 0.5, None, False)
+    assert b.time_s == pytest.approx(0.5e-3)
+    # Loihi: 1,000 of its own steps. The excitatory layer (784 x 400 + 400 x 399 synapses)
+    # spreads over 8 cores, the 400 inhibitory neurons share one: that core's 400 active
+    # updates (8.4 ns each; conductances decay every step) bound the step, plus the barrier
+    # over 10 cores (3 tiles: 113 + 352 x 2/10 ns) and a route
+    c = _dc_activity(preset("loihi"), 400, spikes, per_inf, 1000.0, 0.5, None, False)
+    assert c.time_s == pytest.approx(1000 * c.step_s)
+    assert 400 * 8.4e-9 + 183.4e-9 < c.step_s < 400 * 8.4e-9 + 183.4e-9 + 20e-9
+    # dt_s overrides
+    d = _dc_activity(preset("loihi"), 400, spikes, per_inf, 1000.0, 0.5, 0.5e-3, False)
+    assert d.time_s == pytest.approx(0.5)

@@ -30,6 +30,7 @@ converters is in ``adc``); inputs and outputs over the host link ``off_chip``
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -81,6 +82,11 @@ class AnalogConfig:
     read_time_s : float
         Read time of the headline ``accuracy`` (added to the curve's times), s; default one
         day (:data:`DEFAULT_READ_TIME_S`).
+    hwa_epochs : int
+        0: the FP32-trained weights are programmed. N > 0: they are first fine-tuned for N
+        epochs with noise injection for this device (:func:`crossbar.hwa.hwa_train`,
+        weight noise = the device's programming noise, output noise, clipping), cached on
+        disk beside the FP32 weights.
     repeats : int
         Fresh programmings (accuracy mean ± std over them).
     test_limit : int or None
@@ -98,6 +104,7 @@ class AnalogConfig:
     test_limit: int | None = param(None, integer=True, ge=1, optional=True)
     calibration_size: int = param(256, integer=True, ge=1)
     read_time_s: float = param(DEFAULT_READ_TIME_S, unit="s", ge=0.0, le=3.2e9)
+    hwa_epochs: int = param(0, integer=True, ge=0, le=100)
     batch_size: int = param(1, integer=True, ge=1)
 
     def __post_init__(self) -> None:
@@ -304,17 +311,44 @@ class Analog:
         x_cal, _ = data.tensors("train", limit=cfg.calibration_size)
         prov.update(data_source=tm.data_source, weights_key=tm.key)
         prov["test_inputs"] = len(y_test)
+        source = tm.model
+        if cfg.hwa_epochs:
+            source = self._hwa_model(tm, data, device, prov)
+            prov["hwa_fp32_accuracy"] = evaluate_accuracy(source, x_test, y_test)
         times = self.curve_times()
         acc = np.zeros((cfg.repeats, len(times)))
         for r in range(cfg.repeats):
             rseed = int(np.random.SeedSequence([seed, r]).generate_state(1)[0])
             gen = torch.Generator().manual_seed(rseed)
-            model = convert(tm.model, cfg.crossbar, device_model=device, generator=gen, seed=rseed)
+            model = convert(source, cfg.crossbar, device_model=device, generator=gen, seed=rseed)
             calibrate(model, x_cal)
             for i, t in enumerate(times):
                 set_time(model, t)  # draws this repeat's read at t
                 acc[r, i] = evaluate_accuracy(model, x_test, y_test)
         return acc, evaluate_accuracy(tm.model, x_test, y_test)
+
+    def _hwa_model(self, tm, data, device: devices.DeviceModel, prov: dict) -> torch.nn.Module:
+        """The FP32 model fine-tuned with noise injection for ``device`` (cached on disk)."""
+        import hashlib
+
+        from crossbar.hwa import HWAConfig, hwa_train
+        from neuro.workloads.training import cache_dir
+
+        hcfg = HWAConfig.for_device(device, epochs=self.cfg.hwa_epochs)
+        key = hashlib.sha256(f"{tm.key}|{device.name}|{hcfg!r}|seed0".encode()).hexdigest()[:20]
+        path = cache_dir() / "weights" / "hwa" / f"{key}.pt"
+        model = copy.deepcopy(tm.model)
+        if path.is_file():
+            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        else:
+            x, y = data.tensors("train")
+            model = hwa_train(tm.model, x, y, hcfg, seed=0)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            torch.save(model.state_dict(), tmp)
+            tmp.replace(path)  # atomic: a reader never sees half a file
+        prov.update(hwa_key=key, hwa_config=dataclasses.asdict(hcfg))
+        return model.eval()
 
     def curve_times(self) -> tuple[float, ...]:
         """``times_s`` and ``read_time_s``, sorted, without duplicates (s)."""
@@ -348,6 +382,8 @@ class Analog:
             curves["accuracy_vs_time"] = Curve(np.array(times), mean, "t_s", "accuracy", y_std=std)
             extra["fp32_accuracy"] = float(fp32)
             extra["accuracy_read_time_s"] = float(cfg.read_time_s)
+            if cfg.hwa_epochs:  # the programmed weights' own FP32 accuracy
+                extra["hwa_fp32_accuracy"] = float(prov["hwa_fp32_accuracy"])
             if cfg.test_limit is not None:  # a subset: say so, with FP32 on the same inputs
                 extra["test_inputs"] = float(prov["test_inputs"])
                 extra["fp32_accuracy_same_inputs"] = float(fp32)

@@ -162,3 +162,16 @@ def test_measure_layers_records_inputs_and_cell_values():
     h = torch.relu(model[0](x)).flatten(1)
     assert found["3"].inputs == InputStats.measure(h, cfg)
     assert found["3"].mean_value == pytest.approx(programmed_mean(model[3].weight, dev, cfg))
+
+
+def test_hardware_aware_weights_are_trained_once_and_cached():
+    from neuro.workloads.training import cache_dir
+
+    target = make_target("aimc:pcm", repeats=1, times_s=(86400.0,), test_limit=100, hwa_epochs=1)
+    r = target.evaluate(workloads.get("mlp-digits"), seed=0)
+    files = list((cache_dir() / "weights" / "hwa").glob("*.pt"))
+    assert len(files) == 1 and r.provenance["hwa_key"] in files[0].name
+    assert r.provenance["hwa_config"]["weight_noise"] == pytest.approx(1.0554 / 25, rel=0.06)
+    assert 0.8 < r.extra["hwa_fp32_accuracy"] <= 1.0
+    again = target.evaluate(workloads.get("mlp-digits"), seed=0)  # from the cache
+    assert again.accuracy == r.accuracy

@@ -50,7 +50,7 @@ from devices.validation import ConfigError
 from snn.backend import StandaloneProject, check_backend, insert_seed, use_runtime
 from snn.convert import SpikingRun, affine_maps
 
-__all__ = ["Neurons", "LIFNetwork", "from_spiking_sequential"]
+__all__ = ["Neurons", "LIFNetwork", "from_spiking_sequential", "with_device_synapses"]
 
 Weights = np.ndarray | sp.csc_array
 KINDS = ("lif", "cuba", "integrator")
@@ -473,3 +473,37 @@ def from_spiking_sequential(net: Any, in_shape: tuple[int, ...]) -> LIFNetwork:
     ]
     neurons.append(Neurons("integrator", maps[-1][0].shape[0], beta=1.0))
     return LIFNetwork(maps, neurons, input="graded", readout="potential", in_shape=in_shape)
+
+
+def with_device_synapses(
+    net: LIFNetwork, device: Any, *, age_s: float = 0.0, seed: int | None = 0
+) -> LIFNetwork:
+    """The same network with every weight stored in a pair of ``device`` cells.
+
+    Per map, ``w_max = max |W|``; a weight ``w`` is written as the differential pair
+    ``G± = g_min + (g_max - g_min) · max(±w, 0) / w_max`` (``device.program``: levels,
+    programming noise, variation, faults), read ``age_s`` seconds later (``device.read``:
+    drift, read noise) and used as ``w_max · (G+ - G-) / (g_max - g_min)``. The read is
+    taken once: a frozen snapshot of the weights (no noise per synaptic event). ``seed``:
+    the generator of programming and read (None: noise-free, drift still applies).
+    """
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
+    g_min, g_max = float(device.g_min), float(device.g_max)
+    layers = []
+    for w, b in net.layers:
+        vals = w.data if sp.issparse(w) else np.asarray(w).reshape(-1)
+        w_max = float(np.abs(vals).max()) or 1.0
+        u = torch.as_tensor(vals / w_max, dtype=torch.float64)
+        pair = []
+        for part in (u.clamp(min=0.0), (-u).clamp(min=0.0)):
+            state = device.program((g_min + (g_max - g_min) * part).float(), gen)
+            pair.append(device.read(state, age_s, gen).double())
+        eff = (w_max * (pair[0] - pair[1]) / (g_max - g_min)).numpy()
+        if sp.issparse(w):
+            w2 = w.copy()
+            w2.data = eff
+        else:
+            w2 = eff.reshape(np.asarray(w).shape)
+        layers.append((w2, b))
+    return LIFNetwork(layers, net.neurons, input=net.input, readout=net.readout,
+                      in_shape=net.in_shape, delays=net.delays)  # fmt: skip

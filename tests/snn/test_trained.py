@@ -227,3 +227,20 @@ def test_spiking_target_trained_mode(cache):
     ev = r.curves["synaptic_events_vs_steps"].y
     assert ev[-1] == pytest.approx(r.extra["synaptic_events"]) and ev[0] < ev[1] < ev[2]
     assert r.energy_per_inference > 0
+
+
+def test_device_synapses_keep_the_network_and_perturb_its_weights():
+    import devices
+    from snn.trained import with_device_synapses
+
+    net = SpikingSequential(_tiny_cnn(), LIFConfig(), 4).double()
+    ideal = from_spiking_sequential(net, (1, 8, 8))
+    same = with_device_synapses(ideal, devices.get("ideal"))
+    for (w, _), (w2, _) in zip(ideal.layers, same.layers):
+        a, b = (w.toarray(), w2.toarray()) if sp.issparse(w) else (w, w2)
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6 * np.abs(a).max())  # float32 cells
+    pcm = with_device_synapses(ideal, devices.get("pcm"), age_s=3600.0, seed=0)
+    w, w2 = ideal.layers[2][0], pcm.layers[2][0]
+    err = np.abs(w2 - w).max() / np.abs(w).max()
+    assert 1e-3 < err < 0.5  # programming noise and an hour of drift, not a new network
+    assert pcm.synapses == ideal.synapses and pcm.delays == ideal.delays

@@ -94,3 +94,36 @@ def test_cli_exit_status_follows_the_bands(monkeypatch, capsys, tmp_path):
     out = capsys.readouterr()
     assert "1 inside their band, 1 outside, 0 skipped" in out.out
     assert "OUTSIDE test.out" in out.err
+
+
+#: Checks known to fall outside their band, each with its named missing mechanism (the
+#: exit status of ``neuro validate`` stays 1 while any remains; see the issue notes).
+KNOWN_OUTSIDE = {
+    "spiking.loihi.kws-throughput": "host-chip spike I/O round trip per step (NxSDK, board "
+    "link, x86 injection) is not modelled; no figure independent of the measurement",
+}
+
+
+@pytest.mark.slow
+def test_neuro_validate_runs_every_check(capsys):
+    """The real command over every registered check: held-out chips inside ±50 % except the
+    documented gaps, exact and statistics checks inside their bands, exit 1 while a gap is
+    open."""
+    from neuro.cli import main
+
+    status = main(["validate"])
+    out = capsys.readouterr().out
+    outcomes = validate.run()
+    outside = {o.check.name for o in outcomes if o.passed is False}
+    assert outside == set(KNOWN_OUTSIDE)
+    assert status == (1 if outside else 0)
+    held_out = {o.check.paradigm for o in outcomes if o.check.kind == "held-out" and o.passed}
+    assert held_out == {"digital", "analog", "spiking"}
+    for paradigm in ("digital", "analog", "spiking"):
+        chips = {
+            o.check.name.split(".")[1]
+            for o in outcomes
+            if o.check.paradigm == paradigm and o.check.kind == "held-out" and o.passed
+        }
+        assert len(chips) >= 2, (paradigm, chips)  # two measured chips no constant fits
+    assert "fitted constant" in out and "npu.ab9.static_W" in out

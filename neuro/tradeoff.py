@@ -17,7 +17,9 @@ point (chip energy per inference) that reaches an accuracy:
 spiking energy is a part that grows with the spike count (synaptic events and spike
 routing: groups ``compute`` and ``movement``) and a part fixed by the number of steps
 (neuron updates and static power: ``conversion`` and ``static``); the break-even spike rate
-is the rate at which the two runs spend the same chip energy.
+is the rate at which the two runs spend the same chip energy. On a chip whose time step
+ends when its busiest core is done (Loihi), static energy also shrinks with activity; it
+is counted as fixed here, so the break-even rate is a lower bound for such chips.
 """
 
 from __future__ import annotations

@@ -333,8 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="run one workload on several targets, side by side")
     c.add_argument(
-        "--workload", default=DEFAULT_WORKLOAD, help=f"workload name (default {DEFAULT_WORKLOAD})"
-    )
+        "--workload", default=DEFAULT_WORKLOAD,
+        help=f"workload name, or your model as path/to/file.py:function or module:function "
+        f"(default {DEFAULT_WORKLOAD})",
+    )  # fmt: skip
     c.add_argument("--targets", nargs="+", help="target names, e.g. reference npu:ab9 aimc:pcm")
     c.add_argument("--out", default="results/compare.h5", help="HDF5 archive to append to")
     c.add_argument("--seed", type=int, default=0)
@@ -483,6 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             import torch
 
             torch.set_num_threads(threads)
+            from neuro.workloads.user import load_plugins
+
+            load_plugins()  # the user folder's presets and installed plug-ins' entry points
             _validate(args)
             return int(args.func(args))
     except UsageError as exc:

@@ -38,12 +38,28 @@ def register(workload: Workload, *, replace: bool = False) -> Workload:
 
 
 def get(name: str) -> Workload:
-    """The workload called ``name``; an unknown name lists the valid ones."""
+    """The workload called ``name``; an unknown name lists the valid ones.
+
+    Also the user's own (:mod:`neuro.workloads.user`): a reference ``file.py:function`` or
+    ``module:function``, a preset in the user folder, a plug-in's entry point.
+    """
+    from neuro.workloads import user
+
+    user.load_plugins()
+    if name not in REGISTRY:
+        found = user.resolve(name)
+        if found is not None:
+            if found.name != name and found.name not in REGISTRY:
+                REGISTRY.register(found.name, found)  # results name it: found by it again
+            return REGISTRY.register(name, found)
     return REGISTRY.get(name)
 
 
 def names() -> list[str]:
-    """Registered workload names."""
+    """Registered workload names (the user folder's presets and plug-ins' included)."""
+    from neuro.workloads import user
+
+    user.load_plugins()
     return REGISTRY.names()
 
 

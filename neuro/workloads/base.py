@@ -69,6 +69,10 @@ class Workload:
     unsupervised : bool
         The target learns the weights itself from the dataset (Diehl & Cook STDP): a
         dataset without a training recipe.
+    weights : str or None
+        A state dict file (``torch.save(model.state_dict(), path)``) of the user's own
+        trained weights, loaded with ``torch.load(weights_only=True)`` instead of training
+        (a training recipe is then optional).
     """
 
     name: str
@@ -79,6 +83,7 @@ class Workload:
     train: TrainConfig | None = None
     n_classes: int = 10
     unsupervised: bool = False
+    weights: str | None = None
 
     def __post_init__(self) -> None:
         require(bool(self.name), self, "name", self.name, "a non-empty string")
@@ -87,8 +92,14 @@ class Workload:
             self, "input_shape", self.input_shape, "a tuple of positive integers",
         )  # fmt: skip
         require(
-            (self.dataset is None) == (self.train is None) or (self.unsupervised and self.dataset),
-            self, "train", self.train, "set exactly when a dataset is set (unless unsupervised)",
+            (self.dataset is None) == (self.train is None)
+            or bool(self.dataset and (self.unsupervised or self.weights)),
+            self, "train", self.train,
+            "set exactly when a dataset is set (unless unsupervised or given weights)",
+        )  # fmt: skip
+        require(
+            self.weights is None or bool(self.dataset), self, "weights", self.weights,
+            "None for a shape-only workload (weights are evaluated on its dataset)",
         )  # fmt: skip
 
     @property

@@ -180,6 +180,39 @@ def _train(workload: Workload, data: Dataset) -> nn.Module:
     return model.eval()
 
 
+_GIVEN: dict[tuple[int, str, str], TrainedModel] = {}  # loaded once per process and file
+
+
+def _load_given(workload: Workload, data: Dataset, digest: str) -> TrainedModel:
+    path = Path(str(workload.weights)).expanduser()
+    model = workload.build()
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(state, nn.Module):  # pragma: no cover - weights_only refuses modules
+            state = state.state_dict()
+        model.load_state_dict(state)
+    except Exception as exc:  # noqa: BLE001 - unpickling refused, wrong keys or shapes
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"workload {workload.name!r}: weights {str(path)!r} do not load into its model "
+            f"with torch.load(weights_only=True): {first}"
+        ) from None
+    acc = evaluate_accuracy(model, *data.tensors("test"))
+    return TrainedModel(model.eval(), acc, data.source, f"file:{digest}", path, 0.0)
+
+
+def _given_weights(workload: Workload, data: Dataset) -> TrainedModel:
+    """The workload with the user's weights file (hashed, so a changed file reloads)."""
+    path = Path(str(workload.weights)).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"workload {workload.name!r}: weights file {str(path)!r} not found")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    key = (id(workload), data.fingerprint(), digest)
+    if key not in _GIVEN:
+        _GIVEN[key] = _load_given(workload, data, digest)
+    return _GIVEN[key]
+
+
 def trained_model(workload: Workload, *, retrain: bool = False) -> TrainedModel:
     """The workload's trained network, from the cache or trained now (and cached).
 
@@ -191,6 +224,8 @@ def trained_model(workload: Workload, *, retrain: bool = False) -> TrainedModel:
         Ignore the cache and train again (the result overwrites it).
     """
     data = dataset_for(workload)
+    if workload.weights is not None:  # the user's own trained weights: loaded, never trained
+        return _given_weights(workload, data)
     key = _key(workload, data)
     folder = cache_dir() / "weights"
     path = folder / f"{workload.name}-{key}.pt"

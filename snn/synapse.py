@@ -421,7 +421,7 @@ class DeviceSynapse(IdealSynapse):
         bins = np.round(np.log10(np.maximum(age, 1e-3)) * 20).astype(int)
         for b in np.unique(bins):
             sel = bins == b
-            t = float(10 ** (b / 20))
+            t = float(10 ** (b / 20)) if b > -60 else 0.0  # age 0: just written (no drift)
             g_t = self.device.read(state[torch.from_numpy(sel)], t, None).double().numpy()
             x_t = np.clip((g_t - m.g_min) / (m.g_max - m.g_min), 0.0, None)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -586,7 +586,7 @@ class Archive:
             cg.attrs.update(x_label=curve.x_label, y_label=curve.y_label)
 
     # -- reading -------------------------------------------------------------------------
-    def _problem(self, g: Any, *, deep: bool = False) -> str | None:
+    def _problem(self, g: Any, *, deep: bool = False, metrics: bool = True) -> str | None:
         """Why run group ``g`` cannot be read back (``None``: it can).
 
         The cheap checks (attributes, config JSON, metric types) run for every listed run;
@@ -610,7 +610,7 @@ class Archive:
                 return None
             if not isinstance(g.get("metrics"), h5py.Group):
                 return "no metrics group"
-            for name, ds in g["metrics"].items():
+            for name, ds in g["metrics"].items() if metrics or deep else ():
                 if not isinstance(ds, h5py.Dataset) or ds.shape != () or ds.dtype.kind not in "fiu":
                     return f"metric {name!r} is not a number"
             if deep:
@@ -632,7 +632,7 @@ class Archive:
         return None
 
     def _groups(
-        self, f: h5py.File, include_failed: bool, *, warn: bool = True
+        self, f: h5py.File, include_failed: bool, *, warn: bool = True, metrics: bool = True
     ) -> list[tuple[str, h5py.Group]]:
         """Complete (and failed, if asked) runs in order; damaged ones warned about."""
         out, damaged = [], []
@@ -651,7 +651,7 @@ class Archive:
                 continue
             if status == "failed" and not include_failed:
                 continue
-            problem = self._problem(g)
+            problem = self._problem(g, metrics=metrics)
             if problem is not None:
                 damaged.append(f"{rid} ({problem})")
                 continue
@@ -771,7 +771,8 @@ class Archive:
         rows = []
         damaged = []
         with self._reading() as f:
-            for rid, g in self._groups(f, include_failed):
+            # (a wrong-typed metric fails in _row: no need to check the metrics twice)
+            for rid, g in self._groups(f, include_failed, metrics=False):
                 try:
                     rows.append(self._row(rid, g, include_failed))
                 except (
@@ -802,20 +803,20 @@ class Archive:
             "seed": int(g.attrs["seed"]),
             "status": str(g.attrs["status"]),
         }
+        m = g["metrics"] if "metrics" in g else {}
+        present = set(m)
         for name in METRIC_FIELDS:
-            m = g["metrics"] if "metrics" in g else {}
-            row[name] = _unfloat(m[name][()]) if name in m else None
+            row[name] = _unfloat(m[name][()]) if name in present else None
+        groups: dict[str, float] = {}  # each object opened once: table() is O(runs)
         for grp, prefix in (("energy_breakdown", "energy_"), ("extra", "")):
             if grp in g:
                 for k, v in g[grp].items():
-                    row[prefix + k] = _unfloat(v[()])
-        if "energy_breakdown" in g:
-            groups: dict[str, float] = {}
-            for v in g["energy_breakdown"].values():
-                if "group" in v.attrs:
-                    key = "energy_group_" + str(v.attrs["group"])
-                    groups[key] = groups.get(key, 0.0) + float(v[()])
-            row.update(groups)
+                    value = float(v[()])
+                    row[prefix + k] = None if math.isnan(value) else value
+                    if prefix and "group" in v.attrs:
+                        key = "energy_group_" + str(v.attrs["group"])
+                        groups[key] = groups.get(key, 0.0) + value
+        row.update(groups)
         row["batch_size"] = int(g.attrs.get("batch_size", 0))
         row["started"] = str(g.attrs.get("started", ""))
         row["finished"] = str(g.attrs.get("finished", ""))

@@ -97,6 +97,7 @@ class StandaloneProject:
     ) -> None:
         self.compile_args = None if compile_args is None else list(compile_args)
         self.link_args = [] if link_args is None else list(link_args)
+        spec = dict(spec, patches=PATCHES)
         if compile_args is not None or link_args:
             spec = dict(spec, compile_args=self.compile_args, link_args=self.link_args)
         self.key = f"{name}-{shape_key(spec)}"
@@ -134,10 +135,12 @@ class StandaloneProject:
             # at once; as many as there are cores is as fast and kinder to a shared machine.
             b2.prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{os.cpu_count() or 1}"]
             standalone.generate_network_source = _network_source(standalone)
+            standalone.copy_source_files = _copy_source_files(standalone)
             b2.device.build(directory=str(self.directory), compile=True, run=False,
                             with_output=False)  # fmt: skip
         finally:
             del standalone.generate_network_source
+            del standalone.copy_source_files
             for k, v in saved.items():
                 b2.prefs[k] = v
         self.build_time_s = time.perf_counter() - t0
@@ -204,6 +207,44 @@ def _network_source(device: CPPStandaloneDevice) -> Callable:
         writer.write("network.h", tmp.h_file)
 
     return generate
+
+
+#: Brian2's spike queue picks the slot of each delayed synaptic event with an integer
+#: division, ``(offset + delay) % queue.size()``, once per synapse of every spike (0.9 M
+#: times per Diehl & Cook image). ``offset < size`` and ``delay < size``, so one
+#: conditional subtraction gives the same slot.
+_QUEUE_MODULO = "                    queue[(offset+delay)%queue.size()].push_back(synaptic_index);"
+_QUEUE_SLOT = (
+    "                    const int _slot = offset + delay;\n"
+    "                    queue[_slot < _qsize ? _slot : _slot - _qsize]"
+    ".push_back(synaptic_index);"
+)
+_QUEUE_LOOP = "            int * __restrict rdelays = delays-openmp_padding;"
+#: Part of every project's spec (a change of the patches must not meet old objects).
+PATCHES = "network-clock-1,queue-slot-1"
+
+
+def _copy_source_files(device: CPPStandaloneDevice) -> Callable:
+    """``device.copy_source_files`` with the spike queue's slot computed without a
+    division (when the file has the expected form; otherwise Brian2's own). The patched
+    header keeps the original's modification time (Brian2 copies it with ``copy2`` on
+    every build), so a cached rebuild recompiles nothing."""
+    original = type(device).copy_source_files
+
+    def copy(writer, directory):
+        original(device, writer, directory)
+        path = Path(directory) / "brianlib" / "spikequeue.h"
+        text = path.read_text()
+        if text.count(_QUEUE_MODULO) != 1 or text.count(_QUEUE_LOOP) != 1:
+            return
+        stat = path.stat()
+        text = text.replace(_QUEUE_MODULO, _QUEUE_SLOT).replace(
+            _QUEUE_LOOP, _QUEUE_LOOP + "\n            const int _qsize = queue.size();"
+        )
+        path.write_text(text)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    return copy
 
 
 def insert_seed(seed_group: b2.NeuronGroup) -> None:

@@ -42,15 +42,24 @@ from snn.synapse import IdealSynapse
 
 __all__ = ["DCNetwork", "stop_run"]
 
+#: ``theta``, ``post1`` and ``post2`` decay linearly (``dtheta/dt = -plastic * theta /
+#: tau_theta``, ``dpost/dt = -post / tau_post``): one multiplication per step by the
+#: integration method's factor, in a loop of their own (``_DECAY``), so that the state
+#: update of ``v``, ``ge``, ``gi`` vectorises (GCC gives up on the loop with all six).
 _EXC = """
 dv/dt = ((v_rest_e - v) + ge * (e_exc - v) + gi * (e_inh_e - v)) / tau_e : volt (unless refractory)
 dge/dt = -ge / tau_ge : 1
 dgi/dt = -gi / tau_gi : 1
-dtheta/dt = -plastic * theta / tau_theta : volt
-dpost1/dt = -post1 / tau_post1 : 1
-dpost2/dt = -post2 / tau_post2 : 1
+theta : volt
+post1 : 1
+post2 : 1
 colsum : 1
 plastic : 1 (shared)
+"""
+_DECAY = """
+theta = theta * (1 + plastic * (f_theta - 1))
+post1 = post1 * f_post1
+post2 = post2 * f_post2
 """
 _INH = """
 dv/dt = ((v_rest_i - v) + ge * (e_exc - v) + gi * (e_inh_i - v)) / tau_i : volt (unless refractory)
@@ -201,6 +210,7 @@ class DCNetwork:
                 "code": [self.code.model, self.code.on_pre, self.code.on_post,
                          self.code.normalise, repr(sorted(self.code.namespace.items()))],
                 "controller": _CTL + _CTL_STEP,
+                "exc": _EXC + _DECAY,
                 "brian2": b2.__version__,
             }  # fmt: skip
             if not self.learning:
@@ -218,12 +228,18 @@ class DCNetwork:
             "tau_gi", "e_exc", "e_inh_e", "e_inh_i", "w_ei", "w_ie", "norm_sum",
         )}  # fmt: skip
         ns.update(tau_post1=c.stdp.tau_post1, tau_post2=c.stdp.tau_post2)
+        ns.update(  # one step of the linear decays (_DECAY)
+            f_theta=self._factor(c.tau_theta, steps=1),
+            f_post1=self._factor(c.stdp.tau_post1, steps=1),
+            f_post2=self._factor(c.stdp.tau_post2, steps=1),
+        )
         return ns
 
-    def _factor(self, tau, method: str | None = None) -> float:
-        """What ``t_skip`` of stepping does to a variable decaying with ``tau``."""
+    def _factor(self, tau, method: str | None = None, steps: int | None = None) -> float:
+        """What ``steps`` time steps (default: ``t_skip``) of the integration ``method``
+        (default: ``cfg.method``) do to a variable decaying with ``tau``."""
         c = self.cfg
-        n = int(round(float(c.t_skip / c.dt)))
+        n = int(round(float(c.t_skip / c.dt))) if steps is None else steps
         if (method or c.method) == "euler":
             return float((1 - float(c.dt / tau)) ** n)
         return float(np.exp(-n * float(c.dt / tau)))
@@ -364,6 +380,7 @@ class DCNetwork:
                 {"exc": exc, "inh": inh, "inp": inp}[group].run_regularly(
                     code, clock=image_clock, when="start", order=-1, name=f"{group}_jump"
                 )
+        exc.run_regularly(_DECAY, when="groups", order=1, name="exc_decay")
         ei = b2.Synapses(exc, inh, on_pre="ge_post += w_ei", namespace=ns, name="ei",
                          clock=clock)  # fmt: skip
         ei.connect(j="i")

@@ -1,24 +1,30 @@
-"""Wall time per training image of the Diehl & Cook network (C++ standalone).
+"""Time per training image of the Diehl & Cook network (C++ standalone, one core).
 
-For 100 and 400 excitatory neurons (``--sizes``):
+The protocol of issue 15 item 3: ``--n-exc`` 400 excitatory neurons, ``--passes`` 2
+passes over ``--images`` 9,000 MNIST images (18,000 training images, re-shows of silent
+images included in the time), from an untrained network, in chunks of ``--chunk`` 100
+images (one run of the binary each). Times are of training only (no label assignment or
+testing). Reported per variant:
 
-* build time: a first build (code generation and compilation into an empty cache folder
-  under ``.cache/``) and a cached rebuild (a new process re-using that folder: code
-  generation, no compilation), each in its own process;
-* training: after a warm-up chunk, ``--repeats`` training calls of ``--images`` distinct
-  MNIST images each. Per call: wall milliseconds per image of the whole call
-  (``DiehlCook.train``: passing the state in and out, every run of the binary, the
-  intensity raises), the binary's own wall time summed over all its runs in the call,
-  and CPU milliseconds per image of the binary (child processes) and of Python. The
-  median over the calls is reported; on a shared machine the CPU figures are the steadier
-  ones (the load average is printed with each call).
+* ``ms_per_image`` (wall) and ``cpu_ms_per_image`` (the binary's CPU, children of this
+  process, plus Python's) over the WHOLE run: total / training images;
+* the medians over chunks of the same, and ``presentations`` per image;
+* the 1-minute load average (min, median, max over the chunks), CPU count, threads;
+* build times: a first build into an empty cache folder and a cached rebuild.
+
+``--images 1000 --passes 1`` times a fraction (state it when quoting it: the cost per
+image grows while the layer learns, e.g. more spikes per image). ``--baseline-src DIR``
+runs the same protocol with the ``snn`` package found in ``DIR`` (e.g. ``git archive
+<commit> snn | tar -x -C DIR``) in the same invocation, interleaved chunk by chunk is not
+possible (two binaries), so the two run one after the other; compare CPU figures on a
+loaded machine.
 
 BindsNET's ``DiehlAndCook2015`` per-image time is measured beside it when
 ``--bindsnet-python`` points at a python that imports ``bindsnet`` (a separate venv:
 BindsNET pins its own dependencies).
 
-    NEURO_DATA=/work/shared/data/mnist10k python -m experiments.benchmarks.bench_snn \\
-        --bindsnet-python .cache/bindsnet-venv/bin/python
+    NEURO_DATA=/work/shared/data/mnist10k OMP_NUM_THREADS=1 \\
+        python -m experiments.benchmarks.bench_snn --sizes 400 --images 9000 --passes 2
 """
 
 from __future__ import annotations
@@ -118,55 +124,63 @@ def _threads() -> dict:
     return info
 
 
-def worker(n_exc: int, images: int, repeats: int, chunk: int, build_only: bool) -> dict:
-    """One process: build (or re-use) the binary for ``n_exc``; optionally time training."""
-    from snn import DiehlCook
-    from snn import backend as snn_backend
+def worker(
+    n_exc: int, images: int, passes: int, chunk: int, build_only: bool, seed: int, method: str
+) -> dict:
+    """One process: build (or re-use) the binary for ``n_exc``; optionally train through
+    the protocol, timing every chunk."""
+    import snn
+    from snn import DiehlCook, DiehlCookConfig
 
-    runs = {"wall_s": 0.0, "n": 0}
-    original = snn_backend.StandaloneProject.run
-
-    def timed_run(self, run_args):
-        t0 = time.perf_counter()
-        try:
-            return original(self, run_args)
-        finally:
-            runs["wall_s"] += time.perf_counter() - t0
-            runs["n"] += 1
-
-    snn_backend.StandaloneProject.run = timed_run  # type: ignore[method-assign]
-    x, source = _mnist(chunk + repeats * images)
-    net = DiehlCook(n_exc, chunk=chunk, seed=0)
+    x, source = _mnist(images)
+    net = DiehlCook(n_exc, chunk=chunk, seed=seed, config=DiehlCookConfig(method=method))
     t0 = time.perf_counter()
     net.net._project._ensure()  # type: ignore[union-attr]
-    out: dict = {"n_exc": n_exc, "build_s": time.perf_counter() - t0, "data": source}
+    out: dict = {"n_exc": n_exc, "build_s": time.perf_counter() - t0, "data": source,
+                 "snn": str(Path(snn.__file__).parent), "config": repr(net.cfg)}  # fmt: skip
     if build_only:
         return out
-    net.train(x[:chunk])  # warm-up chunk (first run of the binary)
-    calls = []
-    for rep in range(repeats):
-        xs = x[chunk + rep * images : chunk + (rep + 1) * images]
-        runs.update(wall_s=0.0, n=0)
-        p0 = net.train_events.presentations
-        c0, s0 = _cpu_s(resource.RUSAGE_CHILDREN), _cpu_s(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
-        net.train(xs)
-        wall = time.perf_counter() - t0
-        c1, s1 = _cpu_s(resource.RUSAGE_CHILDREN), _cpu_s(resource.RUSAGE_SELF)
-        calls.append({
-            "images": len(xs),
-            "presentations": net.train_events.presentations - p0,
-            "runs": runs["n"],
-            "ms_per_image": 1e3 * wall / len(xs),
-            "binary_wall_ms_per_image": 1e3 * runs["wall_s"] / len(xs),
-            "binary_cpu_ms_per_image": 1e3 * (c1 - c0) / len(xs),
-            "python_cpu_ms_per_image": 1e3 * (s1 - s0) / len(xs),
-            "python_wall_ms_per_image": 1e3 * (wall - runs["wall_s"]) / len(xs),
-            "load_avg_1min": os.getloadavg()[0],
-        })  # fmt: skip
-    keys = [k for k in calls[0] if k.endswith("per_image")]
-    out.update(calls=calls, median={k: float(np.median([c[k] for c in calls])) for k in keys},
-               threads=_threads())  # fmt: skip
+    chunks: list[dict] = []
+    mark = {"t": time.perf_counter(), "c": _cpu_s(resource.RUSAGE_CHILDREN),
+            "s": _cpu_s(resource.RUSAGE_SELF), "p": 0, "n": 0}  # fmt: skip
+
+    def progress(done: int, total: int) -> None:
+        t, c, s = (
+            time.perf_counter(),
+            _cpu_s(resource.RUSAGE_CHILDREN),
+            _cpu_s(resource.RUSAGE_SELF),
+        )
+        n = done - mark["n"] if done > mark["n"] else done
+        p = net.train_events.presentations
+        chunks.append({"images": n, "presentations": p - mark["p"], "wall_s": t - mark["t"],
+                       "binary_cpu_s": c - mark["c"], "python_cpu_s": s - mark["s"],
+                       "load_avg_1min": os.getloadavg()[0]})  # fmt: skip
+        mark.update(t=t, c=c, s=s, p=p, n=done % total)
+
+    t_start = time.perf_counter()
+    for _ in range(passes):
+        net.train(x, progress=progress)
+    wall = time.perf_counter() - t_start
+    n = sum(ch["images"] for ch in chunks)
+    per = {k: np.array([1e3 * ch[k] / ch["images"] for ch in chunks])
+           for k in ("wall_s", "binary_cpu_s", "python_cpu_s")}  # fmt: skip
+    cpu = per["binary_cpu_s"] + per["python_cpu_s"]
+    loads = [ch["load_avg_1min"] for ch in chunks]
+    out.update(
+        images=n,
+        presentations_per_image=net.train_events.presentations / n,
+        exc_spikes_per_presentation=net.train_events.exc_spikes / net.train_events.presentations,
+        wall_s=wall,
+        ms_per_image=1e3 * wall / n,
+        cpu_ms_per_image=1e3 * sum(ch["binary_cpu_s"] + ch["python_cpu_s"] for ch in chunks) / n,
+        binary_cpu_ms_per_image=1e3 * sum(ch["binary_cpu_s"] for ch in chunks) / n,
+        python_cpu_ms_per_image=1e3 * sum(ch["python_cpu_s"] for ch in chunks) / n,
+        median_chunk_ms_per_image=float(np.median(per["wall_s"])),
+        median_chunk_cpu_ms_per_image=float(np.median(cpu)),
+        load_avg_1min={"min": min(loads), "median": float(np.median(loads)), "max": max(loads)},
+        chunks=chunks,
+        threads=_threads(),
+    )
     return out
 
 
@@ -178,13 +192,17 @@ def _in_process(args: list[str], env: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench(n_exc: int, args: argparse.Namespace, cache: Path) -> dict:
-    env = dict(os.environ, NEURO_SNN_CACHE=str(cache))
-    common = ["--images", str(args.images), "--repeats", str(args.repeats),
-              "--chunk", str(args.chunk)]  # fmt: skip
+def bench(n_exc: int, args: argparse.Namespace, cache: Path, src: str | None = None) -> dict:
+    env = dict(os.environ, NEURO_SNN_CACHE=str(cache), OMP_NUM_THREADS="1")
+    if src is not None:  # the baseline's snn package first on the path
+        env["PYTHONPATH"] = os.pathsep.join([src, str(Path.cwd()), env.get("PYTHONPATH", "")])
+    common = ["--images", str(args.images), "--passes", str(args.passes),
+              "--chunk", str(args.chunk), "--seed", str(args.seed),
+              "--method", args.method]  # fmt: skip
     first = _in_process(["--worker", str(n_exc), "--build-only", *common], env)
     row = _in_process(["--worker", str(n_exc), *common], env)
     row["first_build_s"], row["cached_rebuild_s"] = first["build_s"], row.pop("build_s")
+    row["variant"] = "baseline" if src is not None else "current"
     return row
 
 
@@ -204,10 +222,14 @@ def bindsnet_ms(python: str, n_exc: int, x: np.ndarray, warm: int) -> dict | str
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=300, help="images per timed call")
-    ap.add_argument("--repeats", type=int, default=3, help="timed calls per size")
+    ap.add_argument("--images", type=int, default=9000, help="training images per pass")
+    ap.add_argument("--passes", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=100, help="DiehlCook(chunk=...)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 400])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--method", default="exponential_euler", help="DiehlCookConfig.method")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[400])
+    ap.add_argument("--baseline-src", default=None,
+                    help="a directory with an older snn package, timed the same way")  # fmt: skip
     ap.add_argument("--bindsnet-python", default=None)
     ap.add_argument("--bindsnet-images", type=int, default=30, help="timed (after 3 warm-up)")
     ap.add_argument("--out", default="out/bench_snn.json")
@@ -215,7 +237,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker is not None:
-        res = worker(args.worker, args.images, args.repeats, args.chunk, args.build_only)
+        res = worker(args.worker, args.images, args.passes, args.chunk, args.build_only,
+                     args.seed, args.method)  # fmt: skip
         print(json.dumps(res))
         return res
 
@@ -226,36 +249,44 @@ def main(argv: list[str] | None = None) -> dict:
     cache = Path(tempfile.mkdtemp(prefix="bench-", dir=root))  # empty: a first build
     try:
         rows = [bench(n, args, cache) for n in args.sizes]
+        if args.baseline_src:
+            rows += [bench(n, args, cache, str(Path(args.baseline_src).resolve()))
+                     for n in args.sizes]  # fmt: skip
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     import brian2 as b2
 
     result = {
-        "benchmark": "Diehl & Cook training, wall ms per image (C++ standalone, no OpenMP)",
+        "benchmark": "Diehl & Cook training, ms per training image over the protocol "
+        "(C++ standalone, one core, no OpenMP)",
+        "protocol": {"images": args.images, "passes": args.passes, "chunk": args.chunk,
+                     "seed": args.seed, "method": args.method},
         "data": rows[0]["data"],
         "host": platform.node(),
         "cpus": os.cpu_count(),
+        "load_avg_at_end": os.getloadavg(),
         "brian2": b2.__version__,
         "rows": rows,
-    }
+    }  # fmt: skip
     if args.bindsnet_python:
         x, _ = _mnist(args.bindsnet_images + 3)
         result["bindsnet"] = {n: bindsnet_ms(args.bindsnet_python, n, x, 3) for n in args.sizes}
     else:
         result["bindsnet"] = "not measured (no --bindsnet-python)"
-    print(f"data: {result['data']}; threads: {rows[0]['threads']}")
-    print(f"{'n_exc':>5} {'1st build s':>11} {'rebuild s':>9} {'ms/image':>9} "
-          f"{'binary wall':>11} {'binary cpu':>10} {'python cpu':>10} {'pres./img':>9} "
-          f"{'load':>5}")  # fmt: skip
+    print(f"data: {result['data']}; threads: {rows[0]['threads']}; "
+          f"protocol: {args.passes} x {args.images} images, chunk {args.chunk}")  # fmt: skip
+    print(f"{'variant':>8} {'n_exc':>5} {'1st build s':>11} {'rebuild s':>9} "
+          f"{'ms/img wall':>11} {'ms/img CPU':>10} {'median wall':>11} {'median CPU':>10} "
+          f"{'pres./img':>9} {'load min/med/max':>16}")  # fmt: skip
     for r in rows:
-        m, calls = r["median"], r["calls"]
-        pres = sum(c["presentations"] for c in calls) / sum(c["images"] for c in calls)
-        load = np.median([c["load_avg_1min"] for c in calls])
-        print(f"{r['n_exc']:>5} {r['first_build_s']:>11.1f} {r['cached_rebuild_s']:>9.1f} "
-              f"{m['ms_per_image']:>9.2f} {m['binary_wall_ms_per_image']:>11.2f} "
-              f"{m['binary_cpu_ms_per_image']:>10.2f} {m['python_cpu_ms_per_image']:>10.2f} "
-              f"{pres:>9.3f} {load:>5.1f}")  # fmt: skip
-    print("(ms per image: medians over", args.repeats, "calls of", args.images, "images)")
+        ld = r["load_avg_1min"]
+        print(f"{r['variant']:>8} {r['n_exc']:>5} {r['first_build_s']:>11.1f} "
+              f"{r['cached_rebuild_s']:>9.1f} {r['ms_per_image']:>11.2f} "
+              f"{r['cpu_ms_per_image']:>10.2f} {r['median_chunk_ms_per_image']:>11.2f} "
+              f"{r['median_chunk_cpu_ms_per_image']:>10.2f} "
+              f"{r['presentations_per_image']:>9.3f} "
+              f"{ld['min']:>5.1f}/{ld['median']:.1f}/{ld['max']:.1f}")  # fmt: skip
+    print("(whole run: total / training images; medians over chunks)")
     print("BindsNET DiehlAndCook2015:", json.dumps(result["bindsnet"]))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))

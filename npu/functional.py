@@ -4,8 +4,12 @@
 - ``nn.Linear`` and ``nn.Conv2d`` (im2col, reduction index ordered ``(c_in, kh, kw)`` as
   ``torch.nn.functional.unfold`` gives it) run through :func:`npu.fp16.gemm_fast`: FP16
   products, accumulation in the chosen precision in the array's order, bias last.
-- Every other leaf module (activations, pooling, batch norm, reshapes) runs in FP32 on the
-  FP16 values and its output is rounded to FP16 (the vector unit: one rounding per output).
+- A leaf module with the class attribute ``matmul = True`` whose forward is ``a @ b`` of two
+  activations (attention scores and context) runs as FP16 GEMMs too, one per leading index
+  (batch, head), bit-equal to :func:`npu.fp16.gemm_fast` on each (:class:`FP16MatMul`).
+- Every other leaf module (activations, pooling, batch and layer norm, softmax, reshapes)
+  runs in FP32 on the FP16 values and its output is rounded to FP16 (the vector unit: one
+  rounding per output).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from torch import nn
 from devices.validation import check_choice, require
 from npu.fp16 import ACCUMULATE, gemm_fast
 
-__all__ = ["FP16Linear", "FP16Conv2d", "to_fp16", "run_fp16"]
+__all__ = ["FP16Linear", "FP16Conv2d", "FP16MatMul", "to_fp16", "run_fp16"]
 
 
 class FP16Linear(nn.Module):
@@ -67,6 +71,38 @@ class FP16Conv2d(nn.Module):
         return y.reshape(b, h_out * w_out, -1).transpose(1, 2).reshape(b, -1, h_out, w_out)
 
 
+class FP16MatMul(nn.Module):
+    """``a @ b`` of two FP16 activations ``(..., M, K) @ (..., K, N)`` on the array.
+
+    The arithmetic of :func:`npu.fp16.gemm_fast` (FP32 outer product per ``k``, rounded to
+    FP16, added in the accumulator precision, folds of ``fold_k``), batched over the
+    leading dimensions: bit-equal to one ``gemm_fast`` per leading index.
+    """
+
+    def __init__(self, accumulate: str, fold_k: int | None) -> None:
+        super().__init__()
+        self.accumulate, self.fold_k = accumulate, fold_k
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        a32 = a.detach().to(torch.float16).to(torch.float32)
+        b32 = b.detach().to(torch.float16).to(torch.float32)
+        lead = torch.broadcast_shapes(a32.shape[:-2], b32.shape[:-2])
+        a32 = a32.expand(*lead, *a32.shape[-2:])
+        b32 = b32.expand(*lead, *b32.shape[-2:])
+        k = a32.shape[-1]
+        acc = torch.float32 if self.accumulate == "fp32" else torch.float16
+        chunk = k if self.fold_k is None else self.fold_k
+        total = None
+        for start in range(0, k, chunk):
+            s = torch.zeros((*lead, a32.shape[-2], b32.shape[-1]), dtype=acc)
+            for j in range(start, min(start + chunk, k)):
+                prod = a32[..., :, j : j + 1] * b32[..., j : j + 1, :]  # exact in FP32
+                s.add_(prod.to(torch.float16))  # product rounded to FP16, then accumulated
+            total = s if total is None else total.add_(s)
+        assert total is not None
+        return total.to(torch.float16).to(torch.float32)
+
+
 def _round_hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> torch.Tensor:
     return output.to(torch.float16).to(torch.float32)
 
@@ -97,6 +133,8 @@ def to_fp16(model: nn.Module, *, accumulate: str = "fp32", fold_k: int | None = 
                 setattr(parent, name, FP16Linear(child, accumulate, fold_k))
             elif isinstance(child, nn.Conv2d):
                 setattr(parent, name, FP16Conv2d(child, accumulate, fold_k))
+            elif getattr(child, "matmul", False) is True and not list(child.children()):
+                setattr(parent, name, FP16MatMul(accumulate, fold_k))
             elif list(child.children()):
                 swap(child)
             else:

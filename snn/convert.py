@@ -373,6 +373,19 @@ def _refuse(what: str) -> ConfigError:
     return ConfigError(f"convert: {what} cannot be converted; allowed: {_ALLOWED}")
 
 
+def _inside(node: torch.fx.Node) -> str:
+    """`` in module <path> (<Type>)`` for an operation written inside a submodule."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path, cls = list(stack.values())[-1]
+    return f" in module {path} ({getattr(cls, '__name__', cls)})"
+
+
+#: Tensor methods that only move values (linear maps: composed like any affine module).
+_MOVES = ("flatten", "transpose", "permute", "reshape", "view", "contiguous")
+
+
 @torch.no_grad()
 def network_graph(model: nn.Module, in_shape: tuple[int, ...]) -> Graph:
     """The network as populations and affine projections (see the module docstring).
@@ -433,16 +446,37 @@ def network_graph(model: nn.Module, in_shape: tuple[int, ...]) -> Graph:
                 env[node] = b.apply(args[0], m, _linear_part(m), type(m).__name__)
             else:
                 raise _refuse(label)
+        elif node.op == "get_attr":  # a constant (a learned position embedding): an offset
+            env[node] = operator.attrgetter(str(node.target))(root).detach()
         elif node.op in ("call_function", "call_method"):
             fn = node.target
-            label = f"operation {node.name} ({getattr(fn, '__name__', fn)})"
+            label = f"operation {node.name} ({getattr(fn, '__name__', fn)}){_inside(node)}"
             tensors = [a for a in args if isinstance(a, _Expr)]
+            consts = [a for a in args if isinstance(a, torch.Tensor)]
             if fn in (operator.add, torch.add, "add") and len(tensors) == 2 and not node.kwargs:
                 env[node] = b.add(tensors[0], tensors[1], label)
+            elif fn in (operator.add, torch.add, "add") and len(tensors) == len(consts) == 1:
+
+                def shift(t: torch.Tensor, c: torch.Tensor = consts[0]) -> torch.Tensor:
+                    return t + c
+
+                env[node] = b.apply(tensors[0], shift, lambda t: t, "add constant")
+            elif (
+                fn in _MOVES
+                and len(tensors) == 1
+                and args[0] is tensors[0]
+                and all(isinstance(a, int) for a in args[1:])
+                and not node.kwargs
+            ):
+
+                def move(t: torch.Tensor, fn: str = str(fn), rest: tuple = tuple(args[1:])):
+                    return getattr(t, fn)(*rest)
+
+                env[node] = b.apply(tensors[0], move, move, str(fn))
             elif fn in (torch.relu, nn.functional.relu, "relu") and len(tensors) == 1:
                 env[node] = relu(tensors[0])
             elif (
-                fn in (torch.flatten, "flatten")
+                fn is torch.flatten
                 and len(tensors) == 1
                 and all(isinstance(a, int) for a in args[1:])
             ):

@@ -61,6 +61,11 @@ def _op(layer: LayerShape) -> npu.Op:
             m = layer.macs // (k * n)  # positions: 1 for a vector input
         return npu.Op(layer.name, layer.kind, m=m, k=k, n=n, groups=g,
                       weight_elems=layer.n_weights, macs=layer.macs, **common)  # fmt: skip
+    if layer.kind == "matmul":  # two activations (attention): one GEMM per head on the array
+        k, n, g = int(layer.in_features or 1), int(layer.out_features or 1), int(layer.groups or 1)
+        # the second operand (keys, values) is held in the array like a weight (resident)
+        return npu.Op(layer.name, "linear", m=layer.macs // (k * n * g), k=k, n=n, groups=g,
+                      weight_elems=g * k * n, macs=layer.macs, **common)  # fmt: skip
     if layer.kind in ("pool", "elementwise"):
         c = layer.output_shape[0] if len(layer.output_shape) == 3 else out_e
         positions = max(out_e // max(c, 1), 1)

@@ -117,6 +117,17 @@ register(
 )
 register(
     Workload(
+        "vit-fmnist",
+        "Vision transformer (7x7 patches, 16 tokens of 64, 2 blocks of 4-head attention and "
+        "GELU MLP, LayerNorm) on Fashion-MNIST",
+        lambda: models.vit(10),
+        (1, 28, 28),
+        dataset="fashion-mnist",
+        train=TrainConfig(epochs=5, batch_size=128, lr=1e-3),
+    )
+)
+register(
+    Workload(
         "resnet18",
         "ResNet-18 at 224x224 (shape only: costs, no accuracy)",
         lambda: models.resnet18(1000),

@@ -19,7 +19,17 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["LayerShape", "extract_layers", "Add", "Concat", "Reorg"]
+__all__ = [
+    "LayerShape",
+    "extract_layers",
+    "Add",
+    "Concat",
+    "Reorg",
+    "MatMul",
+    "PatchTokens",
+    "PosEmbed",
+    "TokenMean",
+]
 
 
 class Add(nn.Module):
@@ -47,6 +57,52 @@ class Reorg(nn.Module):
         return nn.functional.pixel_unshuffle(x, self.stride)
 
 
+class MatMul(nn.Module):
+    """``a @ b`` of two activations (attention scores and context), visible to the extractor.
+
+    ``matmul = True`` tells :func:`npu.to_fp16` to run it on the array as a GEMM.
+    """
+
+    matmul = True
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return a @ b
+
+
+class PatchTokens(nn.Module):
+    """``(B, C, H, W)`` patch embeddings as ``(B, H·W, C)`` tokens (a reshape)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(2).transpose(1, 2)
+
+
+class PosEmbed(nn.Module):
+    """Adds a learned position embedding ``(tokens, dim)`` (Dosovitskiy et al., ICLR 2021)."""
+
+    def __init__(self, tokens: int, dim: int) -> None:
+        super().__init__()
+        self.pos = nn.Parameter(torch.zeros(1, tokens, dim))
+        nn.init.trunc_normal_(self.pos, std=0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.pos
+
+
+class TokenMean(nn.Module):
+    """Mean over the tokens: ``(B, T, D)`` to ``(B, D)`` (global average pooling)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(1)
+
+
+#: Vector-unit ops per output element of the normalisations (what a digital vector unit
+#: does, counted by hand): softmax 5 (subtract the row max, exp, add to the row sum, divide,
+#: and the max's compare); LayerNorm 7 (add to the mean, subtract it, square, add to the
+#: variance, multiply by 1/σ, scale, shift).
+SOFTMAX_OPS = 5
+LAYERNORM_OPS = 7
+
+
 @dataclasses.dataclass(frozen=True)
 class LayerShape:
     """Shape and work of one layer, for one input (batch 1).
@@ -56,8 +112,12 @@ class LayerShape:
     name : str
         Module path in the model (``"features.0"``).
     kind : str
-        ``"linear"``, ``"conv2d"``, ``"pool"``, ``"elementwise"`` (activations, batch
-        norm, residual adds), or ``"data"`` (reshape, concat, reorg: no arithmetic).
+        ``"linear"``, ``"conv2d"``, ``"matmul"`` (a product of two activations, e.g.
+        attention: ``macs`` on the MAC array, no weights; ``in_features`` is its reduction
+        length, ``out_features`` its output columns, ``groups`` its heads, and ``ops =
+        2·macs`` for a target that computes it in digital logic beside its arrays),
+        ``"pool"``, ``"elementwise"`` (activations, batch and layer norm, softmax, residual
+        adds), or ``"data"`` (reshape, concat, reorg: no arithmetic).
     input_shape, output_shape : tuple of int
         Per sample, without the batch dimension.
     macs : int
@@ -183,9 +243,31 @@ def _describe(name: str, m: nn.Module, inputs: tuple, output: torch.Tensor) -> L
         return LayerShape(
             name, "elementwise", in_shape, out_shape, ops=2 * out_n, activation="batchnorm"
         )
-    if isinstance(m, Add):
+    if isinstance(m, (Add, PosEmbed)):
         return LayerShape(name, "elementwise", in_shape, out_shape, ops=out_n, activation="add")
-    if isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout, Concat, Reorg, nn.Unflatten)):
+    if isinstance(m, nn.LayerNorm):
+        return LayerShape(
+            name, "elementwise", in_shape, out_shape, ops=LAYERNORM_OPS * out_n,
+            activation="layernorm",
+        )  # fmt: skip
+    if isinstance(m, nn.Softmax):
+        return LayerShape(
+            name, "elementwise", in_shape, out_shape, ops=SOFTMAX_OPS * out_n,
+            activation="softmax",
+        )  # fmt: skip
+    if isinstance(m, MatMul):
+        k = int(shapes[0][-1])
+        n = int(out_shape[-1])
+        heads = _numel(out_shape[:-2]) if len(out_shape) > 2 else 1
+        macs = out_n * k
+        return LayerShape(
+            name, "matmul", in_shape, out_shape, macs=macs, ops=2 * macs, in_features=k,
+            out_features=n, groups=heads,
+        )  # fmt: skip
+    if isinstance(m, TokenMean):
+        return LayerShape(name, "pool", in_shape, out_shape, ops=_numel(in_shape))
+    if isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout, Concat, Reorg, nn.Unflatten,
+                      PatchTokens)):  # fmt: skip
         return LayerShape(name, "data", in_shape, out_shape)
     return None
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from torch import nn
 
-from neuro.workloads.layers import Add, Concat, Reorg
+from neuro.workloads.layers import Add, Concat, MatMul, PatchTokens, PosEmbed, Reorg, TokenMean
 
-__all__ = ["mlp", "lenet5", "resnet18", "yolov2", "resnet_fmnist", "resnet20"]
+__all__ = ["mlp", "lenet5", "resnet18", "yolov2", "resnet_fmnist", "resnet20", "vit"]
 
 
 def mlp(sizes: tuple[int, ...]) -> nn.Sequential:
@@ -182,3 +182,78 @@ class YOLOv2(nn.Module):
 def yolov2(n_classes: int = 80) -> YOLOv2:
     """YOLOv2-416 with the COCO head (see :class:`YOLOv2`)."""
     return YOLOv2(n_classes)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention (Vaswani et al. 2017) from visible parts.
+
+    ``qkv`` and ``proj`` are ``nn.Linear`` (on crossbars in an analog run); the two
+    activation products are :class:`MatMul` modules and the softmax an ``nn.Softmax``, so
+    that the extractor, the NPU's FP16 path and the analog cost model see each of them.
+    """
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.scale = self.head_dim**-0.5
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.scores = MatMul()
+        self.softmax = nn.Softmax(dim=-1)
+        self.context = MatMul()
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        qkv = self.qkv(x).reshape(b, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0] * self.scale, qkv[1], qkv[2]
+        a = self.softmax(self.scores(q, k.transpose(-2, -1)))
+        return self.proj(self.context(a, v).transpose(1, 2).reshape(b, t, d))
+
+
+class EncoderBlock(nn.Module):
+    """Pre-norm transformer encoder block (Dosovitskiy et al., ICLR 2021, eq. 2-3):
+    ``x + MSA(LN(x))`` then ``x + MLP(LN(x))`` with a GELU MLP."""
+
+    def __init__(self, dim: int, heads: int, mlp_dim: int) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.add1 = Add()
+        self.norm2 = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, mlp_dim)
+        self.gelu = nn.GELU()
+        self.fc2 = nn.Linear(mlp_dim, dim)
+        self.add2 = Add()
+
+    def forward(self, x):
+        x = self.add1(x, self.attn(self.norm1(x)))
+        return self.add2(x, self.fc2(self.gelu(self.fc1(self.norm2(x)))))
+
+
+def vit(
+    n_classes: int = 10,
+    image: int = 28,
+    channels: int = 1,
+    patch: int = 7,
+    dim: int = 64,
+    depth: int = 2,
+    heads: int = 4,
+    mlp_dim: int = 128,
+) -> nn.Sequential:
+    """A small vision transformer (Dosovitskiy et al., ICLR 2021) for ``image``² inputs.
+
+    Patch embedding (a ``patch``×``patch`` conv with stride ``patch``: (28/7)² = 16
+    tokens of ``dim``), learned position embedding, ``depth`` pre-norm encoder blocks
+    (``heads``-head self-attention, GELU MLP of ``mlp_dim``), final LayerNorm, mean over
+    the tokens (instead of a class token) and a linear head. Defaults: 1.16 M MACs.
+    """
+    tokens = (image // patch) ** 2
+    return nn.Sequential(
+        nn.Conv2d(channels, dim, patch, patch),
+        PatchTokens(),
+        PosEmbed(tokens, dim),
+        *[EncoderBlock(dim, heads, mlp_dim) for _ in range(depth)],
+        nn.LayerNorm(dim),
+        TokenMean(),
+        nn.Linear(dim, n_classes),
+    )

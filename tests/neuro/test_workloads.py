@@ -151,3 +151,26 @@ def test_resnet_fmnist_has_batchnorm_skips_and_max_pooling():
                 + 3 * 7 * 7 * 16 * 16 * 9 + 7 * 7 * 16 * 8 + 16 * 10)  # fmt: skip
     assert w.macs == expected == 909_600
     assert w.layers[-1].kind == "linear" and w.layers[-1].in_features == 16
+
+
+def test_vit_fmnist_layers_by_hand():
+    from neuro.targets.npu import to_ops
+
+    w = workloads.get("vit-fmnist")
+    # patch conv 16 tokens x 64 x 7*7; per block: qkv 16*64*192, scores and context
+    # 4 heads x 16 x 16 x 16 each, proj 16*64*64, MLP 2 x 16*64*128; head 64*10
+    block = 16 * 64 * 192 + 2 * 4 * 16 * 16 * 16 + 16 * 64 * 64 + 2 * 16 * 64 * 128
+    assert w.macs == 16 * 64 * 49 + 2 * block + 64 * 10 == 1_164_928
+    by_name = {layer.name: layer for layer in w.layers}
+    scores = by_name["3.attn.scores"]
+    assert scores.kind == "matmul" and scores.gemm() is None  # no weights: digital on aimc
+    assert (scores.in_features, scores.out_features, scores.groups) == (16, 16, 4)
+    assert scores.ops == 2 * scores.macs
+    assert by_name["3.attn.softmax"].ops == 5 * 4 * 16 * 16
+    assert by_name["3.norm1"].activation == "layernorm" and by_name["3.norm1"].ops == 7 * 16 * 64
+    assert by_name["3.attn.qkv"].macs == 16 * 64 * 192
+    ops = {op.name: op for op in to_ops(w)}
+    s = ops["3.attn.scores"]  # on the NPU: one 16 x 16 x 16 GEMM per head on the array
+    assert (s.kind, s.m, s.k, s.n, s.groups, s.macs) == ("linear", 16, 16, 16, 4, 16384)
+    sm = ops["3.attn.softmax"]  # the softmax on the vector path
+    assert sm.kind == "elementwise" and sm.alu_ops == 5120 and sm.macs == 0

@@ -163,8 +163,31 @@ def test_unsupported_modules_are_refused_with_one_line_naming_the_layer():
         def forward(self, a):
             return a * a
 
-    with pytest.raises(ConfigError, match=r"operation mul \(mul\) cannot be converted"):
+    with pytest.raises(
+        ConfigError, match=r"operation mul \(mul\) in module 1 \(Product\) cannot be converted"
+    ):
         convert(nn.Sequential(nn.Linear(8, 8), Product()), torch.rand(4, 8))
+    from neuro.workloads import models
+
+    with pytest.raises(ConfigError, match=r"^convert: module 3.norm1 \(LayerNorm\) cannot be"):
+        convert(models.vit(), torch.rand(4, 1, 28, 28))
+
+
+def test_reshapes_and_constant_offsets_are_composed_into_the_maps():
+    from neuro.workloads.layers import PatchTokens, PosEmbed
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 2, 2), PatchTokens(), PosEmbed(4, 4), nn.ReLU(), nn.Flatten(),
+        nn.Linear(16, 3),
+    )  # fmt: skip
+    x = torch.rand(6, 1, 4, 4, generator=torch.Generator().manual_seed(1))
+    g = network_graph(model, (1, 4, 4))
+    assert g.kinds == ["input", "if", "out"]
+    with torch.no_grad():
+        ref = model[:3](x).reshape(6, -1).double().numpy()
+    got = (g.projections[0].w @ x.reshape(6, -1).double().numpy().T).T + g.biases[1]
+    np.testing.assert_allclose(got, ref, atol=1e-6)  # the model runs in float32
 
 
 class _Block(nn.Module):

@@ -152,10 +152,11 @@ def main(argv: list[str] | None = None) -> dict:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for name in args.workloads:
         w = out["workloads"].setdefault(name, {})
-        w["trained"] = []
+        # entries of other T from an earlier run stay (one T at a time if needed)
+        w["trained"] = [e for e in w.get("trained", []) if e["steps"] not in args.steps]
         for t in args.steps:
             res = run_trained(name, t, args.chip, args.test_limit)
-            w["trained"].append(res)
+            w["trained"] = sorted([*w["trained"], res], key=lambda e: e["steps"])
             print(name, "trained T =", t, {k: v for k, v in res.items() if k != "early"},
                   flush=True)  # fmt: skip
             args.out.write_text(json.dumps(out, indent=1))

@@ -405,9 +405,12 @@ def load_digits(size: int | None = None) -> Dataset:
 
 
 def _external_loader(name: str):
-    """Readers that live in their own modules, by name (CIFAR: :mod:`neuro.cifar`)."""
-    from neuro import cifar  # imports this module: kept out of the import of neuro.data
+    """Readers that live in their own modules, by name (CIFAR: :mod:`neuro.cifar`; the
+    user's arrays, torch datasets and image folders: :mod:`neuro.datasets`)."""
+    from neuro import cifar, datasets  # they import this module: kept out of its import
 
+    if name in datasets.names():
+        return datasets.get
     return cifar.load_cifar if cifar.parse_name(name) is not None else None
 
 

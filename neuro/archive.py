@@ -310,6 +310,8 @@ class Archive:
         st = os.fstat(fd)
         if st.st_nlink != 1 or st.st_size > _LOCK_MAX_BYTES:
             return  # not a lock file of ours: keep it as it is, only lock it
+        if st.st_size and not os.pread(fd, _LOCK_MAX_BYTES, 0).startswith(b"pid "):
+            return
         with self._access(fcntl.LOCK_EX, WRITE_WAIT_S):
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)

@@ -799,6 +799,10 @@ def test_lock_file_of_another_is_not_truncated(tmp_path):
     with Archive(path, mode="a") as ar:
         ar.append(_result())
     assert precious.read_text() == "x" * 1000
+    (tmp_path / "b.h5.lock").write_text("mine")  # a small file of someone else's
+    with Archive(tmp_path / "b.h5", mode="a") as ar:
+        ar.append(_result())
+    assert (tmp_path / "b.h5.lock").read_text() == "mine"
 
 
 def test_reader_sees_whole_runs_while_a_writer_appends(tmp_path):

@@ -43,8 +43,8 @@ not create the new groups every run adds, and needs the newest file format, whic
 HDF5 tools cannot read. If the wait exceeds :data:`READ_WAIT_S`, the reader gets one line
 saying the archive is being written. The lock file is opened with ``O_NOFOLLOW`` (a
 symlink planted in its place is refused, never followed), and its content (the holder's
-pid) is only rewritten when it is a regular, single-link, small file: nothing it does not
-own is ever truncated. A reader never creates the lock file (reading a read-only folder
+pid) is only rewritten when it is a regular, single-link file that is empty or already
+reads ``pid ...``: nothing it does not own is ever truncated. A reader never creates the lock file (reading a read-only folder
 works and leaves nothing behind).
 
 ``fcntl.flock`` rather than the ``filelock`` package: the writer lock must sit on the

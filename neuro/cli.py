@@ -211,6 +211,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         point = " ".join(f"{k}={v}" for k, v in run.point.items())
         print(f"{status}: {run.workload} {run.target} seed={run.seed} {point}".rstrip(), flush=True)
 
+    print(f"{spec.name}: {spec.count()} runs", flush=True)  # stated before anything runs
     summary = run_experiment(
         spec, args.out, workers=args.workers, scheduler=args.scheduler, on_run=on_run
     )

@@ -303,3 +303,11 @@ def test_local_cluster_binds_to_localhost_without_dashboard(monkeypatch):
     assert seen["host"] == "127.0.0.1" and seen["dashboard_address"] is None
     runner._client(2, None, "127.0.0.1:8787")
     assert seen["dashboard_address"] == "127.0.0.1:8787"
+
+
+def test_cli_run_states_the_run_count_first(tmp_path, capsys):
+    out = tmp_path / "o.h5"
+    assert main(["run", str(_spec(tmp_path)), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "t: 4 runs"
+    assert lines[-1] == f"t: 4 runs, 0 already in {out}, 4 completed, 0 failed"

@@ -213,8 +213,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     print(f"{spec.name}: {spec.count()} runs", flush=True)  # stated before anything runs
     summary = run_experiment(
-        spec, args.out, workers=args.workers, scheduler=args.scheduler, on_run=on_run
-    )
+        spec, args.out, workers=args.workers, scheduler=args.scheduler, on_run=on_run,
+        dashboard=args.dashboard,
+    )  # fmt: skip
     print(
         f"{spec.name}: {summary.total} runs, {summary.skipped} already in {args.out}, "
         f"{summary.completed} completed, {summary.failed} failed"
@@ -381,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
         "The cluster must be trusted: Dask sends pickles, which run code where they are loaded",
     )
     run.add_argument(
+        "--dashboard",
+        metavar="HOST:PORT",
+        help="with --workers: serve the Dask dashboard there (none by default), "
+        "e.g. 127.0.0.1:8787",
+    )
+    run.add_argument(
         "--max-runs",
         type=int,
         help="refuse a spec that expands to more runs than this (default 100,000)",
@@ -443,6 +450,8 @@ def _validate(args: argparse.Namespace) -> None:
             from neuro.experiments.runner import check_scheduler_address
 
             check_scheduler_address(args.scheduler)
+        if args.dashboard is not None and args.workers is None:
+            raise UsageError("neuro run: --dashboard needs --workers (a local cluster)")
         args.spec_obj = load_spec(args.spec, max_runs=args.max_runs)
         check_out_path(args.out)
         from neuro.workloads import get as get_workload

@@ -378,6 +378,8 @@ for addr in ("nope", "tcp://host", "tcp://h:99999", "http://h:80", "", "tcp://:8
              "tcp://h:port", "h o:1"):  # fmt: skip
     cli(f"run-scheduler-{addr or 'empty'}"[:40], [*RUN, "--scheduler", addr],
         "--scheduler must be", setup=w("s.toml", GOOD_SPEC))  # fmt: skip
+cli("run-dashboard-without-workers", [*RUN, "--dashboard", "127.0.0.1:8787"],
+    "--dashboard needs --workers", setup=w("s.toml", GOOD_SPEC))  # fmt: skip
 cli("run-max-runs-zero", [*RUN, "--max-runs", "0"], "max_runs must be an integer >= 1",
     setup=w("s.toml", GOOD_SPEC))  # fmt: skip
 cli("run-max-runs-exceeded", [*RUN, "--max-runs", "1"], "more than the limit of 1",

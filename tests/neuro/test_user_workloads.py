@@ -172,3 +172,16 @@ def test_entry_points_of_a_plugin_package(home, monkeypatch):
     eps["neuro_cosim.targets"] = [("gone", "labplugin:nothing_here")]
     with pytest.raises(ConfigError, match=r"entry point 'gone' \(neuro_cosim.targets\) does not"):
         user.load_plugins(force=True)
+
+
+def test_experiment_specs_name_references_and_target_presets(home):
+    from neuro.experiments.spec import parse_spec
+
+    folder = home / "home" / "targets"
+    folder.mkdir(parents=True)
+    (folder / "npu-fast.toml").write_text('target = "npu:ab9"\n[options]\ntest_limit = 50\n')
+    user.load_plugins(force=True)
+    ref = f"{home / 'mymodels.py'}:digits"
+    spec = parse_spec({"name": "mine", "workloads": [ref], "targets": ["npu-fast", "reference"]})
+    assert spec.workloads == (ref,) and "npu-fast" in spec.targets
+    assert make_target("npu-fast").options.test_limit == 50

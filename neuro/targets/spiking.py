@@ -22,8 +22,10 @@ decay every step, so all their updates are active.
   conversion (:func:`snn.convert.convert`, 99.9th-percentile threshold balancing; the conv,
   average-pooling and linear modules between two ReLUs become one sparse or dense layer of
   synapses) simulated for ``steps`` time steps; ``accuracy`` is at ``steps``, the curve
-  ``accuracy_vs_steps`` gives every checkpoint. A model with a module that conversion
-  refuses (max pooling, residual blocks) raises ConfigError.
+  ``accuracy_vs_steps`` gives every checkpoint. Residual networks convert too (BatchNorm
+  folded, skips added on the membrane, max pooling gated: ``resnet-fmnist``); a model
+  with a layer that conversion refuses (LayerNorm, attention: ``vit-fmnist``) raises
+  ConfigError naming it.
 * ``dc-stdp-mnist`` (registered in :mod:`neuro.workloads`): Diehl & Cook STDP learning on MNIST.
 * Shape-only workloads (``resnet18``, ``yolov2``): ConfigError — a spiking cost without a
   converted network would be a guess of the spike rates.

@@ -185,7 +185,9 @@ def worker(
 
 
 def _in_process(args: list[str], env: dict) -> dict:
-    cmd = [sys.executable, "-m", "experiments.benchmarks.bench_snn", *args]
+    # run as a script (not ``-m``): the current directory is then not first on the path,
+    # so a baseline's snn package (PYTHONPATH) is the one imported
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if out.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
@@ -194,8 +196,9 @@ def _in_process(args: list[str], env: dict) -> dict:
 
 def bench(n_exc: int, args: argparse.Namespace, cache: Path, src: str | None = None) -> dict:
     env = dict(os.environ, NEURO_SNN_CACHE=str(cache), OMP_NUM_THREADS="1")
-    if src is not None:  # the baseline's snn package first on the path
-        env["PYTHONPATH"] = os.pathsep.join([src, str(Path.cwd()), env.get("PYTHONPATH", "")])
+    root = str(Path(__file__).resolve().parents[2])  # the checkout (neuro, devices, snn)
+    paths = [src, root] if src is not None else [root]  # a baseline's snn package first
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")])
     common = ["--images", str(args.images), "--passes", str(args.passes),
               "--chunk", str(args.chunk), "--seed", str(args.seed),
               "--method", args.method]  # fmt: skip

@@ -435,6 +435,15 @@ def _validate(args: argparse.Namespace) -> None:
         if figures.exists() and not figures.is_dir():
             raise UsageError(f"neuro compare: {figures} (for the figures) is a file, not a folder")
         check_inputs(workload)  # dataset and weight cache usable
+        a = args.iso_accuracy
+        if a is not None and not (0.0 < a <= 1.0):  # NaN fails too
+            raise UsageError(f"neuro compare: --iso-accuracy must be a fraction in (0, 1]; got {a}")
+    if args.cmd == "validate" and args.json is not None:
+        from neuro.archive import check_writable
+
+        if not Path(args.json).parent.is_dir():
+            raise UsageError(f"neuro validate: --json {args.json!r}: its folder does not exist")
+        check_writable(Path(args.json), what="neuro validate: --json")
     if args.cmd == "run":
         from neuro.compare import check_out_path
         from neuro.experiments import load_spec

@@ -234,6 +234,15 @@ for t, msg in [("0", "got 0"), ("-1", "got -1"), ("1000000", "got 1000000"),
 for t in ("abc", "0", "-4", "", " ", "1e3", "999999", "1.5", "two"):
     cli(f"env-NEURO_THREADS-{t.strip() or repr(t)}", ["roadmap"], "$NEURO_THREADS must be an integer",
         env={"NEURO_THREADS": t})  # fmt: skip
+for a in ("nan", "1.5", "-0.1", "0", "inf"):
+    cli(f"iso-accuracy-{a}", [*CMP, "--iso-accuracy", a, *OUT], "--iso-accuracy must be a fraction")
+cli("iso-accuracy-word", [*CMP, "--iso-accuracy", "high", *OUT], "invalid float value")
+cli("metrics-unknown", [*CMP, "--metrics", "flops", *OUT], "invalid choice")
+cli(
+    "validate-json-missing-folder", ["validate", "--json", "{d}/no/v.json"], "folder does not exist"
+)
+cli("validate-json-directory", ["validate", "--json", "{d}"], "got the directory")
+cli("validate-paradigm-unknown", ["validate", "--paradigm", "quantum"], "invalid choice")
 # -- the CLI: output paths ------------------------------------------------------------------
 cli("out-not-h5", [*CMP, "--out", "{d}/o.txt"], "must be an HDF5 file ending in .h5")
 cli("out-no-suffix", [*CMP, "--out", "{d}/o"], "must be an HDF5 file")

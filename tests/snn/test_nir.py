@@ -199,6 +199,7 @@ def _snntorch_counts(net, x, steps):
     return count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["leaky", "synaptic"])
 def test_snntorch_network_runs_in_brian2_as_in_snntorch(kind):
     pytest.importorskip("snntorch")

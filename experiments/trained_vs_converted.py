@@ -96,9 +96,10 @@ def run_converted(workload: str, steps: int, chip: str, limit: int) -> dict:
 
 
 def plot(out: dict, path: Path) -> Path:
-    """Rows: workloads; columns: accuracy, synaptic events, chip energy, dynamic energy vs ``T``."""
+    """Rows: workloads; columns: accuracy, synaptic events, chip energy, dynamic energy vs
+    ``T``, and accuracy against dynamic energy."""
     names = list(out["workloads"])
-    fig, axes = plt.subplots(len(names), 4, figsize=(17, 3.6 * len(names)), squeeze=False)
+    fig, axes = plt.subplots(len(names), 5, figsize=(21, 3.6 * len(names)), squeeze=False)
     for row, name in zip(axes, names):
         w = out["workloads"][name]
         conv = w.get("converted")
@@ -126,6 +127,24 @@ def plot(out: dict, path: Path) -> Path:
             ax.set_xlabel("time steps T")
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
+        ax = row[4]  # the trade-off itself: accuracy against energy without static power
+        if conv:
+            ax.plot(conv["dynamic_energy_J"], 100 * np.asarray(conv["accuracy"]), "o-",
+                    color="tab:blue")  # fmt: skip
+            for s_, e_, a_ in zip(conv["steps"], conv["dynamic_energy_J"], conv["accuracy"]):
+                ax.annotate(str(s_), (e_, 100 * a_), fontsize=7, xytext=(2, -9),
+                            textcoords="offset points")  # fmt: skip
+        for t in tr:
+            ax.plot([t["early"]["dynamic_energy_J"][-1]], [100 * t["accuracy_brian2"]], "s",
+                    color="tab:orange")  # fmt: skip
+            ax.annotate(f"T={t['steps']}", (t["early"]["dynamic_energy_J"][-1],
+                        100 * t["accuracy_brian2"]), fontsize=7, xytext=(2, 4),
+                        textcoords="offset points")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_ylim(75, 92)
+        ax.set_xlabel("energy without static power (J)")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
         row[0].set_title(name)
         row[0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()

@@ -658,6 +658,7 @@ def run_case(case: Case, root: Path) -> Outcome:
     if case.setup is not None:
         case.setup(root)
     before = _snapshot(root)
+    foreign_before = _foreign()  # an earlier test in this process may have imported brian2
     err = io.StringIO()
     code, error, tb = None, None, False
     tracemalloc.start()
@@ -685,7 +686,7 @@ def run_case(case: Case, root: Path) -> Outcome:
         tracemalloc.stop()
     after = _snapshot(root)
     written = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    written += _foreign()
+    written += [f for f in _foreign() if f not in foreign_before]
     return Outcome(code, message, error, tb, written, peak)
 
 

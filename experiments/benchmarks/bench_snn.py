@@ -12,12 +12,12 @@ testing). Reported per variant:
 * the 1-minute load average (min, median, max over the chunks), CPU count, threads;
 * build times: a first build into an empty cache folder and a cached rebuild.
 
-``--images 1000 --passes 1`` times a fraction (state it when quoting it: the cost per
-image grows while the layer learns, e.g. more spikes per image). ``--baseline-src DIR``
-runs the same protocol with the ``snn`` package found in ``DIR`` (e.g. ``git archive
-<commit> snn | tar -x -C DIR``) in the same invocation, interleaved chunk by chunk is not
-possible (two binaries), so the two run one after the other; compare CPU figures on a
-loaded machine.
+``--images 1000 --passes 1`` times a fraction (say so when quoting it: the cost per
+image grows while the layer learns; measured from 16 excitatory spikes per presentation
+over the first 600 images to 22 over the second pass). ``--baseline-src DIR`` runs the
+same protocol again with the ``snn`` package found in ``DIR`` (e.g. ``git archive
+<commit> snn | tar -x -C DIR``), after the current one; on a shared machine compare the
+CPU figures and the load printed beside them.
 
 BindsNET's ``DiehlAndCook2015`` per-image time is measured beside it when
 ``--bindsnet-python`` points at a python that imports ``bindsnet`` (a separate venv:

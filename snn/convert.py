@@ -25,10 +25,14 @@ Sengupta et al., Front. Neurosci. 13:95, 2019):
   populations' activation maxima).
 * Max pooling (Rueckauer 2017, sec. 2.2.6): a ``MaxPool2d`` after a ReLU becomes a
   population of *gates*, one per pooled unit: a spike of a neuron in the window passes
-  through the gate only when that neuron's spike count so far this input is the largest in
-  the window (the online estimate of the maximally firing neuron; ties pass). A gate fires
-  at most once per step and has the scale of its source population. Its connections to
-  the window (fixed, weight 1) count as synapses and their spikes as synaptic events.
+  through the gate only when it makes that neuron's spike count so far this input strictly
+  the largest in the window (the online estimate of the maximally firing neuron). The
+  gate's spike count is then, at every step, the largest spike count in its window, and
+  its rate that of the most active neuron. (Letting ties pass as well lets neurons that
+  fire at the same rate through in turn: on ``resnet-fmnist`` that overestimated the
+  pooled rates by 14 % and cost 8 points.) A gate fires at most once per step and has the
+  scale of its source population. Its connections to the window (fixed, weight 1) count
+  as synapses and their spikes as synaptic events.
 * Every ReLU unit becomes an integrate-and-fire neuron with threshold 1 and reset by
   subtraction (``v -= 1``), which keeps the residual charge (Rueckauer 2017, sec. 2.2).
 * Data-based threshold balancing: with ``lam_k`` the ``percentile`` (99.9 by default;
@@ -591,12 +595,13 @@ def _pattern_hash(i: np.ndarray, j: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
-#: A gate's synapse: keep the window's largest spike count so far (``m``) and pass this
-#: spike when its neuron's count (this spike included; ``cnt`` grows at the reset, after
-#: the synapses) reaches it. Branch-free, so that it runs in numpy and C++ alike.
+#: A gate's synapse: pass this spike when it makes its neuron's count (this spike included;
+#: ``cnt`` grows at the reset, after the synapses) larger than the window's largest count
+#: so far (``m``), then raise ``m``. The gate's spike count is then the window's largest
+#: spike count at every step. Branch-free, so that it runs in numpy and C++ alike.
 _GATE_ON_PRE = (
-    "m_post = m_post + (cnt_pre + 1 - m_post) * int(cnt_pre + 1 > m_post)\n"
-    "fire_post = fire_post + (1 - fire_post) * int(cnt_pre + 1 >= m_post)"
+    "fire_post = fire_post + (1 - fire_post) * int(cnt_pre + 1 > m_post)\n"
+    "m_post = m_post + (cnt_pre + 1 - m_post) * int(cnt_pre + 1 > m_post)"
 )
 
 

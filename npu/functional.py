@@ -107,6 +107,10 @@ def _round_hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> torch
     return output.to(torch.float16).to(torch.float32)
 
 
+def _round_outputs_hook(module: nn.Module, inputs: tuple, output: tuple) -> tuple:
+    return tuple(o if o is None else o.to(torch.float16).to(torch.float32) for o in output)
+
+
 def to_fp16(model: nn.Module, *, accumulate: str = "fp32", fold_k: int | None = None) -> nn.Module:
     """A copy of ``model`` that computes as AB9 does (the original is untouched).
 
@@ -135,6 +139,10 @@ def to_fp16(model: nn.Module, *, accumulate: str = "fp32", fold_k: int | None = 
                 setattr(parent, name, FP16Conv2d(child, accumulate, fold_k))
             elif getattr(child, "matmul", False) is True and not list(child.children()):
                 setattr(parent, name, FP16MatMul(accumulate, fold_k))
+            elif isinstance(child, nn.MultiheadAttention):
+                # its projections are parameters, not module calls: it runs whole (FP32 on
+                # FP16 inputs), its output rounded to FP16 like the vector unit's
+                child.register_forward_hook(_round_outputs_hook)
             elif list(child.children()):
                 swap(child)
             else:

@@ -207,6 +207,31 @@ _ACTIVATIONS = {
 }
 
 
+def _attention(name: str, m: nn.MultiheadAttention, inputs: tuple) -> list[LayerShape]:
+    """``nn.MultiheadAttention`` as its five steps (its projections are not module calls)."""
+    q = inputs[0]
+    seq = 1 if m.batch_first else 0
+    t = int(q.shape[seq])
+    s = int(inputs[1].shape[seq]) if len(inputs) > 1 else t
+    d, h = m.embed_dim, m.num_heads
+    hd = d // h
+    tok = (t, d) if m.batch_first else (t, 1, d)
+    bias = m.in_proj_bias is not None
+    return [
+        LayerShape(f"{name}.in_proj", "linear", tok, (t, 3 * d), macs=3 * t * d * d,
+                   weight_shape=(3 * d, d), in_features=d, out_features=3 * d, bias=bias),
+        LayerShape(f"{name}.scores", "matmul", (h, t, hd), (h, t, s), macs=h * t * s * hd,
+                   ops=2 * h * t * s * hd, in_features=hd, out_features=s, groups=h),
+        LayerShape(f"{name}.softmax", "elementwise", (h, t, s), (h, t, s),
+                   ops=SOFTMAX_OPS * h * t * s, activation="softmax"),
+        LayerShape(f"{name}.context", "matmul", (h, t, s), (h, t, hd), macs=h * t * s * hd,
+                   ops=2 * h * t * s * hd, in_features=s, out_features=hd, groups=h),
+        LayerShape(f"{name}.out_proj", "linear", (t, d), tok, macs=t * d * d,
+                   weight_shape=(d, d), in_features=d, out_features=d,
+                   bias=m.out_proj.bias is not None),
+    ]  # fmt: skip
+
+
 def _describe(name: str, m: nn.Module, inputs: tuple, output: torch.Tensor) -> LayerShape | None:
     shapes = [tuple(t.shape[1:]) for t in inputs if isinstance(t, torch.Tensor)]
     in_shape = shapes[0] if shapes else ()
@@ -292,15 +317,22 @@ def extract_layers(model: nn.Module, input_shape: tuple[int, ...]) -> list[Layer
     found: list[LayerShape] = []
 
     def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        if isinstance(output, torch.Tensor):
+        if isinstance(module, nn.MultiheadAttention):
+            found.extend(_attention(names[module], module, inputs))
+        elif isinstance(output, torch.Tensor):
             layer = _describe(names[module], module, inputs, output)
             if layer is not None:
                 found.append(layer)
 
+    inside_attention = {
+        c for m in meta_model.modules() if isinstance(m, nn.MultiheadAttention)
+        for c in m.modules() if c is not m
+    }  # fmt: skip
     handles = [
         m.register_forward_hook(hook)
         for m in meta_model.modules()
-        if not list(m.children()) or isinstance(m, (Add, Concat, Reorg))
+        if m not in inside_attention
+        and (not list(m.children()) or isinstance(m, (Add, Concat, Reorg, nn.MultiheadAttention)))
     ]
     try:
         with torch.no_grad():

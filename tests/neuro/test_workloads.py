@@ -174,3 +174,15 @@ def test_vit_fmnist_layers_by_hand():
     assert (s.kind, s.m, s.k, s.n, s.groups, s.macs) == ("linear", 16, 16, 16, 4, 16384)
     sm = ops["3.attn.softmax"]  # the softmax on the vector path
     assert sm.kind == "elementwise" and sm.alu_ops == 5120 and sm.macs == 0
+
+
+def test_torch_multihead_attention_is_counted_step_by_step():
+    # a torch encoder layer: MHA's projections are parameters, not module calls, so the
+    # extractor lists its five steps itself
+    enc = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True)
+    layers = {layer.name: layer for layer in extract_layers(enc, (16, 32))}
+    assert layers["self_attn.in_proj"].macs == 16 * 32 * 96
+    assert layers["self_attn.scores"].macs == layers["self_attn.context"].macs == 4 * 16 * 16 * 8
+    assert layers["self_attn.softmax"].ops == 5 * 4 * 16 * 16
+    assert layers["self_attn.out_proj"].macs == 16 * 32 * 32
+    assert sum(layer.macs for layer in layers.values()) == 49152 + 2 * 8192 + 16384 + 2 * 32768

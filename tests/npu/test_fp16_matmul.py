@@ -34,3 +34,27 @@ def test_to_fp16_swaps_modules_that_declare_matmul():
         got = to_fp16(model, accumulate="fp32")(x.half().float())
     # FP16 operands and rounding through 2 blocks: within 1 % of the logit range
     assert float((got - ref).abs().max()) <= 0.01 * float(ref.abs().max())
+
+
+def test_torch_multihead_attention_runs_whole_with_its_outputs_rounded():
+    from torch import nn
+
+    from npu import run_fp16
+
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(32, 4, batch_first=True).eval()
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = mha
+
+        def forward(self, x):
+            return self.a(x, x, x)[0]
+
+    x = torch.randn(3, 16, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        ref = M()(x)
+    got = run_fp16(M(), x)
+    assert torch.equal(got, got.half().float())  # FP16 values
+    assert float((got - ref).abs().max()) <= 0.01 * float(ref.abs().max())  # FP16 inputs

@@ -38,6 +38,21 @@ def number():
 """
 
 
+@pytest.fixture(autouse=True)
+def _restore_registries():
+    """What these tests register (workloads, devices, target families) is removed after."""
+    from neuro.targets.base import FAMILIES
+
+    saved = [(r, dict(r._items)) for r in (workloads.REGISTRY, devices.REGISTRY, FAMILIES)]
+    loaded = set(user._loaded)
+    yield
+    for registry, items in saved:
+        registry._items.clear()
+        registry._items.update(items)
+    user._loaded.clear()
+    user._loaded.update(loaded)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """An empty user folder and weight cache; the model file beside them."""

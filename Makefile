@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[test,dist]"
 	# SCALE-Sim, the cycle reference of `neuro validate` (it needs only numpy, pandas, tqdm).
 	$(PY) -m pip install -q --no-deps "scalesim>=3.0"
+	# snnTorch and nirtorch for the NIR test against another tool's exporter, without their
+	# dependencies so that they keep the pinned torch.
+	$(PY) -m pip install -q --no-deps "snntorch==1.0.0" "nirtorch==2.6"
 	touch $(STAMP)
 
 # Full Fashion-MNIST from Debian when we may install packages; otherwise the loader

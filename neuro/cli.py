@@ -301,11 +301,22 @@ def _cmd_archive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("neuro-cosim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``neuro`` command."""
     from neuro.compare import DEFAULT_WORKLOAD
 
     p = _Parser(prog="neuro", description="Neuromorphic and in-memory computing co-simulator")
+    p.add_argument("--version", action="version", version=f"neuro-cosim {_version()}")
     p.add_argument(
         "--threads",
         type=int,

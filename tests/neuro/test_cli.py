@@ -159,3 +159,14 @@ def test_os_error_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli_module, "_cmd_roadmap", unreadable)
     assert main(["roadmap"]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path / 'x'}: Permission denied\n"
+
+
+def test_version_and_typed_packages(capsys):
+    import importlib.resources
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("neuro-cosim ")
+    for package in ("neuro", "devices", "crossbar", "snn", "npu"):
+        assert importlib.resources.files(package).joinpath("py.typed").is_file(), package

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import brian2 as b2
+import numpy as np
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 from brian2.devices.device import all_devices
 
@@ -40,6 +41,33 @@ def check_backend(backend: str) -> None:
     """Raise ConfigError unless ``backend`` is one of :data:`BACKENDS`."""
     if backend not in BACKENDS:
         raise ConfigError(f"backend must be one of {BACKENDS!r}; got {backend!r}")
+
+
+def check_run_inputs(
+    x: Any, n_inputs: int, steps: Any, checkpoints: Any
+) -> tuple[np.ndarray, list[int], int]:
+    """Validate a network run's inputs, steps and checkpoints (one-line ConfigErrors).
+
+    Returns
+    -------
+    xs : numpy.ndarray
+        ``(N, n_inputs)`` float inputs.
+    checkpoints : list of int
+        The checkpoints (default: powers of two up to ``steps``), ``steps`` last included.
+    stride : int
+        Their greatest common divisor: the run reads its counters every ``stride`` steps.
+    """
+    xs = np.asarray(x, dtype=float).reshape(len(x), -1)
+    if xs.shape[1] != n_inputs:
+        raise ConfigError(f"run: inputs must have {n_inputs} values; got {xs.shape[1]}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"run: steps must be an integer >= 1; got {steps!r}")
+    cps = list(checkpoints or [s for s in (2**k for k in range(20)) if s <= steps])
+    if not all(isinstance(c, int | np.integer) and 1 <= c <= steps for c in cps):
+        raise ConfigError(f"run: checkpoints must be integers in [1, {steps}]; got {cps}")
+    if steps not in cps:
+        cps = [*cps, steps]
+    return xs, cps, int(np.gcd.reduce(np.asarray(cps, dtype=int)))
 
 
 def cache_root() -> Path:

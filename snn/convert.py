@@ -74,7 +74,13 @@ from brian2 import ms
 from torch import nn
 
 from devices.validation import ConfigError
-from snn.backend import StandaloneProject, check_backend, insert_seed, use_runtime
+from snn.backend import (
+    StandaloneProject,
+    check_backend,
+    check_run_inputs,
+    insert_seed,
+    use_runtime,
+)
 
 __all__ = ["ConvertedNetwork", "convert", "affine_maps", "network_graph", "Graph", "Projection",
            "SpikingRun", "MAX_MAP_ENTRIES", "MAX_SYNAPSES"]  # fmt: skip
@@ -806,17 +812,7 @@ class ConvertedNetwork:
         ``run_seed``; runtime: ``brian2.seed`` right before the run).
         """
         check_backend(backend)
-        xs = np.asarray(x, dtype=float).reshape(len(x), -1)
-        if xs.shape[1] != self.sizes[0]:
-            raise ConfigError(f"run: inputs must have {self.sizes[0]} values; got {xs.shape[1]}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ConfigError(f"run: steps must be an integer >= 1; got {steps!r}")
-        cps = list(checkpoints or [s for s in (2**k for k in range(20)) if s <= steps])
-        if not all(isinstance(c, int | np.integer) and 1 <= c <= steps for c in cps):
-            raise ConfigError(f"run: checkpoints must be integers in [1, {steps}]; got {cps}")
-        if steps not in cps:
-            cps = [*cps, steps]
-        stride = int(np.gcd.reduce(np.asarray(cps, dtype=int)))
+        xs, cps, stride = check_run_inputs(x, self.sizes[0], steps, checkpoints)
         n = len(xs)
         values = self._values(np.clip(xs, 0.0, 1.0))
         if backend == "standalone":

@@ -47,7 +47,13 @@ import torch
 from brian2 import ms
 
 from devices.validation import ConfigError
-from snn.backend import StandaloneProject, check_backend, insert_seed, use_runtime
+from snn.backend import (
+    StandaloneProject,
+    check_backend,
+    check_run_inputs,
+    insert_seed,
+    use_runtime,
+)
 from snn.convert import SpikingRun, affine_maps
 
 __all__ = ["Neurons", "LIFNetwork", "from_spiking_sequential", "with_device_synapses"]
@@ -410,19 +416,9 @@ class LIFNetwork:
             Counts per layer: input first, the output layer's spikes last when it spikes.
         """
         check_backend(backend)
-        xs = np.asarray(x, dtype=float).reshape(len(x), -1)
-        if xs.shape[1] != self.sizes[0]:
-            raise ConfigError(f"run: inputs must have {self.sizes[0]} values; got {xs.shape[1]}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ConfigError(f"run: steps must be an integer >= 1; got {steps!r}")
-        cps = list(checkpoints or [s for s in (2**k for k in range(20)) if s <= steps])
-        if not all(isinstance(c, int | np.integer) and 1 <= c <= steps for c in cps):
-            raise ConfigError(f"run: checkpoints must be integers in [1, {steps}]; got {cps}")
-        if steps not in cps:
-            cps = [*cps, steps]
+        xs, cps, stride = check_run_inputs(x, self.sizes[0], steps, checkpoints)
         if self.input == "bernoulli":
             xs = np.clip(xs, 0.0, 1.0)
-        stride = int(np.gcd.reduce(np.asarray(cps, dtype=int)))
         per_img = steps // stride
         idx = np.asarray(cps) // stride - 1
         n_all = len(xs)

@@ -99,8 +99,12 @@ class _AnalogBase(nn.Module):
         return self
 
     def effective_weights(self, t: float | None = None):
-        """The weights the cells stand for at ``t`` (default: the layer's read time)."""
-        raise NotImplementedError
+        """The weights the cells stand for at ``t`` (default: the layer's read time).
+
+        Every analog layer class defines it (a tensor, or a dict of tensors for layers with
+        several matrices); the base class only names the contract.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no effective_weights")
 
 
 def _program(xbar: Crossbar, w: torch.Tensor, generator: torch.Generator | None) -> None:

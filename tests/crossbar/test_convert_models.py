@@ -206,3 +206,18 @@ def test_convtranspose_layer_is_analog_in_a_decoder(generator):
         y, ref = analog(x), model(x)
     assert y.shape == ref.shape == (2, 3, 10, 10)
     assert float((y - ref).norm() / ref.norm()) < 0.2
+
+
+def test_every_analog_layer_class_defines_effective_weights():
+    import inspect
+
+    import crossbar.nn as cnn
+
+    classes = [
+        c
+        for _, c in inspect.getmembers(cnn, inspect.isclass)
+        if issubclass(c, cnn._AnalogBase) and not c.__name__.startswith("_")
+    ]
+    assert len(classes) >= 7
+    for c in classes:
+        assert c.effective_weights is not cnn._AnalogBase.effective_weights, c.__name__

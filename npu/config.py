@@ -297,6 +297,14 @@ class AB9:
             pe_rf_J=PE_RF_ACCESS_PER_MAC_J * mac_J,
         )
 
+    @property
+    def models_board(self) -> bool:
+        """Whether a board around the chip is modelled (regulator or supply losses, or a
+        fixed board power); a bare chip has none."""
+        return not (
+            self.vr_efficiency == 1.0 and self.psu_efficiency == 1.0 and self.board_power_W == 0.0
+        )
+
     def replace(self, **changes: Any) -> AB9:
         """A copy with ``changes`` applied (validated like any config)."""
         return dataclasses.replace(self, **changes)

@@ -140,8 +140,7 @@ class NPU:
         missing = dict(MISSING)
         components = {}
         for name, joules in system.energy_J.items():
-            if name == "board" and self.cfg.vr_efficiency == self.cfg.psu_efficiency == 1.0 \
-                    and self.cfg.board_power_W == 0.0:  # fmt: skip
+            if name == "board" and not self.cfg.models_board:
                 missing["board"] = (
                     f"bare chip (npu:{self.cfg.name}): no board or supply modelled; "
                     "npu:artbrain-s and npu:artbrain-k charge their regulator and supply losses"

@@ -49,6 +49,8 @@ def test_board_is_the_conversion_loss_of_regulators_and_supply():
         assert s.energy_J["board"] == pytest.approx(load * (1 / eta - 1))
     bare = npu.scale_out(ops, npu.presets.get("ab9"))
     assert bare.energy_J["board"] == 0.0
+    assert not npu.presets.get("ab9").models_board
+    assert npu.presets.get("artbrain-s").models_board and npu.presets.get("artbrain-k").models_board
     fixed = npu.scale_out(ops, npu.presets.get("ab9").replace(board_power_W=2.0))
     assert fixed.energy_J["board"] == pytest.approx(2.0 * fixed.batch_s)
 

@@ -21,13 +21,11 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
-from tqdm.auto import tqdm
 
 from devices.validation import ConfigError, param, validate
 from neuro.data import Dataset
 from neuro.workloads.base import Workload
-from neuro.workloads.training import cache_dir, dataset_for
+from neuro.workloads.training import cache_dir, dataset_for, fit
 from snn.lif import LIFConfig, SpikingSequential
 
 __all__ = ["SNNTrainConfig", "TrainedSNN", "trained_snn", "snn_accuracy", "default_recipe"]
@@ -150,25 +148,10 @@ def _train(workload: Workload, data: Dataset, recipe: SNNTrainConfig) -> Spiking
         torch.manual_seed(recipe.seed)
         net = SpikingSequential(workload.build(), recipe.lif, recipe.steps)
     x, y = data.tensors("train", limit=recipe.train_limit)
-    gen = torch.Generator().manual_seed(recipe.seed)
     opt = torch.optim.Adam(net.parameters(), lr=recipe.lr)
-    per_epoch = (len(y) + recipe.batch_size - 1) // recipe.batch_size
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, recipe.epochs * per_epoch)
-    loss_fn = nn.CrossEntropyLoss()
-    net.train()
-    with tqdm(total=recipe.epochs * per_epoch, desc=f"train snn {workload.name}",
-              unit="batch", leave=False, disable=None) as bar:  # fmt: skip
-        for _ in range(recipe.epochs):
-            order = torch.randperm(len(y), generator=gen)
-            for i in range(0, len(y), recipe.batch_size):
-                idx = order[i : i + recipe.batch_size]
-                opt.zero_grad(set_to_none=True)
-                loss = loss_fn(net(x[idx]), y[idx])
-                loss.backward()
-                opt.step()
-                sched.step()
-                bar.update(1)
-    return net.eval()
+    return fit(net, x, y, opt, epochs=recipe.epochs, batch_size=recipe.batch_size,
+               seed=recipe.seed, desc=f"train snn {workload.name}",
+               scheduler=torch.optim.lr_scheduler.CosineAnnealingLR)  # fmt: skip
 
 
 def trained_snn(

@@ -16,8 +16,10 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -160,22 +162,44 @@ def _train(workload: Workload, data: Dataset) -> nn.Module:
         torch.manual_seed(cfg.seed)  # nn.init takes no generator: seed it, in a forked RNG.
         model = workload.build()
     x, y = data.tensors("train", limit=cfg.train_limit)
-    gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return fit(model, x, y, opt, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed,
+               desc=f"train {workload.name}")  # fmt: skip
+
+
+def fit(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    opt: torch.optim.Optimizer,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    desc: str,
+    scheduler: Callable[[torch.optim.Optimizer, int], Any] | None = None,
+) -> nn.Module:
+    """Cross-entropy mini-batch training, shuffled by a generator seeded from ``seed``.
+
+    ``scheduler(opt, total_steps)`` builds a learning-rate scheduler stepped after every
+    batch. Returns ``model`` in eval mode; the same seed gives the same weights, bit for bit.
+    """
+    gen = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss()
+    total = epochs * ((len(y) + batch_size - 1) // batch_size)
+    sched = scheduler(opt, total) if scheduler is not None else None
     model.train()
-    steps = cfg.epochs * ((len(y) + cfg.batch_size - 1) // cfg.batch_size)
-    with tqdm(
-        total=steps, desc=f"train {workload.name}", unit="batch", leave=False, disable=None
-    ) as bar:
-        for _ in range(cfg.epochs):
+    with tqdm(total=total, desc=desc, unit="batch", leave=False, disable=None) as bar:
+        for _ in range(epochs):
             order = torch.randperm(len(y), generator=gen)
-            for i in range(0, len(y), cfg.batch_size):
-                idx = order[i : i + cfg.batch_size]
+            for i in range(0, len(y), batch_size):
+                idx = order[i : i + batch_size]
                 opt.zero_grad(set_to_none=True)
                 loss = loss_fn(model(x[idx]), y[idx])
                 loss.backward()
                 opt.step()
+                if sched is not None:
+                    sched.step()
                 bar.update(1)
     return model.eval()
 

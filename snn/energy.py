@@ -75,7 +75,6 @@ __all__ = [
     "PRESETS",
     "preset",
     "device_chip",
-    "device_preset",
     "mesh_routes",
     "Routes",
     "crossbar_counts",
@@ -566,11 +565,6 @@ def device_chip(device: DeviceModel, crossbar_config=None) -> ChipEnergy:
         f"one crossbar pass per step and core with input (all rows in parallel, "
         f"{rep.latency_s * 1e9:.3g} ns: {cost})",
     )  # fmt: skip
-
-
-def device_preset(device: DeviceModel) -> ChipEnergy:
-    """Alias of :func:`device_chip` with the default crossbar configuration."""
-    return device_chip(device)
 
 
 @dataclasses.dataclass(frozen=True)

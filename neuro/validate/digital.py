@@ -24,6 +24,7 @@ import npu
 from neuro.validate import Check, Fitted, register_check, register_fitted
 from npu.calibration import HAN2020_CLOCK_Hz, efficiency_check, full_load
 from npu.ops import Op, gemm_op
+from npu.system import ARTBRAIN_K_TFLOPS_PER_W
 
 __all__ = ["alexnet_conv_ops", "mlp0_ops", "FIGURE_HAN2020"]
 
@@ -143,7 +144,7 @@ register_check(
         "digital",
         "TFLOPS/W of the 160-chip system at full load (dense FP16 GEMM, 1.25 GHz)",
         "TFLOPS/W",
-        0.893,
+        ARTBRAIN_K_TFLOPS_PER_W,
         _artbrain_k_tflops_per_W,
         "ETRI 2021 achievement summary: ArtBrain-K, 160 AB9, 6,400 TFLOPS, 0.893 TFLOPS/W",
         "etri2021-artbrain-k-0.893TFLOPS/W",

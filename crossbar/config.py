@@ -196,11 +196,25 @@ class CostConfig:
         The default is ``"cco"``, the converter of the measured PCM chips the model is
         validated on (:mod:`neuro.validate.analog`).
     static_W_per_adc : float
-        Bias, leakage and control power of one used column lane beyond its converter,
-        drawn while its tile computes. Default 0: no published figure independent of the
-        validation chips was found (the time-proportional power of an integrating converter
-        is in ``adc``, see ``adc_type``); the ``aimc`` target then reports the static group
-        as not modelled. Nothing in this class is fitted to a measured chip.
+        Bias and leakage of one used column lane beyond its converter and the tile figures
+        below, drawn while its tile computes. Default 0: a lane's converter leakage is part
+        of its running power (PUMA's 8-bit ADC: 0.2 mW leakage of its 2.0 mW, in ``adc``
+        with ``adc_type="cco"``), and no independent figure for more was found.
+    control_W_per_tile : float
+        Control of one powered tile: PUMA's core control unit (instruction fetch, decode
+        and pipeline registers), 1.25 mW at its 0.2 activity factor = 0.25 mW (Ankit et
+        al., "PUMA", ASPLOS 2019, 32 nm; the ``ccu_pow`` figure of its simulator's
+        component table). One per tile, whatever its size.
+    register_leak_W_per_line : float
+        Leakage of a tile's input and output registers per word or bit line: PUMA's
+        crossbar input and output memories leak 0.075 mW each at 256 lines (0.04 mW at 128,
+        close to linear), so 0.075 mW / 256 = 0.29 µW per line, charged for
+        ``tile_rows + tile_cols`` lines (same source).
+    dac_leak_W : float
+        Leakage of one row's 1-bit DAC: 0.39 µW (PUMA, ``dac_pow_leak``, after ISAAC's DAC).
+        The three tile figures make the ``static`` group: 0.50 mW for a 256×256 tile at
+        32 nm, charged for every tile of a layer over that layer's passes (idle tiles are
+        taken as power-gated). None of them is fitted to a measured chip.
     read_phases : int
         Sequential read phases per MVM (1; IBM's "four-phase" mode reads the sign
         quadrants of inputs and weights in four integration windows, Le Gallo et al.,
@@ -232,6 +246,9 @@ class CostConfig:
     charge_recovery: float = param(0.0, ge=0.0, lt=1.0)
     adc_type: str = param("cco", choices=("cco", "sar"))
     static_W_per_adc: float = param(0.0, unit="W", ge=0.0, le=1.0)
+    control_W_per_tile: float = param(1.25e-3 * 0.2, unit="W", ge=0.0, le=1.0)
+    register_leak_W_per_line: float = param(0.075e-3 / 256, unit="W", ge=0.0, le=1e-3)
+    dac_leak_W: float = param(0.39e-6, unit="W", ge=0.0, le=1e-3)
     read_phases: int = param(1, integer=True, ge=1, le=16)
     host_io_J_per_byte: float = param(2 * 1.93e-12 * 8, unit="J", ge=0.0)
 
@@ -269,6 +286,9 @@ class CostConfig:
             buffer_J_per_byte=self.buffer_J_per_byte * k,
             accumulator_area_m2=self.accumulator_area_m2 * a,
             static_W_per_adc=self.static_W_per_adc * k,
+            control_W_per_tile=self.control_W_per_tile * k,
+            register_leak_W_per_line=self.register_leak_W_per_line * k,
+            dac_leak_W=self.dac_leak_W * k,
         )
 
 

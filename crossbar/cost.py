@@ -29,10 +29,11 @@ of 1-bits per plane (:class:`InputStats`, measured per layer or from a scalar ac
   :func:`adc_power` for the pass's time.
 * ``accumulation`` (compute): one digital add per output, slice, plane, phase and row tile.
 * ``buffers`` (movement): inputs read and outputs written once per pass (SRAM per byte).
-* ``static`` (static): every lane that carries a used weight column draws
-  ``static_W_per_adc`` (bias, leakage, control beyond the converter; default 0, no
-  independent figure) for the pass's time. Lanes of unused columns and idle tiles are
-  taken as power-gated: a layer's lanes are charged for that layer's passes only.
+* ``static`` (static): every tile of the matrix draws its control, register and DAC
+  leakage power (:func:`tile_static_power`: PUMA's 32 nm figures, 0.50 mW for 256×256)
+  and every lane that carries a used weight column ``static_W_per_adc`` (default 0), for
+  the pass's time. Idle tiles and lanes of unused columns are taken as power-gated: a
+  layer's tiles are charged for that layer's passes only.
 
 Latency per pass: ``B·P·(t_phase + columns_per_adc·t_conversion)`` with ``t_phase`` the
 device's read time (bit-serial) or the PWM window ``(2^b − 1)·pwm_step_s`` (at least the
@@ -59,6 +60,7 @@ __all__ = [
     "cell_area_m2",
     "adc_energy",
     "adc_power",
+    "tile_static_power",
     "programmed_mean",
     "COMPONENTS",
     "COMPONENT_GROUPS",
@@ -104,6 +106,20 @@ def adc_power(bits: int, cost: CostConfig) -> float:
     8 bit, 32 nm; ISAAC's Table 2 gives 2.0 mW). What an integrating converter
     (``adc_type="cco"``) draws for as long as it runs."""
     return adc_energy(bits, cost) / cost.adc_conversion_s
+
+
+def tile_static_power(config: CrossbarConfig) -> float:
+    """Static power of one powered tile (W): control, I/O register and DAC leakage.
+
+    ``control_W_per_tile + register_leak_W_per_line·(rows + cols) + dac_leak_W·rows``
+    of :class:`crossbar.config.CostConfig` (PUMA, Ankit et al. ASPLOS 2019, 32 nm):
+    0.25 + 0.15 + 0.10 = 0.50 mW for a 256×256 tile.
+    """
+    c = config.cost
+    lines = config.tile_rows + config.tile_cols
+    return (
+        c.control_W_per_tile + c.register_leak_W_per_line * lines + c.dac_leak_W * config.tile_rows
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -322,7 +338,7 @@ def matrix_cost(
         "drivers": rows * wire * c_wl * v2,
         "accumulation": n_out * tm.n_slices * phases * tm.tiles_r * c.digital_add_J,
         "buffers": (n_in + n_out) * c.activation_bytes * c.buffer_J_per_byte,
-        "static": lanes * c.static_W_per_adc * t_pass,
+        "static": (lanes * c.static_W_per_adc + tm.n_tiles * tile_static_power(config)) * t_pass,
     }
     area = {
         "cells": tm.n_tiles * config.tile_rows * config.tile_cols * cell_area_m2(device, config),

@@ -20,9 +20,9 @@ trained FP32 network); shape-only workloads get costs at ``CostConfig.input_acti
 the device's mid-range value, and no accuracy. Energy fills the one boundary
 (:data:`neuro.result.ENERGY_GROUPS`): cell reads, shift-and-add and the digital non-MAC
 layers are ``compute``; DAC/PWM drive, word-line drivers and ADCs ``conversion``; SRAM
-buffers ``movement``; the lanes' bias, leakage and control power beyond their converters over
-each layer's time ``static`` (``CostConfig.static_W_per_adc``; by default 0 for want of an
-independent figure, and then the group is reported as not modelled, with the reason in
+buffers ``movement``; every tile's control, register and DAC leakage power over its layer's
+time ``static`` (:func:`crossbar.cost.tile_static_power`, PUMA's 32 nm figures; a user who
+sets them to 0 gets the group reported as not modelled, with the reason in
 :data:`STATIC_NOT_MODELLED` — the time-proportional power of the default integrating CCO
 converters is in ``adc``); inputs and outputs over the host link ``off_chip``
 (:data:`ENERGY_GROUP_OF`).
@@ -40,7 +40,7 @@ from torch import nn
 
 import devices
 from crossbar import COMPONENTS, CrossbarConfig, matrix_cost
-from crossbar.cost import COMPONENT_GROUPS, InputStats, programmed_mean
+from crossbar.cost import COMPONENT_GROUPS, InputStats, programmed_mean, tile_static_power
 from crossbar.irdrop import wire_drop_criterion
 from crossbar.nn import calibrate, convert, set_time
 from devices.validation import param, require, validate
@@ -95,6 +95,17 @@ class AnalogConfig:
         Training images used to calibrate the DAC/ADC ranges.
     batch_size : int
         Batch the energy and throughput refer to (the analog costs are per input).
+    digital_layers : tuple of str
+        Weight layers kept in digital logic instead of crossbars: ``"first"`` and ``"last"``
+        (the first and last conv/linear layer in module order) and layer names or
+        ``fnmatch`` patterns of the workload (``"0"``, ``"4.*"``); a string
+        ``"first,last"`` is split at the commas. A first conv of few input rows (9 for a
+        3×3 kernel on one channel) gives a column signal of a few cells against an output
+        noise fixed per conversion, which digital BatchNorm then amplifies: on
+        ``resnet-fmnist`` that layer alone costs about 20 points on PCM. Such a layer is
+        exact in FP32 in the accuracy and costed as digital INT8 MACs
+        (:data:`DIGITAL_MAC_J`) plus its weights and activations through the SRAM buffers
+        (:func:`workload_costs`); the conversion report in the provenance lists it.
     """
 
     device: str = "pcm"
@@ -106,9 +117,20 @@ class AnalogConfig:
     read_time_s: float = param(DEFAULT_READ_TIME_S, unit="s", ge=0.0, le=3.2e9)
     hwa_epochs: int = param(0, integer=True, ge=0, le=100)
     batch_size: int = param(1, integer=True, ge=1)
+    digital_layers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate(self)
+        layers = self.digital_layers
+        if isinstance(layers, str):
+            layers = tuple(part.strip() for part in layers.split(","))
+        require(
+            isinstance(layers, (list, tuple)) and len(layers) <= 1000
+            and all(isinstance(n, str) and n.strip() for n in layers),
+            self, "digital_layers", self.digital_layers,
+            "layer names or patterns of the workload, 'first' or 'last' (e.g. 'first,last')",
+        )  # fmt: skip
+        object.__setattr__(self, "digital_layers", tuple(dict.fromkeys(layers)))
         require(
             self.device in devices.names(), self, "device", self.device,
             f"one of {', '.join(devices.names())}",
@@ -138,10 +160,11 @@ ENERGY_NOT_MODELLED = {
     "holds the SRAM buffer reads and writes of every pass only)",
     "dram": "weights stay in the cells and activations in on-chip buffers: no DRAM",
 }
-#: Why the static group is absent when ``CostConfig.static_W_per_adc`` is 0.
+#: Why the static group is absent when a user sets every static figure of
+#: ``CostConfig`` to 0 (by default PUMA's tile control and leakage figures fill it).
 STATIC_NOT_MODELLED = (
-    "lane bias, leakage and control beyond the converters: no published figure independent "
-    "of the validation chips (CostConfig.static_W_per_adc = 0); the integrating (CCO) "
+    "tile control and leakage set to 0 (CostConfig.control_W_per_tile, "
+    "register_leak_W_per_line, dac_leak_W, static_W_per_adc); the integrating (CCO) "
     "converters' running power over each read window is in conversion (adc)"
 )
 _STATIC = STATIC_NOT_MODELLED
@@ -286,7 +309,8 @@ def workload_costs(
     n_in = int(np.prod(workload.input_shape))
     n_out = int(np.prod(workload.layers[-1].output_shape)) if workload.layers else 0
     breakdown["host_io"] = (n_in + n_out) * c.activation_bytes * c.host_io_J_per_byte
-    if c.static_W_per_adc == 0.0:  # not modelled (STATIC_NOT_MODELLED), not a silent 0
+    if c.static_W_per_adc == 0.0 and tile_static_power(config) == 0.0:
+        # not modelled (STATIC_NOT_MODELLED), not a silent 0
         del breakdown["static"]
     return breakdown, latency, stage, area, rows
 

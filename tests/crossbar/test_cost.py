@@ -17,6 +17,7 @@ from crossbar.cost import (
     adc_power,
     cell_area_m2,
     programmed_mean,
+    tile_static_power,
 )
 from devices.validation import ConfigError
 
@@ -24,6 +25,10 @@ from devices.validation import ConfigError
 H45 = (32 / 45) * (1.0 / 0.9) ** 2
 #: Every code of 8 bits once: E[u] = 0.5 and half the bits are 1, exactly.
 UNIFORM8 = InputStats(0.5, float(sum((c / 255) ** 2 for c in range(256)) / 256), 255 / 256, 0.5)
+
+
+#: The tile control and leakage figures off, to check a lane's static power alone.
+NO_TILE_STATIC = {"control_W_per_tile": 0.0, "register_leak_W_per_line": 0.0, "dac_leak_W": 0.0}
 
 
 def with_cost(cfg: CrossbarConfig, **changes) -> CrossbarConfig:
@@ -49,8 +54,10 @@ def test_components_by_hand_for_one_tile_bit_serial():
     assert rep.energy_J["accumulation"] == pytest.approx(3 * 100 * 8 * 0.1e-12 * H45)
     t_pass = 8 * (dev.t_read_s + c.adc_conversion_s)
     assert rep.latency_s == pytest.approx(3 * t_pass)
-    # 100 used columns -> 100 lanes, each drawing the static power for the passes
-    assert rep.energy_J["static"] == pytest.approx(100 * 1e-3 * 3 * t_pass)
+    # 100 used columns -> 100 lanes, each drawing the static power for the passes, and
+    # the tile's control and leakage (PUMA: 0.25 mW + 512 x 0.29 uW + 256 x 0.39 uW)
+    tile_W = 0.25e-3 + 512 * 0.075e-3 / 256 + 256 * 0.39e-6
+    assert rep.energy_J["static"] == pytest.approx((100 * 1e-3 + tile_W) * 3 * t_pass)
     assert rep.area_breakdown_m2["cells"] == pytest.approx(256 * 256 * 48 * (32e-9) ** 2)
     assert set(rep.energy_J) == set(COMPONENTS) == set(COMPONENT_GROUPS)
     assert rep.total_energy_J == pytest.approx(sum(rep.energy_J.values()))
@@ -165,13 +172,15 @@ def test_cco_lanes_draw_the_converters_running_power_over_the_window():
     t_pass = 255e-9 + cfg.cost.adc_conversion_s
     assert rep.latency_s == pytest.approx(2 * t_pass)
     assert rep.energy_J["adc"] == pytest.approx(3 * 300 * 1.67e-12 * 1.28e9 * 2 * t_pass)
-    assert rep.energy_J["static"] == 0.0
+    # no lane static by default; each of the 3 x 3 tiles draws PUMA's 0.50 mW per pass
+    assert rep.tiles == 9
+    assert rep.energy_J["static"] == pytest.approx(9 * tile_static_power(cfg) * 2 * t_pass)
     assert rep.adc_conversions == 2 * 3 * 300
     # a SAR lane pays per conversion: 127x less over a 255 ns window
     sar = matrix_cost(dev, with_cost(cfg, adc_type="sar"), 300, 600, n_vectors=2)
     assert sar.energy_J["adc"] == pytest.approx(2 * 3 * 300 * 1.67e-12)
     assert rep.energy_J["adc"] / sar.energy_J["adc"] == pytest.approx(t_pass * 1.28e9)
-    lanes = with_cost(cfg, static_W_per_adc=1e-4)
+    lanes = with_cost(cfg, static_W_per_adc=1e-4, **NO_TILE_STATIC)
     assert matrix_cost(dev, lanes, 300, 600, 2).energy_J["static"] == pytest.approx(
         3 * 300 * 1e-4 * 2 * t_pass
     )
@@ -199,6 +208,9 @@ def test_scaled_moves_energies_by_c_v_squared_and_areas_by_f_squared():
     assert adc_power(8, s) == pytest.approx(1.67e-12 * k * 1.28e9)  # same clock
     lane = dataclasses.replace(c, static_W_per_adc=1e-3).scaled(14e-9, 0.8)
     assert lane.static_W_per_adc == pytest.approx(1e-3 * k)
+    assert s.control_W_per_tile == pytest.approx(0.25e-3 * k)
+    assert s.register_leak_W_per_line == pytest.approx(0.075e-3 / 256 * k)
+    assert s.dac_leak_W == pytest.approx(0.39e-6 * k)
     assert s.digital_add_J == pytest.approx(c.digital_add_J * k)
     assert s.adc_area_8bit_m2 == pytest.approx(c.adc_area_8bit_m2 * (14 / 32) ** 2)
     assert s.host_io_J_per_byte == c.host_io_J_per_byte == pytest.approx(30.88e-12)
@@ -225,8 +237,9 @@ def test_shared_adcs_are_slower_and_smaller():
         shared.energy_J["adc"] / shared.latency_s,
         per_col.energy_J["adc"] / per_col.latency_s / 8,
     )
-    per_col = matrix_cost(dev, with_cost(CrossbarConfig(), static_W_per_adc=1e-4), 256, 256)
-    cfg8 = with_cost(CrossbarConfig(adc=ADCConfig(columns_per_adc=8)), static_W_per_adc=1e-4)
+    lanes = {"static_W_per_adc": 1e-4, **NO_TILE_STATIC}
+    per_col = matrix_cost(dev, with_cost(CrossbarConfig(), **lanes), 256, 256)
+    cfg8 = with_cost(CrossbarConfig(adc=ADCConfig(columns_per_adc=8)), **lanes)
     shared = matrix_cost(dev, cfg8, 256, 256)
     assert shared.latency_s > per_col.latency_s
     assert shared.area_breakdown_m2["adc"] == pytest.approx(per_col.area_breakdown_m2["adc"] / 8)
@@ -234,3 +247,17 @@ def test_shared_adcs_are_slower_and_smaller():
         shared.energy_J["static"] / shared.latency_s,
         per_col.energy_J["static"] / per_col.latency_s / 8,
     )
+
+
+def test_tile_static_power_is_pumas_control_register_and_dac_leakage():
+    # PUMA (Ankit et al., ASPLOS 2019), 32 nm: control unit 1.25 mW at activity 0.2,
+    # crossbar input/output memories 0.075 mW each at 256 lines, 1-bit DAC 0.39 uW each
+    cfg = CrossbarConfig()
+    assert tile_static_power(cfg) == pytest.approx(0.25e-3 + 2 * 0.075e-3 + 256 * 0.39e-6)
+    assert tile_static_power(cfg) == pytest.approx(0.50e-3, rel=0.01)
+    small = CrossbarConfig(tile_rows=128, tile_cols=128)
+    assert tile_static_power(small) == pytest.approx(0.25e-3 + 0.075e-3 + 128 * 0.39e-6)
+    off = with_cost(cfg, **NO_TILE_STATIC)
+    assert tile_static_power(off) == 0.0
+    with pytest.raises(ConfigError, match="CostConfig.control_W_per_tile must be"):
+        CostConfig(control_W_per_tile=-1.0)

@@ -324,31 +324,43 @@ def _converted_activity(
     fans = [float(np.mean(f)) for f in net.fan_out]
     raw = [s * f for s, f in zip(spikes, fans)]
     scale = events / sum(raw) if sum(raw) > 0 else 0.0
+    # Every projection (src, dst, mean synapses per source neuron): a converted network's
+    # own list (residual skips and max-pool gates included), else the chain k -> k + 1.
+    edges = list(getattr(net, "edges", None) or [(k, k + 1, fans[k]) for k in range(len(fans))])
+    ev_in = [0.0] * len(sizes)  # synaptic events into each population, input first
+    syn_in = [0.0] * len(sizes)  # synapses into each population (placement)
+    for src, dst, fan in edges:
+        ev_in[dst] += spikes[src] * fan * scale
+        syn_in[dst] += sizes[src] * fan
     active = idle = 0.0
-    ev_in, act_in, idle_in = [0.0], [0.0], [0.0]  # per population, input first
+    act_in, idle_in = [0.0], [0.0]  # per population, input first
     for k, (_, b) in enumerate(net.layers):
         n_j = sizes[k + 1]
         with_bias = int(np.count_nonzero(b))
-        lam = raw[k] * scale / (steps * n_j)
+        lam = ev_in[k + 1] / (steps * n_j)
         p = 1.0 if all_active else (with_bias + (n_j - with_bias) * (1.0 - np.exp(-lam))) / n_j
         active += n_j * steps * p
         idle += n_j * steps * (1.0 - p)
-        ev_in.append(raw[k] * scale)
         act_in.append(n_j * steps * p)
         idle_in.append(n_j * steps * (1.0 - p))
     kw = {}
     routes = None
-    if chip.places:
-        synapses_in = [0.0, *(float(np.sum(f)) for f in net.fan_out)]
-        routes = mesh_routes(sizes, [(k, k + 1, fans[k]) for k in range(len(fans))],
-                             [*spikes, 0.0], chip, synapses_in)  # fmt: skip
+    if chip.places:  # every projection's spikes are routed, a residual skip's too
+        routes = mesh_routes(sizes, edges, [*spikes, 0.0], chip, syn_in)
         kw = dict(messages=routes.messages, messages_in_tile=routes.messages_in_tile,
                   hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
     timing = inference_time(chip, steps, routes=routes, events_in=ev_in, updates_active=act_in,
                             updates_idle=idle_in, dt_s=dt_s)  # fmt: skip
     if device:
-        shapes = [(int(w.shape[0]), int(w.shape[1])) for w, _ in net.layers]
-        drives, conv, cells = crossbar_counts(shapes, spikes, steps)
+        # one crossbar per projection (a skip's too), driven by its source's spikes
+        projections = getattr(net, "projections", None)
+        if projections:
+            shapes = [(int(p.w.shape[0]), int(p.w.shape[1])) for p in projections]
+            drive = [spikes[p.src] for p in projections]
+        else:
+            shapes = [(int(w.shape[0]), int(w.shape[1])) for w, _ in net.layers]
+            drive = list(spikes)
+        drives, conv, cells = crossbar_counts(shapes, drive, steps)
         kw.update(row_drives=drives, column_conversions=conv, cells_per_event=cells)
     return Activity(
         synaptic_events=events, neuron_updates_active=active, neuron_updates_idle=idle,

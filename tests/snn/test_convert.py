@@ -392,3 +392,63 @@ def test_linear_layers_without_relu_between_are_composed():
     with torch.no_grad():
         np.testing.assert_allclose(w, (model[1].weight @ model[0].weight).double(), rtol=1e-6)
         np.testing.assert_allclose(b, model(torch.zeros(1, 8))[0].double(), rtol=1e-6)
+
+
+def _without_skip(net):
+    """The same converted network with the residual skip (population 2 -> 4) removed."""
+    from snn.convert import ConvertedNetwork
+
+    kept = [p for p in net.projections if (p.src, p.dst) != (2, 4)]
+    assert len(kept) == len(net.projections) - 1
+    return ConvertedNetwork(net.kinds, [(n,) for n in net.sizes], kept, net.biases, net.lams,
+                            net.percentile)  # fmt: skip
+
+
+def test_residual_skip_pays_its_synaptic_events_routing_and_crossbar():
+    """The skip's spikes are events, messages and (device synapses) row drives of their own.
+
+    Same spikes in both networks; the residual one differs only by the skip projection, so
+    it must cost exactly the skip's events (spikes of the block input × 1 synapse each, an
+    identity shortcut), one message per spike (fan-out 1 reaches one core) and, on device
+    synapses, one row drive per spike (a 64 × 64 crossbar in one column tile).
+    """
+    import devices
+    from neuro.targets.spiking import _converted_activity
+    from snn.energy import device_chip, preset
+
+    model = copy.deepcopy(_trained_tiny_resnet())
+    x = torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(2))
+    res = convert(model, x)
+    plain = _without_skip(res)
+    assert (2, 4, 1.0) in res.edges and (2, 4, 1.0) not in plain.edges
+    spikes = [30.0, 200.0, 90.0, 60.0, 70.0]  # per population, input first; output silent
+    ev_res = sum(spikes[s] * fan for s, _, fan in res.edges)
+    skip_events = spikes[2] * 1.0
+    steps = 32
+    for chip, device in ((preset("loihi"), False), (device_chip(devices.get("pcm")), True)):
+        a_res = _converted_activity(chip, res, spikes, ev_res, steps, None, device)
+        a_plain = _converted_activity(chip, plain, spikes, ev_res - skip_events, steps, None,
+                                      device)  # fmt: skip
+        assert a_res.synaptic_events - a_plain.synaptic_events == pytest.approx(skip_events)
+        assert a_res.messages - a_plain.messages == pytest.approx(spikes[2])
+        c_res, _ = chip.energy(a_res)
+        c_plain, _ = chip.energy(a_plain)
+        routing = (chip.message_J * (a_res.messages - a_plain.messages)
+                   + chip.hop_in_tile_J * (a_res.messages_in_tile - a_plain.messages_in_tile)
+                   + chip.hop_ew_J * (a_res.hops_ew - a_plain.hops_ew)
+                   + chip.hop_ns_J * (a_res.hops_ns - a_plain.hops_ns))  # fmt: skip
+        assert routing >= chip.message_J * spikes[2]
+        got = c_res["spike_routing"][1] - c_plain["spike_routing"][1]
+        assert got == pytest.approx(routing, rel=1e-12)
+        if device:
+            assert a_res.row_drives - a_plain.row_drives == pytest.approx(spikes[2])
+            assert c_res["row_drive"][1] - c_plain["row_drive"][1] == pytest.approx(
+                chip.row_drive_J * spikes[2]
+            )
+        else:
+            assert c_res["synaptic_events"][1] - c_plain["synaptic_events"][1] == pytest.approx(
+                chip.synaptic_op_J * skip_events
+            )
+        e_res = sum(j for g, j in c_res.values() if g != "off_chip")
+        e_plain = sum(j for g, j in c_plain.values() if g != "off_chip")
+        assert e_res > e_plain

@@ -509,16 +509,155 @@ class Crossbar(nn.Module):
     def _read_at(
         self, t: float, generator: torch.Generator, explicit: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The cells read at ``t`` and their drift compensation factors (cached per time)."""
+        """The cells read at ``t`` and their drift compensation factors (cached per time).
+
+        The cache ``(key, g, alpha, config, fast operands)`` holds for one read time,
+        torch device, dtype and config object; :meth:`program`, :meth:`reprogram`,
+        :meth:`calibrate`, :meth:`redraw`, :meth:`reseed` and ``load_state_dict`` clear it.
+        """
         per_time = self.config.read_noise_mode == "per-time" and not explicit
         key = (float(t), self.state_value.device, self.state_value.dtype)
-        if per_time and self._read_cache is not None and self._read_cache[0] == key:
+        if per_time and self._cached_read(key) is not None:
             return self._read_cache[1], self._read_cache[2]
         g = self._read(t, generator)
         alpha = self.drift_factor(g, generator)
         if per_time:
-            self._read_cache = (key, g, alpha)
+            self._read_cache = (key, g, alpha, self.config, None)
         return g, alpha
+
+    def _cached_read(self, key: tuple) -> tuple | None:
+        """The per-time read cache if it holds for ``key`` and the current config."""
+        c = self._read_cache
+        if c is not None and c[0] == key and c[3] is self.config:
+            return c
+        return None
+
+    # -- fast path: one matmul per read, elementwise conversions --------------------------
+    @property
+    def _fast_ok(self) -> bool:
+        """Whether :meth:`matvec` may take the fused path (:meth:`_fast_matvec`).
+
+        Conductance cells read by currents without IR drop, a PWM (or ideal) DAC: the
+        column signals are then one linear map of the applied inputs, fixed between reads.
+        Charge readout (kT/C per read), bit-serial inputs and IR drop take the reference
+        path.
+        """
+        cfg = self.config
+        return (
+            self.cell.quantity != "capacitance"
+            and cfg.ir_drop == "none"
+            and (cfg.dac.mode == "pwm" or cfg.dac.bits is None)
+        )
+
+    def _fast_operands(self, g: torch.Tensor, alpha: torch.Tensor) -> tuple:
+        """Per-read operands of :meth:`_fast_matvec`, from the cells ``g`` and factors ``alpha``.
+
+        Returns
+        -------
+        w : torch.Tensor
+            ``(Tr, R, Tc·Kw·S)``: the signed cell values (``G+ − G−`` or ``G − G_ref``) ×
+            ``V_read`` / DAC levels, in ADC steps per DAC code (per column's step for a
+            quantising ADC; in A per code for an ideal one).
+        noise : torch.Tensor or None
+            ``(Tr, 1, Tc·Kw·S)``: the output-noise std in the same units (None: no noise).
+        post : torch.Tensor
+            ``(Tr, 1, Tc·Kw·S)``: back to weight × input-range units: ADC step × slice
+            weight × weight scale / (gain·V_read) × the tile's drift compensation factor.
+        half : int or None
+            ``2**(bits-1)`` of the ADC (None: ideal ADC).
+        """
+        cfg, tm, cell = self.config, self.tile_map, self.cell
+        tr, tc = tm.tiles_r, tm.tiles_c
+        kw, s = tm.weight_cols, tm.n_slices
+        levels = 2**cfg.dac.bits - 1 if cfg.dac.bits is not None else 1
+        fs = self._full_scale()
+        if fs is None:
+            step = torch.ones((), dtype=g.dtype, device=g.device)
+            half = None
+        else:
+            step = fs / 2 ** (cfg.adc.bits - 1)
+            half = 2 ** (cfg.adc.bits - 1)
+        # (Tr, 1, Tc, Kw, S) views of the per-column factors
+        step5 = step.reshape(step.shape[0], 1, *step.shape[2:]) if step.dim() == 5 else step
+        gs = tm.signed(g).permute(0, 2, 1, 3, 4)  # (Tr, R, Tc, Kw, S)
+        w = (gs * (cell.read_voltage_V / levels) / step5).reshape(tr, tm.rows, tc * kw * s)
+        sigma = cfg.adc.out_noise
+        noise = None
+        if sigma > 0:
+            unit = tm.gain(cell.g_min, cell.g_max) * cell.read_voltage_V
+            noise = (sigma * unit / step5).expand(tr, 1, tc, kw, s).reshape(tr, 1, -1)
+        scale = self.scale.transpose(1, 2).unsqueeze(-1)  # (Tr, 1, Tc, Kw|1, 1)
+        post = step5 * scale * (1.0 / (tm.gain(cell.g_min, cell.g_max) * cell.read_voltage_V))
+        if s > 1:
+            post = post * tm.slice_weights(g.dtype, g.device)
+        if cfg.drift_compensation:
+            post = post * alpha[:, None, :, None, None]
+        post = post.expand(tr, 1, tc, kw, s).reshape(tr, 1, -1)
+        return w.contiguous(), noise, post.contiguous(), half
+
+    def _fast_dac(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs ``(B, K)`` → DAC codes ``(B, Tr, R)`` (integers for a quantising DAC; in
+        units of the range for an ideal one) and the range, ``(B, Tr, 1)`` or ``()``.
+
+        The same arithmetic as :meth:`_dac` (so the same codes) in the inputs' own layout.
+        """
+        tm, dac = self.tile_map, self.config.dac
+        b, k = x.shape
+        if k != tm.tiles_r * tm.rows:  # pad only the last row tile's missing rows
+            x = torch.nn.functional.pad(x, (0, tm.tiles_r * tm.rows - k))
+        xv = x.view(b, tm.tiles_r, tm.rows)
+        if dac.range_mode == "dynamic":
+            r = xv.abs().amax(-1, keepdim=True)
+            r = torch.where(r > 0, r, torch.ones_like(r))
+        elif dac.range_mode == "calibrated":
+            if self.dac_r is None:
+                raise RuntimeError(
+                    "Crossbar DAC range is not calibrated (DACConfig.range_mode='calibrated'); "
+                    "call calibrate(x) first"
+                )
+            r = self.dac_r
+        else:
+            r = torch.tensor(dac.range_value, dtype=x.dtype, device=x.device)
+        u = (xv / r).clamp_(-1.0, 1.0)
+        if dac.bits is not None:
+            u.mul_(2**dac.bits - 1).round_()
+        return u, r
+
+    def _fast_matvec(
+        self,
+        xb: torch.Tensor,
+        g: torch.Tensor,
+        alpha: torch.Tensor,
+        generator: torch.Generator,
+        ops: tuple | None = None,
+    ) -> torch.Tensor:
+        """:meth:`matvec` on the fused path: ``(B, K)`` → ``(B, Tc·Kw)`` (before the crop).
+
+        One batched matmul of the DAC codes with the per-read matrix of
+        :meth:`_fast_operands` gives every tile's column signals in ADC steps; the output
+        noise (drawn as on the reference path: one ``randn`` of shape ``(Tr, B, Tc, Kw,
+        S)``), the ADC's rounding and clipping, the scales, slices, drift factors and input
+        ranges are elementwise, and the row tiles are summed. Equal to the reference path
+        up to float rounding (an ADC code can differ by one step where a signal sits on a
+        rounding boundary to within ~1e-7 relative).
+        """
+        w, noise, post, half = ops if ops is not None else self._fast_operands(g, alpha)
+        tm = self.tile_map
+        b = xb.shape[0]
+        u, r = self._fast_dac(xb)
+        sig = torch.matmul(u.transpose(0, 1), w)  # (Tr, B, Tc·Kw·S)
+        if noise is not None:
+            eps = torch.randn(sig.shape, generator=generator, dtype=sig.dtype, device=sig.device)
+            sig.addcmul_(eps, noise)
+        if half is not None:
+            sig.round_().clamp_(-half, half - 1)
+        sig.mul_(post)
+        if r.dim():
+            sig.mul_(r.transpose(0, 1))
+        y = sig.sum(0) if tm.tiles_r > 1 else sig[0]
+        if tm.n_slices > 1:
+            y = y.view(b, -1, tm.n_slices).sum(-1)
+        return y
 
     def effective_weights(self, t: float = 0.0, generator: torch.Generator | None = None):
         """The ``(N, K)`` matrix the cells stand for at ``t`` (aihwkit's ``get_weights``).
@@ -531,7 +670,12 @@ class Crossbar(nn.Module):
         n, k = self.shape
         tm, cell = self.tile_map, self.cell
         cached = self._read_cache
-        if generator is None and cached is not None and cached[0][0] == float(t):
+        if (
+            generator is None
+            and cached is not None
+            and cached[0][0] == float(t)
+            and cached[3] is self.config
+        ):
             g, alpha = cached[1], cached[2]
         else:
             g = self._read(t, generator)
@@ -569,11 +713,28 @@ class Crossbar(nn.Module):
         lead = x.shape[:-1]
         xb = x.reshape(-1, k).to(dtype=self.dtype)
         gen = generator or self._generator(xb.device)
-        tm, cell = self.tile_map, self.cell
         g, alpha = self._read_at(t, gen, generator is not None)
-        u, r = self._dac(xb)
-        y = self._signal(u, g, gen)  # (Tr, B, Tc, Kw)
+        if self._fast_ok:
+            ops = None
+            cached = self._read_cache
+            if cached is not None and cached[1] is g:  # a per-time read: keep its operands
+                ops = cached[4]
+                if ops is None:
+                    ops = self._fast_operands(g, alpha)
+                    self._read_cache = (*cached[:4], ops)
+            y = self._fast_matvec(xb, g, alpha, gen, ops)
+        else:
+            y = self._reference_matvec(xb, g, alpha, gen)
+        return y[:, :n].reshape(*lead, n)
+
+    def _reference_matvec(
+        self, xb: torch.Tensor, g: torch.Tensor, alpha: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        """:meth:`matvec` step by step (every path): ``(B, K)`` → ``(B, Tc·Kw)``."""
+        tm, cell = self.tile_map, self.cell
         b = xb.shape[0]
+        u, r = self._dac(xb)
+        y = self._signal(u, g, generator)  # (Tr, B, Tc, Kw)
         scale = self.scale.transpose(1, 2)  # (Tr, 1, Tc, Kw|1)
         y = y * (scale * (1.0 / (tm.gain(cell.g_min, cell.g_max) * cell.read_voltage_V)))
         if self.config.drift_compensation:
@@ -583,8 +744,7 @@ class Crossbar(nn.Module):
             y = y.sum(0)
         else:
             y = y.sum(0) * r
-        y = y.reshape(b, -1)[:, :n]
-        return y.reshape(*lead, n)
+        return y.reshape(b, -1)
 
     forward = matvec
 

@@ -14,9 +14,15 @@ adds tile partial sums digitally; ``cost()`` gives energy by component, latency 
 tensor([1., 2., 3.])
 """
 
-from crossbar.config import ADCConfig, CostConfig, CrossbarConfig, DACConfig
-from crossbar.core import Crossbar
-from crossbar.cost import COMPONENTS, CostReport, matrix_cost
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from crossbar.config import ADCConfig, CostConfig, CrossbarConfig, DACConfig
+    from crossbar.core import Crossbar
+    from crossbar.cost import COMPONENTS, CostReport, matrix_cost
 
 __all__ = [
     "Crossbar",
@@ -28,3 +34,29 @@ __all__ = [
     "matrix_cost",
     "COMPONENTS",
 ]
+
+# Name -> the module that defines it, imported when the name is first used (PEP 562), so
+# that ``import crossbar`` stays cheap (no torch) for a program that needs only a part of it.
+_LAZY = {
+    "ADCConfig": "crossbar.config",
+    "CostConfig": "crossbar.config",
+    "CrossbarConfig": "crossbar.config",
+    "DACConfig": "crossbar.config",
+    "Crossbar": "crossbar.core",
+    "COMPONENTS": "crossbar.cost",
+    "CostReport": "crossbar.cost",
+    "matrix_cost": "crossbar.cost",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = module if module.__name__ == f"crossbar.{name}" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'crossbar' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

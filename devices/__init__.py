@@ -6,7 +6,10 @@ ideal reference cell) share the contract of :class:`devices.base.DeviceModel`:
 response as a standard parametric update model. ``devices`` imports nothing else of this
 project: crossbars (``crossbar``) and spiking synapses (``snn``) are built on it.
 
-Presets are data (``devices/presets/*.toml``) loaded into :data:`REGISTRY` on import.
+Presets are data (``devices/presets/*.toml``) loaded into :data:`REGISTRY` (in
+:mod:`devices.catalog`) when a registry name is first used. The model classes and the
+registry are imported on first use too (PEP 562), so ``import devices`` and the leaf modules
+``devices.validation`` and ``devices.registry`` do not import torch.
 
 >>> import devices, torch
 >>> pcm = devices.get("pcm")
@@ -17,23 +20,31 @@ Presets are data (``devices/presets/*.toml``) loaded into :data:`REGISTRY` on im
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from devices.base import DeviceModel, DeviceState, PulseUpdateModel
-from devices.cell import CellConfig, CellModel
-from devices.fefet import FeFET, FeFETConfig
-from devices.ideal import Ideal, IdealConfig
-from devices.memcap import Memcap, MemcapConfig
-from devices.pcm import PCM, PCMConfig
-from devices.presets import PRESET_DIR, load_preset, preset_files
 from devices.registry import DuplicateNameError, Registry, UnknownNameError
-from devices.reram import ReRAM, ReRAMConfig
-from devices.tabulated import Tabulated, TabulatedConfig
 from devices.validation import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from devices.base import DeviceModel, DeviceState, PulseUpdateModel
+    from devices.catalog import (
+        MODELS,
+        REGISTRY,
+        describe_all,
+        get,
+        names,
+        register,
+        register_preset,
+        sources,
+    )
+    from devices.cell import CellConfig, CellModel
+    from devices.fefet import FeFET, FeFETConfig
+    from devices.ideal import Ideal, IdealConfig
+    from devices.memcap import Memcap, MemcapConfig
+    from devices.pcm import PCM, PCMConfig
+    from devices.reram import ReRAM, ReRAMConfig
+    from devices.tabulated import Tabulated, TabulatedConfig
 
 __all__ = [
     "ConfigError",
@@ -67,97 +78,48 @@ __all__ = [
     "sources",
 ]
 
-#: Device factories by name: ``factory(**overrides) -> DeviceModel``.
-REGISTRY: Registry = Registry("device")
-
-#: Model kinds a preset file may name, with their config classes.
-MODELS: dict[str, tuple[type[CellModel], type[CellConfig]]] = {
-    "pcm": (PCM, PCMConfig),
-    "reram": (ReRAM, ReRAMConfig),
-    "fefet": (FeFET, FeFETConfig),
-    "memcap": (Memcap, MemcapConfig),
+# Name -> the module that defines it, imported when the name is first used (PEP 562).
+_LAZY = {
+    "DeviceModel": "devices.base",
+    "DeviceState": "devices.base",
+    "PulseUpdateModel": "devices.base",
+    "CellConfig": "devices.cell",
+    "CellModel": "devices.cell",
+    "Ideal": "devices.ideal",
+    "IdealConfig": "devices.ideal",
+    "PCM": "devices.pcm",
+    "PCMConfig": "devices.pcm",
+    "ReRAM": "devices.reram",
+    "ReRAMConfig": "devices.reram",
+    "FeFET": "devices.fefet",
+    "FeFETConfig": "devices.fefet",
+    "Memcap": "devices.memcap",
+    "MemcapConfig": "devices.memcap",
+    "Tabulated": "devices.tabulated",
+    "TabulatedConfig": "devices.tabulated",
+    **{
+        name: "devices.catalog"
+        for name in (
+            "REGISTRY",
+            "MODELS",
+            "get",
+            "names",
+            "register",
+            "register_preset",
+            "describe_all",
+            "sources",
+        )
+    },  # fmt: skip
 }
 
-_SOURCES: dict[str, dict[str, str]] = {}
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'devices' has no attribute {name!r}")
 
 
-def register(name: str, factory: Callable[..., DeviceModel], *, replace: bool = False):
-    """Register a device factory (a class or a callable returning a :class:`DeviceModel`)."""
-    return REGISTRY.register(name, factory, replace=replace)
-
-
-def get(name: str, **overrides: Any) -> DeviceModel:
-    """A new device model by name, with optional config overrides."""
-    return REGISTRY.get(name)(**overrides)
-
-
-def names() -> list[str]:
-    """Names of the registered devices."""
-    return REGISTRY.names()
-
-
-def sources(name: str) -> dict[str, str]:
-    """The sources of a preset's figures (field -> citation); empty for code-registered ones."""
-    REGISTRY.get(name)
-    return dict(_SOURCES.get(name, {}))
-
-
-def _build_cell(name: str, kind: str, base: dict[str, Any], **overrides: Any) -> DeviceModel:
-    model_cls, config_cls = MODELS[kind]
-    return model_cls(config_cls(**{**base, **overrides}), name=name)
-
-
-def _build_tabulated(name: str, folder: Path, base: dict[str, Any], **overrides: Any):
-    cfg = {**base, **overrides}
-    csv = cfg.pop("csv", None)
-    prog = cfg.pop("programming_csv", None)
-    return Tabulated.from_csv(
-        folder / csv if csv else None, folder / prog if prog else None, name=name, **cfg
-    )
-
-
-def register_preset(path: str | Path, *, replace: bool = False) -> str:
-    """Register the device described by a preset TOML file; returns its name.
-
-    The preset's config is checked by building the device once, so a bad file fails here.
-    """
-    p = load_preset(Path(path))
-    name, kind = p["name"], p["model"]
-    if kind == "tabulated":
-        factory = functools.partial(_build_tabulated, name, Path(path).parent, p["config"])
-    elif kind in MODELS:
-        factory = functools.partial(_build_cell, name, kind, p["config"])
-    else:
-        valid = ", ".join(sorted([*MODELS, "tabulated"]))
-        raise ConfigError(
-            f"preset {Path(path).name}: [device].model {kind!r} unknown; valid: {valid}"
-        )
-    factory()
-    register(name, factory, replace=replace)
-    _SOURCES[name] = {str(k): str(v) for k, v in p["sources"].items()}
-    return name
-
-
-def describe_all() -> list[dict[str, Any]]:
-    """Key figures of every registered device (for ``neuro devices``), sorted by name.
-
-    Each dict has the fields of :meth:`DeviceModel.describe` (range ``g_min``/``g_max`` in
-    ``unit``, ``n_levels``, ``write_energy_J``, ``t_write_s``, ``endurance_cycles``,
-    ``retention_s``, ...) plus ``name`` (the registry name) and ``on_off`` (g_max/g_min).
-    """
-    rows = []
-    for n in names():
-        d = get(n).describe()
-        d["name"] = n
-        d["on_off"] = d["g_max"] / d["g_min"] if d["g_min"] > 0 else math.inf
-        rows.append(d)
-    return rows
-
-
-def _ideal(**overrides: Any) -> Ideal:
-    return Ideal(IdealConfig(**overrides))
-
-
-register("ideal", _ideal)
-for _path in preset_files(PRESET_DIR):
-    register_preset(_path)
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -7,12 +7,15 @@ every package may import.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Generic, TypeVar
+import dataclasses
+import inspect
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 from devices.validation import ConfigError
 
-__all__ = ["Registry", "DuplicateNameError", "UnknownNameError"]
+__all__ = ["Registry", "DuplicateNameError", "UnknownNameError", "build", "option_names"]
 
 T = TypeVar("T")
 
@@ -62,6 +65,11 @@ class Registry(Generic[T]):
             valid = ", ".join(sorted(self._items)) or "(none registered)"
             raise UnknownNameError(f"unknown {self.kind} {name!r}; valid: {valid}") from None
 
+    def build(self, name: str, /, **options: Any) -> Any:
+        """Call the factory under ``name`` with ``options`` (:func:`build`): an unknown
+        name or option is one :class:`ConfigError` line listing the valid ones."""
+        return build(self.get(name), options, owner=f"{self.kind} {name!r}")
+
     def names(self) -> list[str]:
         """Registered names, sorted."""
         return sorted(self._items)
@@ -78,3 +86,70 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+_UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
+
+
+def option_names(factory: Callable[..., Any]) -> list[str] | None:
+    """The keyword options ``factory`` accepts, sorted; ``None`` when they cannot be known.
+
+    A factory may say so itself with an ``option_names`` attribute (a list, or a callable
+    returning one); a dataclass accepts its fields; any other callable the keyword
+    parameters of its signature, unless it takes ``**kwargs``.
+    """
+    declared = getattr(factory, "option_names", None)
+    if declared is not None:
+        return sorted(declared() if callable(declared) else declared)
+    if dataclasses.is_dataclass(factory) and isinstance(factory, type):
+        return sorted(f.name for f in dataclasses.fields(factory) if f.init)
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return sorted(p.name for p in params if p.kind in kinds)
+
+
+def unknown_option(owner: str, key: str, valid: Iterable[str] | None) -> ConfigError:
+    """``<owner> has no option '<key>'; valid: ...``: the one line for an unknown option."""
+    names = sorted(valid) if valid is not None else None
+    tail = f"; valid: {', '.join(names) or '(none)'}" if names is not None else ""
+    return ConfigError(f"{owner} has no option {key!r}{tail}")
+
+
+def build(factory: Callable[..., Any], options: dict[str, Any], *, owner: str) -> Any:
+    """``factory(**options)``, with an option it does not take refused as one line.
+
+    Parameters
+    ----------
+    factory : callable
+        A device factory, a target family's factory (bound to its variant), a config class.
+    options : dict
+        Keyword options. A dotted key (``"crossbar.adc.bits"``) is checked by its head.
+    owner : str
+        Names the thing built in the message (``"device 'pcm'"``, ``"target 'npu:ab9'"``).
+
+    Raises
+    ------
+    ConfigError
+        ``"<owner> has no option '<key>'; valid: a, b"`` (the valid names when
+        :func:`option_names` knows them) for a keyword the factory does not take, instead
+        of Python's ``TypeError``; and whatever the factory raises for a bad value.
+    """
+    valid = option_names(factory)
+    if valid is not None:
+        for key in options:
+            if key.partition(".")[0] not in valid:
+                raise unknown_option(owner, key, valid)
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        # The factory passed an option on to a callable that does not take it. Only a
+        # keyword the caller gave is translated: any other TypeError is a bug, raised as is.
+        match = _UNEXPECTED.search(str(exc))
+        if match is None or match.group(1) not in options:
+            raise
+        raise unknown_option(owner, match.group(1), valid) from None

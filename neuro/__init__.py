@@ -4,12 +4,19 @@
 >>> result = neuro.make_target("reference").evaluate(neuro.workloads.get("mlp-digits"), seed=0)  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from devices.validation import ConfigError
-from neuro import workloads
-from neuro.archive import Archive, ArchiveError, ArchiveLockedError
-from neuro.result import Curve, Result
-from neuro.targets import Target, make_target, target_names
-from neuro.workloads import Workload
+
+if TYPE_CHECKING:  # pragma: no cover
+    from neuro import workloads
+    from neuro.archive import Archive, ArchiveError, ArchiveLockedError
+    from neuro.result import Curve, Result
+    from neuro.targets import Target, make_target, target_names
+    from neuro.workloads import Workload
 
 __version__ = "0.1.0"
 
@@ -26,3 +33,32 @@ __all__ = [
     "target_names",
     "workloads",
 ]
+
+# Name -> the module that defines it, imported when the name is first used (PEP 562): the
+# targets pull in torch, the archive h5py and pandas, so ``import neuro`` (and ``neuro
+# --help``) would otherwise take seconds.
+_LAZY = {
+    "workloads": "neuro.workloads",
+    "Archive": "neuro.archive",
+    "ArchiveError": "neuro.archive",
+    "ArchiveLockedError": "neuro.archive",
+    "Curve": "neuro.result",
+    "Result": "neuro.result",
+    "Target": "neuro.targets",
+    "make_target": "neuro.targets",
+    "target_names": "neuro.targets",
+    "Workload": "neuro.workloads",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = module if module.__name__ == f"neuro.{name}" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neuro' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -11,15 +11,21 @@ and ``devices.registry`` (one ``ConfigError``, one registry behaviour).
 >>> perf = npu.simulate([npu.gemm_op("fc", 1, 4096, 4096)], cfg)
 """
 
-from npu import presets
-from npu.calibration import calibrate_static_W, efficiency_check, full_load
-from npu.config import AB9, EnergyModel, scale_energy
-from npu.dataflow import Folding, fold
-from npu.fp16 import gemm_fast, gemm_reference
-from npu.functional import run_fp16, to_fp16
-from npu.ops import Op, gemm_op
-from npu.perf import ENERGY_COMPONENTS, LayerPerf, NetworkPerf, simulate
-from npu.system import CHIP_COMPONENTS, OFF_CHIP_COMPONENTS, SystemPerf, scale_out
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from npu import presets
+    from npu.calibration import calibrate_static_W, efficiency_check, full_load
+    from npu.config import AB9, EnergyModel, scale_energy
+    from npu.dataflow import Folding, fold
+    from npu.fp16 import gemm_fast, gemm_reference
+    from npu.functional import run_fp16, to_fp16
+    from npu.ops import Op, gemm_op
+    from npu.perf import ENERGY_COMPONENTS, LayerPerf, NetworkPerf, simulate
+    from npu.system import CHIP_COMPONENTS, OFF_CHIP_COMPONENTS, SystemPerf, scale_out
 
 __all__ = [
     "AB9",
@@ -46,3 +52,44 @@ __all__ = [
     "efficiency_check",
     "full_load",
 ]
+
+# Name -> the module that defines it, imported when the name is first used (PEP 562), so
+# that ``import npu`` stays cheap (no torch) for a program that needs only a part of it.
+_LAZY = {
+    "presets": "npu.presets",
+    "calibrate_static_W": "npu.calibration",
+    "efficiency_check": "npu.calibration",
+    "full_load": "npu.calibration",
+    "AB9": "npu.config",
+    "EnergyModel": "npu.config",
+    "scale_energy": "npu.config",
+    "Folding": "npu.dataflow",
+    "fold": "npu.dataflow",
+    "gemm_fast": "npu.fp16",
+    "gemm_reference": "npu.fp16",
+    "run_fp16": "npu.functional",
+    "to_fp16": "npu.functional",
+    "Op": "npu.ops",
+    "gemm_op": "npu.ops",
+    "ENERGY_COMPONENTS": "npu.perf",
+    "LayerPerf": "npu.perf",
+    "NetworkPerf": "npu.perf",
+    "simulate": "npu.perf",
+    "CHIP_COMPONENTS": "npu.system",
+    "OFF_CHIP_COMPONENTS": "npu.system",
+    "SystemPerf": "npu.system",
+    "scale_out": "npu.system",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = module if module.__name__ == f"npu.{name}" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'npu' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

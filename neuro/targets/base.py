@@ -9,11 +9,11 @@ part after it the *variant* (a preset or device). Each family registers a factor
 from __future__ import annotations
 
 import dataclasses
-import re
+import functools
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from devices.registry import Registry
+from devices.registry import Registry, build
 from devices.validation import ConfigError
 from neuro.result import Result
 from neuro.workloads.base import Workload
@@ -89,7 +89,15 @@ def target_names() -> list[str]:
 
 
 def make_target(name: str, **options) -> Target:
-    """Build the target called ``name`` (``"aimc:pcm"``); an unknown name lists valid ones."""
+    """Build the target called ``name`` (``"aimc:pcm"``) with ``options``.
+
+    Raises
+    ------
+    ConfigError
+        An unknown name (listing the valid ones), or an option the target does not take
+        (``target 'npu:ab9' has no option 'bogus'``, with the valid names where the family
+        knows them), or a bad value.
+    """
     family_name, _, variant = name.partition(":")
     if family_name not in FAMILIES:
         raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
@@ -99,13 +107,11 @@ def make_target(name: str, **options) -> Target:
         raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
     if not variants and variant:
         raise ConfigError(f"unknown target {name!r}; valid: {', '.join(target_names())}")
-    try:
-        return family.factory(variant or None, **options)
-    except TypeError as exc:
-        match = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-        if match is None:
-            raise
-        raise ConfigError(f"target {name!r} has no option {match.group(1)!r}") from None
+    # An option the family does not take is one ConfigError line, like a device's
+    # (devices.registry.build), whatever the key (dotted ones included).
+    return build(
+        functools.partial(family.factory, variant or None), options, owner=f"target {name!r}"
+    )
 
 
 def with_options(config: Any, options: dict[str, Any], owner: str) -> Any:

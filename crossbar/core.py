@@ -651,9 +651,10 @@ class Crossbar(nn.Module):
             sig.addcmul_(eps, noise)
         if half is not None:
             sig.round_().clamp_(-half, half - 1)
-        sig.mul_(post)
-        if r.dim():
-            sig.mul_(r.transpose(0, 1))
+        if r.dim():  # a range per input vector and row tile
+            sig.mul_(post).mul_(r.transpose(0, 1))
+        else:
+            sig.mul_(post * r)
         y = sig.sum(0) if tm.tiles_r > 1 else sig[0]
         if tm.n_slices > 1:
             y = y.view(b, -1, tm.n_slices).sum(-1)

@@ -7,7 +7,17 @@ from collections.abc import Sequence
 
 from neuro.result import Result
 
-__all__ = ["si", "format_table", "results_table", "gap_lines", "COLUMNS"]
+__all__ = [
+    "si",
+    "format_table",
+    "results_table",
+    "gap_lines",
+    "COLUMNS",
+    "test_inputs",
+    "inputs_note",
+    "is_subset",
+    "data_lines",
+]
 
 _PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
              (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]  # fmt: skip
@@ -43,6 +53,69 @@ def format_table(
     return "\n".join([line(header), sep, *(line(r) for r in rows)])
 
 
+def _count(value: float | None) -> int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value)
+
+
+def test_inputs(r: Result) -> tuple[int | None, int | None]:
+    """``(n, total)``: how many test inputs ``r.accuracy`` was measured on, of how many.
+
+    ``n`` comes from what the target recorded (``extra`` or ``provenance``
+    ``"test_inputs"``), else from its ``test_limit`` option capped at the total, else the
+    total; ``total`` is the size of the workload's test split
+    (``provenance["test_inputs_total"]``, recorded by :func:`neuro.compare.record_data`).
+    Either is None where nothing says it; both are None for a result without accuracy.
+    """
+    if r.accuracy is None:
+        return None, None
+    total = _count(r.provenance.get("test_inputs_total"))
+    n = _count(r.extra.get("test_inputs"))
+    if n is None:
+        n = _count(r.provenance.get("test_inputs"))
+    if n is None:
+        options = r.config.get("options") if isinstance(r.config.get("options"), dict) else {}
+        limit = _count(r.config.get("test_limit", options.get("test_limit")))
+        n = limit if total is None or limit is None else min(limit, total)
+    if n is None:
+        n = total
+    return n, total
+
+
+def is_subset(r: Result) -> bool:
+    """True when ``r.accuracy`` comes from fewer test inputs than the test split holds (or
+    from a ``test_limit`` when the split's size is not recorded)."""
+    n, total = test_inputs(r)
+    return n is not None and (total is None or n < total)
+
+
+def inputs_note(r: Result) -> str:
+    """The test inputs behind ``r.accuracy``: ``"10,000"`` (the whole split),
+    ``"200 of 10,000"`` (a subset), ``"200"`` (split size unknown) or ``"—"``."""
+    n, total = test_inputs(r)
+    if n is None:
+        return "—"
+    if total is None or n == total:
+        return f"{n:,}"
+    return f"{n:,} of {total:,}"
+
+
+def data_lines(results: Sequence[Result]) -> list[str]:
+    """One line per data source behind the accuracies of ``results``, with the targets that
+    measured a subset of its test inputs (the ``test inputs`` column gives how many)."""
+    sources: dict[str, list[Result]] = {}
+    for r in results:
+        if r.accuracy is not None:
+            sources.setdefault(str(r.provenance.get("data_source") or "not recorded"), []).append(r)
+    lines = []
+    for source, rs in sources.items():
+        subset = [r.target for r in rs if is_subset(r)]
+        note = f"; accuracy on a subset of the test inputs: {', '.join(subset)}" if subset else ""
+        lines.append(f"data: {source}{note}")
+    return lines
+
+
 def _accuracy(r: Result) -> str:
     if r.accuracy is None:
         return "—"
@@ -76,6 +149,7 @@ def _system_tops_per_w(r: Result) -> str:
 COLUMNS = (
     ("target", lambda r: r.target),
     ("accuracy", _accuracy),
+    ("test inputs", inputs_note),
     ("chip energy/inf", lambda r: si(r.energy_per_inference, "J")),
     ("system energy/inf", lambda r: si(r.system_energy_per_inference, "J")),
     ("latency", lambda r: si(r.latency, "s")),

@@ -24,6 +24,7 @@ __all__ = [
     "run_key",
     "compare",
     "check_out_path",
+    "record_data",
 ]
 
 DEFAULT_WORKLOAD = "mlp-fmnist"
@@ -62,6 +63,32 @@ def check_out_path(out: str | Path) -> Path:
     if path.exists():
         Archive(path)  # raises ArchiveError if it is not a readable archive of ours
     return path
+
+
+def record_data(workload: Workload, result: Result) -> Result:
+    """Record beside an accuracy where its test inputs came from and how many there were.
+
+    Sets ``provenance["data_source"]`` (if the target did not), ``["test_inputs"]`` (the
+    inputs the accuracy was measured on: :func:`neuro.report.test_inputs`) and
+    ``["test_inputs_total"]`` (the test split's size), so that a subset is marked wherever
+    the accuracy is shown. A result without accuracy, or a workload without a dataset, is
+    left as it is.
+    """
+    from neuro.report import test_inputs
+    from neuro.workloads import dataset_for
+
+    if result.accuracy is None or workload.shape_only or workload.dataset is None:
+        return result
+    try:
+        data = dataset_for(workload)
+    except (ConfigError, OSError, ValueError):  # the target measured it: nothing to add
+        return result
+    prov = result.provenance
+    prov.setdefault("data_source", data.source)
+    prov["test_inputs_total"] = int(len(data.y_test))
+    n, _ = test_inputs(result)
+    prov["test_inputs"] = int(n if n is not None else len(data.y_test))
+    return result
 
 
 def build_targets(names: Sequence[str], *, quick: bool = False) -> list[Target]:
@@ -126,6 +153,7 @@ def compare(
                 result = target.evaluate(wl, seed=seed)
                 result.target = name
                 add_neurobench(wl, result)
+                record_data(wl, result)
                 result.check()
             except Exception as exc:  # noqa: BLE001 - one target failing must not lose the others
                 message = f"{type(exc).__name__}: {exc}"
@@ -181,6 +209,7 @@ def iso_compare(
         result = target.evaluate(wl, seed=seed)
         result.target = name
         add_neurobench(wl, result)
+        record_data(wl, result)
         result.check()
         if path is not None:
             with Archive(path, mode="a") as archive:

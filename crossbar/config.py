@@ -332,9 +332,17 @@ class CrossbarConfig:
         serves every MVM until the time changes or :meth:`Crossbar.redraw` is called (a
         repeat redraws it), so the spread over repeats is that of the read noise.
         "per-call": every ``matvec`` draws a fresh read.
-    ir_drop : {"none", "fast", "exact"}
-        Wire resistance: off, the batched torch fixed-point solver, or the exact
-        scipy.sparse nodal solver (slow; a reference).
+    ir_drop : {"none", "auto", "exact", "fast"}
+        Wire resistance of word and bit lines. "exact": the tile's exact linear map with
+        its wires (:func:`crossbar.irdrop.transfer_matrix`), computed once per read (a
+        256×256 tile: ~1 s of CPU) and then applied as one matmul per MVM, as cheap as
+        "none". "auto": "exact" where the wires matter, i.e. for resistive cells whose
+        tile criterion ``κ = r·G_max·N²/2`` exceeds :data:`crossbar.irdrop.AUTO_KAPPA`
+        (0.1, where column currents fall to ~92 % of ideal), else "none" — the analog target's
+        default (``neuro.targets.analog``): on 256×256 tiles at 1 Ω the PCM (κ = 0.82) and
+        ReRAM (κ = 2.9) presets get it, FeFET (0.06) and capacitive cells not. "fast":
+        the batched fixed-point solver (approximate; valid for ``κ ≲ 1``). "none" (the
+        default of a bare ``Crossbar``): ideal wires.
     r_wire_ohm : float
         Wire resistance per cell segment, word and bit lines (Ω). 1 Ω is the order of a
         32 nm copper line over a ~0.1–0.2 µm cell pitch (ρ ≈ 4.5e-8 Ω·m with size effects,
@@ -367,7 +375,7 @@ class CrossbarConfig:
     drift: bool = True
     drift_compensation: bool = True
     read_noise_mode: str = param("per-time", choices=("per-time", "per-call"))
-    ir_drop: str = param("none", choices=("none", "fast", "exact"))
+    ir_drop: str = param("none", choices=("none", "auto", "exact", "fast"))
     r_wire_ohm: float = param(1.0, unit="Ω", gt=0.0, le=1e6)
     cell_type: str = param("1T1R", choices=("1T1R", "0T1R"))
     ir_drop_iterations: int = param(8, integer=True, ge=1, le=1000)

@@ -34,7 +34,7 @@ from crossbar.charge import charge_share
 from crossbar.config import CrossbarConfig
 from crossbar.converters import adc_quantize, dac_bit_planes, dac_quantize
 from crossbar.cost import CostReport, cell_area_m2, matrix_cost
-from crossbar.irdrop import solve_fast, transfer_matrix, wire_drop_criterion
+from crossbar.irdrop import AUTO_KAPPA, solve_fast, transfer_matrix, wire_drop_criterion
 from crossbar.mapping import TileMap
 from devices.base import DeviceModel, DeviceState
 
@@ -132,6 +132,17 @@ class Crossbar(nn.Module):
             return 0.0
         n = max(self.config.tile_rows, self.config.tile_cols)
         return wire_drop_criterion(self.config.r_wire_ohm, self.cell.g_max, n)
+
+    @property
+    def ir_drop_mode(self) -> str:
+        """The wire model in use: ``"none"``, ``"exact"`` or ``"fast"``; ``ir_drop="auto"`` is
+        ``"exact"`` for resistive cells whose :attr:`ir_drop_criterion` exceeds
+        :data:`crossbar.irdrop.AUTO_KAPPA` (not for the wire-free ``ideal`` device)."""
+        mode = self.config.ir_drop
+        if mode == "auto":
+            on = self.cell.name != "ideal" and self.ir_drop_criterion > AUTO_KAPPA
+            return "exact" if on else "none"
+        return mode
 
     def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
         """``W @ x`` at ``t = 0`` for ``x`` of shape ``(K,)`` or ``(K, B)``."""
@@ -298,16 +309,17 @@ class Crossbar(nn.Module):
             c_nom = self.c_nominal.transpose(1, 2)
             temp = cfg.temperature_K if cfg.thermal_noise else None
             return tm.signed(charge_share(q, c_total, c_nom, temp, generator))
-        if cfg.ir_drop == "none":
+        mode = self.ir_drop_mode
+        if mode == "none":
             gs = tm.signed(g)  # (Tr, Tc, R, Kw, S)
             gm = gs.permute(0, 2, 1, 3, 4).reshape(tr, rows, -1)
             return (v @ gm).view(tr, -1, tc, tm.weight_cols, tm.n_slices)
-        if cfg.ir_drop == "exact" and cfg.cell_type == "1T1R":
+        if mode == "exact" and cfg.cell_type == "1T1R":
             # Linear cells and wires: one matmul with the read's exact transfer matrix.
             gm = self._ir_transfer(g)
             return (v @ gm).view(tr, -1, tc, tm.weight_cols, tm.n_slices)
         b = v.shape[1]
-        if cfg.ir_drop == "exact":  # 0T1R: linear for each pattern of floating rows
+        if mode == "exact":  # 0T1R: linear for each pattern of floating rows
             return tm.signed(self._ir_floating(v, g))
         vt = v.unsqueeze(1).expand(tr, tc, b, rows).reshape(tr * tc, b, rows)
         gt = g.reshape(tr * tc, rows, cp)
@@ -331,24 +343,33 @@ class Crossbar(nn.Module):
             if same:
                 self._ir_cache.insert(0, self._ir_cache.pop(k))
                 return entry
-        entry = [g, g._version, None, {}]
+        entry = [g, g._version, None, {}, None]
         self._ir_cache = [entry, *self._ir_cache[:2]]
         return entry
+
+    def _wire_map(self, g: torch.Tensor) -> torch.Tensor:
+        """What the columns draw per volt on each row, ``(Tr, Tc, R, Cp)`` S: the cells ``g``
+        themselves, or with exact IR drop in a 1T1R array the read's transfer matrices
+        (:func:`crossbar.irdrop.transfer_matrix`, computed once per read and kept)."""
+        if self.ir_drop_mode != "exact" or self.config.cell_type != "1T1R":
+            return g
+        entry = self._ir_entry(g)
+        if entry[2] is None:
+            r = self.config.r_wire_ohm
+            entry[2] = transfer_matrix(g.to(torch.float64), r, r).to(g.dtype)
+        return entry[2]
 
     def _ir_transfer(self, g: torch.Tensor) -> torch.Tensor:
         """Signed exact transfer matrices of 1T1R tiles ``g (Tr, Tc, R, Cp)`` → ``(Tr, R, Tc·Kw·S)``.
 
-        ``v @`` the result gives the signed column currents with wire resistance
-        (:func:`crossbar.irdrop.transfer_matrix`, computed once per read).
+        ``v @`` the result gives the signed column currents with wire resistance.
         """
         entry = self._ir_entry(g)
-        if entry[2] is None:
+        if entry[4] is None:
             tr, tc, rows, _ = g.shape
-            r = self.config.r_wire_ohm
-            m = transfer_matrix(g.to(torch.float64), r, r)  # (Tr, Tc, R, Cp)
-            ms = self.tile_map.signed(m).to(g.dtype)  # the subtraction is linear
-            entry[2] = ms.permute(0, 2, 1, 3, 4).reshape(tr, rows, -1)
-        return entry[2]
+            ms = self.tile_map.signed(self._wire_map(g))  # the subtraction is linear
+            entry[4] = ms.permute(0, 2, 1, 3, 4).reshape(tr, rows, -1)
+        return entry[4]
 
     def _ir_floating(self, v: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Exact column currents ``(Tr, B, Tc, Cp)`` of 0T1R tiles for voltages ``v (Tr, B, R)``.
@@ -539,13 +560,15 @@ class Crossbar(nn.Module):
 
         Conductance cells read by currents without IR drop, a PWM (or ideal) DAC: the
         column signals are then one linear map of the applied inputs, fixed between reads.
-        Charge readout (kT/C per read), bit-serial inputs and IR drop take the reference
-        path.
+        Exact IR drop in a 1T1R array is linear too (the read's transfer matrix,
+        :meth:`_wire_map`, in place of the cells). Charge readout (kT/C per read),
+        bit-serial inputs and the other IR-drop models take the reference path.
         """
         cfg = self.config
+        wires = self.ir_drop_mode
         return (
             self.cell.quantity != "capacitance"
-            and cfg.ir_drop == "none"
+            and (wires == "none" or (wires == "exact" and cfg.cell_type == "1T1R"))
             and (cfg.dac.mode == "pwm" or cfg.dac.bits is None)
         )
 
@@ -579,7 +602,7 @@ class Crossbar(nn.Module):
             half = 2 ** (cfg.adc.bits - 1)
         # (Tr, 1, Tc, Kw, S) views of the per-column factors
         step5 = step.reshape(step.shape[0], 1, *step.shape[2:]) if step.dim() == 5 else step
-        gs = tm.signed(g).permute(0, 2, 1, 3, 4)  # (Tr, R, Tc, Kw, S)
+        gs = tm.signed(self._wire_map(g)).permute(0, 2, 1, 3, 4)  # (Tr, R, Tc, Kw, S)
         w = (gs * (cell.read_voltage_V / levels) / step5).reshape(tr, tm.rows, tc * kw * s)
         sigma = cfg.adc.out_noise
         noise = None

@@ -56,7 +56,14 @@ __all__ = [
     "transfer_matrix",
     "wire_drop_criterion",
     "ideal_current_fraction",
+    "AUTO_KAPPA",
 ]
+
+#: ``ir_drop="auto"`` models the wires (exactly) above this criterion ``κ``: at 0.1 the
+#: column currents are ~92 % of ideal (:func:`ideal_current_fraction`), beyond the few
+#: per cent a calibrated ADC and drift compensation absorb; the threshold at which
+#: ``neuro compare`` says that unmodelled wires matter.
+AUTO_KAPPA = 0.1
 
 
 def wire_drop_criterion(r_ohm: float, g_max_S: float, n: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 
 import numpy as np
@@ -181,3 +182,38 @@ def test_copies_and_pickles_leave_the_cache_behind():
     for other in (copy.deepcopy(xbar), pickle.loads(pickle.dumps(xbar))):
         assert other._ir_cache == []
         assert torch.equal(other.matvec(x, t=1.0), y)
+
+
+def test_exact_ir_drop_takes_the_fused_path_with_the_same_numbers():
+    from crossbar import ADCConfig
+
+    cfg = CrossbarConfig(ir_drop="exact", tile_rows=32, tile_cols=32, adc=ADCConfig(bits=None))
+    gen = torch.Generator().manual_seed(4)
+    w = torch.randn(20, 40, dtype=torch.float64, generator=gen)
+    x = torch.rand(16, 40, dtype=torch.float64, generator=gen)
+    xbar = Crossbar(devices.get("pcm"), cfg).program(w, gen).calibrate(x)
+    assert xbar._fast_ok  # a 1T1R tile with its wires is one linear map per read
+    g, alpha = xbar._read_at(3600.0, torch.Generator().manual_seed(5), explicit=True)
+    y_fast = xbar._fast_matvec(x, g, alpha, torch.Generator().manual_seed(6))
+    y_ref = xbar._reference_matvec(x, g, alpha, torch.Generator().manual_seed(6))
+    torch.testing.assert_close(y_fast, y_ref, rtol=1e-9, atol=1e-12)
+    assert not Crossbar(devices.get("pcm"), dataclasses.replace(cfg, ir_drop="fast"))._fast_ok
+    assert not Crossbar(devices.get("pcm"), dataclasses.replace(cfg, cell_type="0T1R"))._fast_ok
+
+
+@pytest.mark.parametrize(
+    "device, tile, expected",
+    [("reram", 256, "exact"), ("pcm", 256, "exact"), ("pcm", 64, "none"), ("fefet", 256, "none"),
+     ("memcap", 256, "none"), ("ideal", 256, "none")],
+)  # fmt: skip
+def test_auto_models_the_wires_where_the_criterion_says_they_matter(device, tile, expected):
+    from crossbar.irdrop import AUTO_KAPPA
+
+    cfg = CrossbarConfig(ir_drop="auto", tile_rows=tile, tile_cols=tile, self_test=False)
+    xbar = Crossbar(devices.get(device), cfg)
+    assert xbar.ir_drop_mode == expected
+    kappa = xbar.ir_drop_criterion
+    assert (kappa > AUTO_KAPPA) == (expected == "exact") or device == "ideal"
+    assert Crossbar(devices.get(device), dataclasses.replace(cfg, ir_drop="none")).ir_drop_mode == (
+        "none"
+    )

@@ -603,12 +603,16 @@ def _pattern_hash(i: np.ndarray, j: np.ndarray) -> str:
 
 #: A gate's synapse: pass this spike when it makes its neuron's count (this spike included;
 #: ``cnt`` grows at the reset, after the synapses) larger than the window's largest count
-#: so far (``m``), then raise ``m``. The gate's spike count is then the window's largest
-#: spike count at every step. Branch-free, so that it runs in numpy and C++ alike.
-_GATE_ON_PRE = (
-    "fire_post = fire_post + (1 - fire_post) * int(cnt_pre + 1 > m_post)\n"
-    "m_post = m_post + (cnt_pre + 1 - m_post) * int(cnt_pre + 1 > m_post)"
-)
+#: so far (``m``). Every count is at most ``m`` and grows by at most one per step, so a
+#: spike passes exactly when its neuron's count equals ``m``, and then the largest count
+#: becomes ``m + 1``: the gate's reset raises ``m`` by one when it fires (see
+#: ``_construct``). The gate's spike count is then the window's largest spike count at
+#: every step. The synapse only adds to ``fire`` and reads ``m``, so its outcome does not
+#: depend on the order in which the window's spikes of one step are processed, which Brian
+#: 2 can see: it vectorises the code (numpy ``add.at``) instead of warning about an
+#: order-dependent block and falling back on a Python loop for every run, as it did when the
+#: synapse also raised ``m`` itself.
+_GATE_ON_PRE = "fire_post += int(cnt_pre + 1 > m_post)"
 
 
 class ConvertedNetwork:
@@ -723,7 +727,7 @@ class ConvertedNetwork:
             kind, n, name = self.kinds[k], self.sizes[k], f"c_l{k - 1}"
             if kind == "gate":
                 g = b2.NeuronGroup(n, "m : 1\nfire : 1", threshold="fire > 0.5",
-                                   reset="fire = 0", name=name, dt=dt)  # fmt: skip
+                                   reset="m += 1\nfire = 0", name=name, dt=dt)  # fmt: skip
                 # clear the gate right after its threshold, before this step's synapses can
                 # set it again (a reset in the usual slot, after them, would drop their spike)
                 g.resetter["spike"].when, g.resetter["spike"].order = "thresholds", 1

@@ -28,20 +28,17 @@ resumes (so it runs again), and :meth:`Archive.get` refuses it with one line.
 Concurrency
 -----------
 **One writer per file, whatever its name.** A writer opens the archive file itself
-(creating it if missing, never truncating it) and holds an exclusive lock on it until
-:meth:`Archive.close`. On Linux and macOS that is ``flock`` on the *inode*, so the same file
-reached through a symlink, a hard link, another relative path or a bind mount meets the same
-lock; the kernel releases it when the writer dies, so a SIGKILL never leaves a stale lock.
-A second writer gets :class:`ArchiveLockedError` naming the holder. On Windows, whose byte-
-range locks are mandatory (a lock on the archive would stop HDF5 itself from reading it),
-the writer lock sits on ``<real path>.writer`` beside it instead: a hard link there is not
-recognised as the same archive (untested: no Windows machine in CI).
+(creating it if missing, never truncating it) and holds an exclusive ``flock`` on it until
+:meth:`Archive.close`. ``flock`` locks the *inode*, so the same file reached through a
+symlink, a hard link, another relative path or a bind mount meets the same lock; the
+kernel releases it when the writer dies, so a SIGKILL never leaves a stale lock. A second
+writer gets :class:`ArchiveLockedError` naming the holder.
 
 **Readers see whole runs.** Each append, and each read (``runs``, ``run_keys``, ``get``,
-``table``), takes a short exclusive lock on ``<real path>.lock`` beside the archive, so a
-reader waits at most one append (milliseconds) or another read and then sees a consistent
-snapshot: every completed run, never half of one. We chose this lock over HDF5's SWMR
-mode because SWMR only lets a writer extend existing datasets,
+``table``), takes a short ``flock`` on ``<real path>.lock`` beside the archive — exclusive
+for the append, shared for the read — so a reader waits at most one append (milliseconds)
+and then sees a consistent snapshot: every completed run, never half of one. We chose this
+shared lock over HDF5's SWMR mode because SWMR only lets a writer extend existing datasets,
 not create the new groups every run adds, and needs the newest file format, which older
 HDF5 tools cannot read. If the wait exceeds :data:`READ_WAIT_S`, the reader gets one line
 saying the archive is being written. The lock file is opened with ``O_NOFOLLOW`` (a
@@ -50,25 +47,22 @@ pid) is only rewritten when it is a regular, single-link file that is empty or a
 reads ``pid ...``: nothing it does not own is ever truncated. A reader never creates the lock file (reading a read-only folder
 works and leaves nothing behind).
 
-The locks are taken with the ``filelock`` package's descriptor locks
-(:func:`filelock.lock_descriptor`): ``flock`` on POSIX, ``LockFileEx`` on Windows, on a
-descriptor we opened ourselves, because the writer lock must sit on the archive's own inode
-(the only identity that a hard link shares) and ``flock``'s per-open-file semantics keep it
-held while h5py opens and closes its own descriptors of the same file (POSIX ``lockf``
-locks would be dropped by those closes). ``filelock`` offers no shared lock on a
-descriptor, so reads exclude each other too (for the milliseconds a read holds the lock;
-they used to share a ``flock(LOCK_SH)``).
+``fcntl.flock`` rather than the ``filelock`` package: the writer lock must sit on the
+archive's own inode (the only identity that a hard link shares), which ``filelock`` does
+not offer, and ``flock``'s per-open-file semantics keep the lock held while h5py opens and
+closes its own descriptors of the same file (POSIX ``lockf`` locks would be dropped by
+those closes). ``fcntl`` is POSIX-only; the project targets Linux and macOS.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import math
 import os
 import stat
-import sys
 import tempfile
 import time
 import warnings
@@ -76,15 +70,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import filelock
 import h5py
 import numpy as np
+import pandas as pd
 
-from neuro._lazy import lazy_module
 from neuro.provenance import now_iso
 from neuro.result import DERIVED_METRICS, METRIC_FIELDS, METRIC_UNITS, Curve, Result
-
-pd = lazy_module("pandas")  # imported when a table is built, not by ``neuro archive ls``
 
 __all__ = [
     "Archive",
@@ -102,25 +93,6 @@ READ_WAIT_S = 10.0
 #: Longest an append waits for readers to finish.
 WRITE_WAIT_S = 60.0
 _LOCK_MAX_BYTES = 64  # a lock file of ours holds "pid <n>"; anything bigger is not ours
-# Portable open flags: Windows has no O_NOFOLLOW (open follows no symlink there anyway)
-# and no O_CLOEXEC (its descriptors are not inherited by default).
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_WINDOWS = sys.platform == "win32"
-# What an access takes on the lock file (both exclusive: see the module doc).
-_READ, _WRITE = "read", "write"
-
-
-def _pread(fd: int, n: int) -> bytes:
-    """The first ``n`` bytes of ``fd`` (``os.pread`` is POSIX-only)."""
-    os.lseek(fd, 0, os.SEEK_SET)
-    return os.read(fd, n)
-
-
-def _pwrite(fd: int, data: bytes) -> None:
-    """Write ``data`` at the start of ``fd``."""
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, data)
 
 
 class ArchiveError(RuntimeError):
@@ -193,7 +165,7 @@ def check_writable(path: str | os.PathLike, *, what: str = "--out") -> Path:
         if not p.is_file():
             raise ArchiveError(f"{what} {str(p)!r} is not a regular file")
         try:
-            fd = os.open(p, os.O_WRONLY | _O_CLOEXEC)  # no O_TRUNC: nothing changes
+            fd = os.open(p, os.O_WRONLY | os.O_CLOEXEC)  # no O_TRUNC: nothing changes
         except OSError as exc:
             raise ArchiveError(f"{what} {str(p)!r} cannot be written ({_os_reason(exc)})") from None
         os.close(fd)
@@ -237,7 +209,6 @@ class Archive:
     def __init__(self, path: str | os.PathLike, mode: str = "r") -> None:
         self._fd: int | None = None  # the archive itself, flock'ed by a writer
         self._lock_fd: int | None = None  # <real path>.lock, held open by a writer
-        self._writer_fd: int | None = None  # Windows: <real path>.writer, locked by a writer
         self._created = False  # this writer created the archive file
         if mode not in ("r", "a"):
             raise ValueError(f"Archive.mode must be 'r' or 'a'; got {mode!r}")
@@ -272,10 +243,10 @@ class Archive:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The archive itself, never truncated; a directory or a device is refused.
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
                 self._created = True
             except FileExistsError:
-                fd = os.open(self.path, os.O_RDWR | _O_CLOEXEC)
+                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
         except OSError as exc:
             raise ArchiveError(
                 f"{self.path}: cannot open for writing ({_os_reason(exc)})"
@@ -283,25 +254,17 @@ class Archive:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise ArchiveError(f"{self.path}: not a regular file")
-        lock_fd = fd
         try:
-            if _WINDOWS:  # (see the module doc) pragma: no cover
-                real = Path(os.path.realpath(self.path))
-                lock_fd = os.open(real.with_name(real.name + ".writer"), os.O_RDWR | os.O_CREAT)
-            locked = filelock.lock_descriptor(lock_fd, blocking=False)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            for d in {fd, lock_fd}:
-                os.close(d)
-            raise ArchiveError(f"{self.path}: cannot lock ({_os_reason(exc)})") from None
-        if not locked:
-            for d in {fd, lock_fd}:
-                os.close(d)
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise ArchiveError(f"{self.path}: cannot lock ({_os_reason(exc)})") from None
             holder = self._holder() or "another process"
             raise ArchiveLockedError(
                 f"{self.path}: archive is being written by {holder}; wait for it or use another file"
             ) from None
         self._fd = fd
-        self._writer_fd = lock_fd if lock_fd != fd else None
         try:
             self._lock_fd = self._open_lock_file(create=True)
             self._write_holder()
@@ -318,7 +281,7 @@ class Archive:
 
     def _open_lock_file(self, *, create: bool) -> int | None:
         """The lock file's descriptor (``None`` for a reader when there is none)."""
-        flags = _O_NOFOLLOW | _O_CLOEXEC | (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
+        flags = os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
         try:
             fd = os.open(self.lock_path, flags, 0o644)
         except FileNotFoundError:
@@ -347,15 +310,15 @@ class Archive:
         st = os.fstat(fd)
         if st.st_nlink != 1 or st.st_size > _LOCK_MAX_BYTES:
             return  # not a lock file of ours: keep it as it is, only lock it
-        if st.st_size and not _pread(fd, _LOCK_MAX_BYTES).startswith(b"pid "):
+        if st.st_size and not os.pread(fd, _LOCK_MAX_BYTES, 0).startswith(b"pid "):
             return
-        with self._access(_WRITE, WRITE_WAIT_S):
+        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S):
             os.ftruncate(fd, 0)
-            _pwrite(fd, f"pid {os.getpid()}".encode())
+            os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
 
     def _holder(self) -> str | None:
         try:
-            fd = os.open(self.lock_path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return None
         try:
@@ -365,9 +328,8 @@ class Archive:
         return text if text.startswith("pid ") else None
 
     @contextlib.contextmanager
-    def _access(self, kind: str, wait_s: float) -> Iterator[None]:
-        """Hold the lock file for the block: ``kind`` is ``_READ`` or ``_WRITE`` (an append),
-        both exclusive (``filelock`` has no shared descriptor lock)."""
+    def _access(self, kind: int, wait_s: float) -> Iterator[None]:
+        """Hold the lock file shared (read) or exclusive (append) for the block."""
         fd = self._lock_fd if self._lock_fd is not None else self._open_lock_file(create=False)
         own = fd is not self._lock_fd
         if fd is None:  # no lock file: no writer has ever appended here
@@ -375,28 +337,34 @@ class Archive:
             return
         try:
             deadline = time.monotonic() + wait_s
-            while not filelock.lock_descriptor(fd, blocking=False):
-                if time.monotonic() > deadline:
-                    raise ArchiveError(
-                        f"{self.path}: archive is being written (an append held it for "
-                        f"more than {wait_s:g} s); try again"
-                    ) from None
-                time.sleep(0.01)
+            while True:
+                try:
+                    fcntl.flock(fd, kind | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise ArchiveError(
+                            f"{self.path}: archive is being written (an append held it for "
+                            f"more than {wait_s:g} s); try again"
+                        ) from None
+                    time.sleep(0.01)
             try:
                 yield
             finally:
-                filelock.unlock_descriptor(fd)
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             if own:
                 os.close(fd)
 
     def close(self) -> None:
         """Release the writer lock (a no-op for readers)."""
-        for attr in ("_lock_fd", "_writer_fd", "_fd"):
+        for attr in ("_lock_fd", "_fd"):
             fd = getattr(self, attr, None)
             if fd is not None:
                 with contextlib.suppress(OSError):
-                    filelock.unlock_descriptor(fd)
+                    fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
                 setattr(self, attr, None)
 
@@ -428,7 +396,7 @@ class Archive:
 
         HDF5 and decoding errors inside the block become one-line :class:`ArchiveError`.
         """
-        with self._access(_READ, READ_WAIT_S):
+        with self._access(fcntl.LOCK_SH, READ_WAIT_S):
             f = self._open("r")
             try:
                 self._check_schema(f)
@@ -465,7 +433,7 @@ class Archive:
             raise ArchiveError(f"{self.path}: damaged archive (no /runs group)")
 
     def _init_file(self) -> None:
-        with self._access(_WRITE, WRITE_WAIT_S):
+        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S):
             if os.fstat(self._fd).st_size == 0:  # new, or created by a writer killed then
                 with self._open("w") as f:  # truncates the same inode: the lock stays
                     f.attrs["schema_version"] = SCHEMA_VERSION
@@ -508,7 +476,7 @@ class Archive:
     @contextlib.contextmanager
     def _new_group(self, run_key: str | None) -> Iterator[h5py.Group]:
         """A new run group, O(1): its id comes from the counter set when the writer opened."""
-        with self._access(_WRITE, WRITE_WAIT_S), self._open("a") as f:
+        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S), self._open("a") as f:
             runs = f["runs"]
             while f"r{self._next:06d}" in runs:
                 self._next += 1
@@ -806,18 +774,29 @@ class Archive:
         return [{col: data[col][i] for col in columns} for i in range(n)]
 
     def table(self, *, include_failed: bool = False) -> pd.DataFrame:
-        """One row per run: ``run_id``, ``workload``, ``target``, ``seed``, ``status``, the
-        metrics of DESIGN.md (SI units), ``energy_<component>`` and extra figures, times.
+        """One row per run: ``run_id``, ``workload``, ``target``, ``seed``, one column per
+        swept option (the run's grid point, e.g. ``crossbar.adc.bits``), ``status``, the
+        metrics of DESIGN.md (SI units), ``energy_<component>``, ``energy_group_<group>``
+        and extra figures, ``batch_size``, ``test_inputs`` (the inputs the accuracy was
+        measured on), ``test_inputs_total`` (the test split's size, where recorded),
+        ``data_source``, and ``started``/``finished`` as UTC ``datetime64``.
+
+        Units: ``table.attrs["units"]`` maps every column to its unit (see
+        :mod:`neuro.archive_data`; the names stay the fields' names);
+        ``table.attrs["grid"]`` lists the swept options' columns.
 
         Damaged runs are left out with a :class:`DamagedRunWarning` naming them.
         """
+        from neuro.archive_data import finish_table
+
         rows = []
         damaged = []
+        grid: dict[str, None] = {}
         with self._reading() as f:
             # (a wrong-typed metric fails in _row: no need to check the metrics twice)
             for rid, g in self._groups(f, include_failed, metrics=False):
                 try:
-                    rows.append(self._row(rid, g, include_failed))
+                    rows.append(self._row(rid, g, include_failed, grid))
                 except (
                     OSError,
                     KeyError,
@@ -833,12 +812,46 @@ class Archive:
                 DamagedRunWarning,
                 stacklevel=2,
             )
-        base = ["run_id", "workload", "target", "seed", "status", *METRIC_FIELDS]
-        return pd.DataFrame(rows, columns=None if rows else base)
+        base = ["run_id", "workload", "target", "seed", *grid, "status", *METRIC_FIELDS]
+        columns = list(dict.fromkeys(base + [c for row in rows for c in row]))
+        return finish_table(pd.DataFrame(rows, columns=columns), list(grid))
+
+    def to_xarray(self):
+        """The completed runs as an N-d :class:`xarray.Dataset` over ``workload × target ×
+        <swept options> × seed``, each curve with its own x as one more dimension
+        (``accuracy_vs_time`` over ``read_time_s``); units in each variable's
+        ``attrs["units"]`` (see :func:`neuro.archive_data.to_xarray`).
+
+        Raises
+        ------
+        ImportError
+            xarray is not installed (``pip install xarray``).
+        """
+        from neuro.archive_data import require_xarray, to_xarray
+
+        require_xarray()
+        table = self.table()
+        curves: dict[str, dict[str, tuple]] = {}
+        with self._reading() as f:
+            runs = f["runs"]
+            for rid in table["run_id"]:
+                cg = runs[rid].get("curves")
+                if cg is None:
+                    continue
+                curves[rid] = {
+                    name: (c["x"][()], c["y"][()], c["y_std"][()] if "y_std" in c else None,
+                           str(c.attrs["x_label"]), str(c.attrs["y_label"]))
+                    for name, c in cg.items()
+                }  # fmt: skip
+        return to_xarray(table, curves)
 
     @staticmethod
-    def _row(rid: str, g: h5py.Group, include_failed: bool) -> dict[str, Any]:
-        """One run's row of :meth:`table` (raises on a damaged group)."""
+    def _row(
+        rid: str, g: h5py.Group, include_failed: bool, grid: dict[str, None] | None = None
+    ) -> dict[str, Any]:
+        """One run's row of :meth:`table` (raises on a damaged group); the names of its
+        grid point's options are added to ``grid``."""
+        from neuro.report import test_inputs
         row: dict[str, Any] = {
             "run_id": rid,
             "workload": str(g.attrs["workload"]),
@@ -860,6 +873,20 @@ class Archive:
                         key = "energy_group_" + str(v.attrs["group"])
                         groups[key] = groups.get(key, 0.0) + value
         row.update(groups)
+        config = json.loads(g.attrs.get("config", "{}"))
+        prov = json.loads(g.attrs.get("provenance", "{}") or "{}")
+        point = config.get("grid_point") if isinstance(config, dict) else None
+        for k, v in (point if isinstance(point, dict) else {}).items():
+            row[k] = v
+            if grid is not None:
+                grid[k] = None
+        n, total = test_inputs(
+            Result(workload=row["workload"], target=row["target"], seed=row["seed"],
+                   ops_per_inference=0.0, accuracy=row.get("accuracy"), config=config,
+                   provenance=prov, extra={"test_inputs": row.get("test_inputs")})
+        )  # fmt: skip
+        row["test_inputs"], row["test_inputs_total"] = n, total
+        row["data_source"] = str(prov.get("data_source", "")) or None
         row["batch_size"] = int(g.attrs.get("batch_size", 0))
         row["started"] = str(g.attrs.get("started", ""))
         row["finished"] = str(g.attrs.get("finished", ""))

@@ -225,7 +225,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_archive(args: argparse.Namespace) -> int:
     from neuro.archive import Archive
-    from neuro.report import format_table, si
+    from neuro.report import format_table, si, subset_mark
 
     archive = Archive(args.file)
     if args.archive_cmd == "ls":
@@ -240,6 +240,8 @@ def _cmd_archive(args: argparse.Namespace) -> int:
                 if r["accuracy"] is None or r["accuracy"] != r["accuracy"]
                 else f"{100 * r['accuracy']:.2f} %"
             )
+            if acc != "—":  # a subset of the test inputs says so
+                acc += subset_mark(r.get("test_inputs"), r.get("test_inputs_total"))
             rows.append(
                 [r["run_id"], r["workload"], r["target"], str(r["seed"]), r["status"], acc,
                  si(r["energy_per_inference"], "J"), si(r["latency"], "s"), r["finished"]]
@@ -266,18 +268,9 @@ def _cmd_archive(args: argparse.Namespace) -> int:
             r = archive.get(args.run_id)
         except KeyError as exc:
             raise UsageError(f"neuro archive show: {exc.args[0]}") from None
-        print(f"run {args.run_id}: {r.workload} on {r.target}, seed {r.seed}, batch {r.batch_size}")
-        for name, value in r.metrics().items():
-            print(f"  {name:22s} {value}")
-        if r.energy_breakdown:
-            print("energy breakdown (J per inference):")
-            for name, value in r.energy_breakdown.items():
-                print(f"  {name:22s} {si(value, 'J')}")
-        for name, value in r.extra.items():
-            print(f"  {name:22s} {value}")
-        for name, c in r.curves.items():
-            pts = ", ".join(f"({x:g}, {y:.4g})" for x, y in zip(c.x, c.y))
-            print(f"curve {name} [{c.x_label} → {c.y_label}]: {pts}")
+        from neuro.report import run_lines
+
+        print("\n".join(run_lines(args.run_id, r)))
         print(f"layers: {len(r.layers)}; config: {json.dumps(r.config, sort_keys=True)}")
         return 0
     if args.archive_cmd == "plot":
@@ -288,11 +281,13 @@ def _cmd_archive(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     # export
-    table = archive.table(include_failed=args.include_failed)
+    from neuro.archive_data import units_in_names
+
+    table = units_in_names(archive.table(include_failed=args.include_failed))  # "name [unit]"
     if args.format == "csv":
         text = table.to_csv(index=False)
     else:
-        text = table.to_json(orient="records", indent=1)
+        text = table.to_json(orient="records", indent=1, date_format="iso")
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:

@@ -17,6 +17,8 @@ __all__ = [
     "inputs_note",
     "is_subset",
     "data_lines",
+    "run_lines",
+    "subset_mark",
 ]
 
 _PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
@@ -53,10 +55,22 @@ def format_table(
     return "\n".join([line(header), sep, *(line(r) for r in rows)])
 
 
-def _count(value: float | None) -> int | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _count(value: object) -> int | None:
+    """An integer count, or None for None, NaN and pandas' NA."""
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return None
-    return int(value)
+    return None if math.isnan(f) else int(f)
+
+
+def subset_mark(n: object, total: object) -> str:
+    """``" (200 of 10,000 inputs)"`` after an accuracy measured on a subset of the test
+    inputs (``" (200 inputs)"`` when the split's size is unknown), else ``""``."""
+    n, total = _count(n), _count(total)
+    if n is None or (total is not None and n >= total):
+        return ""
+    return f" ({n:,}" + (f" of {total:,} inputs)" if total is not None else " inputs)")
 
 
 def test_inputs(r: Result) -> tuple[int | None, int | None]:
@@ -277,3 +291,51 @@ def neurobench_table(results: Sequence[Result]) -> str:
               "eff. MACs", "eff. ACs", "membrane upd."]  # fmt: skip
     rows = [[r.target, *(cell(r, n) for n in NB_UNITS)] for r in results]
     return format_table(header, rows)
+
+
+def _value(value: float | None, unit: str) -> str:
+    """A figure with its unit: SI prefixes for SI units, % for fractions, counts plain."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "— (not modelled)"
+    if unit == "fraction":
+        return f"{100 * value:.2f} %"
+    if unit in ("", "1", "count", "ops", "updates", "bit"):
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:.4g}"
+        return f"{text} {unit}".rstrip() if unit not in ("", "1") else text
+    if unit == "m^2":
+        return f"{value * 1e6:.4g} mm²"
+    if unit == "inferences/s":
+        return _throughput(value)
+    if unit == "ops/s/W":
+        return f"{value / 1e12:.4g} TOPS/W"
+    return si(value, unit)
+
+
+def run_lines(run_id: str, r: Result) -> list[str]:
+    """What ``neuro archive show`` prints for one run: every figure with its unit, the
+    energy breakdown by group (J per inference; nothing but energies), the other figures
+    (counts and ratios, with their units), the data behind the accuracy, the curves."""
+    from neuro.archive_data import unit_of
+    from neuro.result import METRIC_UNITS
+
+    lines = [f"run {run_id}: {r.workload} on {r.target}, seed {r.seed}, batch {r.batch_size}"]
+    for name, value in r.metrics().items():
+        lines.append(f"  {name:31s} {_value(value, METRIC_UNITS[name])}")
+    if r.accuracy is not None:
+        source = r.provenance.get("data_source") or "not recorded"
+        lines.append(f"  {'test inputs':31s} {inputs_note(r)} (data: {source})")
+    if r.energy_breakdown:
+        lines.append("energy breakdown (J per inference, by group of the energy boundary):")
+        for name, value in r.energy_breakdown.items():
+            group = r.energy_groups.get(name, "no group")
+            lines.append(f"  {name:31s} {si(value, 'J'):>10s}  {group}")
+        for term, reason in r.energy_missing.items():
+            lines.append(f"  {term:28s} {'n/m':>10s}  not modelled: {reason}")
+    if r.extra:
+        lines.append("other figures (per inference where they count something):")
+        for name, value in r.extra.items():
+            lines.append(f"  {name:31s} {_value(value, unit_of(name))}")
+    for name, c in r.curves.items():
+        pts = ", ".join(f"({x:g}, {y:.4g})" for x, y in zip(c.x, c.y))
+        lines.append(f"curve {name} [{c.x_label} → {c.y_label}]: {pts}")
+    return lines

@@ -28,17 +28,20 @@ resumes (so it runs again), and :meth:`Archive.get` refuses it with one line.
 Concurrency
 -----------
 **One writer per file, whatever its name.** A writer opens the archive file itself
-(creating it if missing, never truncating it) and holds an exclusive ``flock`` on it until
-:meth:`Archive.close`. ``flock`` locks the *inode*, so the same file reached through a
-symlink, a hard link, another relative path or a bind mount meets the same lock; the
-kernel releases it when the writer dies, so a SIGKILL never leaves a stale lock. A second
-writer gets :class:`ArchiveLockedError` naming the holder.
+(creating it if missing, never truncating it) and holds an exclusive lock on it until
+:meth:`Archive.close`. On Linux and macOS that is ``flock`` on the *inode*, so the same file
+reached through a symlink, a hard link, another relative path or a bind mount meets the same
+lock; the kernel releases it when the writer dies, so a SIGKILL never leaves a stale lock.
+A second writer gets :class:`ArchiveLockedError` naming the holder. On Windows, whose byte-
+range locks are mandatory (a lock on the archive would stop HDF5 itself from reading it),
+the writer lock sits on ``<real path>.writer`` beside it instead: a hard link there is not
+recognised as the same archive (untested: no Windows machine in CI).
 
 **Readers see whole runs.** Each append, and each read (``runs``, ``run_keys``, ``get``,
-``table``), takes a short ``flock`` on ``<real path>.lock`` beside the archive — exclusive
-for the append, shared for the read — so a reader waits at most one append (milliseconds)
-and then sees a consistent snapshot: every completed run, never half of one. We chose this
-shared lock over HDF5's SWMR mode because SWMR only lets a writer extend existing datasets,
+``table``), takes a short exclusive lock on ``<real path>.lock`` beside the archive, so a
+reader waits at most one append (milliseconds) or another read and then sees a consistent
+snapshot: every completed run, never half of one. We chose this lock over HDF5's SWMR
+mode because SWMR only lets a writer extend existing datasets,
 not create the new groups every run adds, and needs the newest file format, which older
 HDF5 tools cannot read. If the wait exceeds :data:`READ_WAIT_S`, the reader gets one line
 saying the archive is being written. The lock file is opened with ``O_NOFOLLOW`` (a
@@ -47,22 +50,25 @@ pid) is only rewritten when it is a regular, single-link file that is empty or a
 reads ``pid ...``: nothing it does not own is ever truncated. A reader never creates the lock file (reading a read-only folder
 works and leaves nothing behind).
 
-``fcntl.flock`` rather than the ``filelock`` package: the writer lock must sit on the
-archive's own inode (the only identity that a hard link shares), which ``filelock`` does
-not offer, and ``flock``'s per-open-file semantics keep the lock held while h5py opens and
-closes its own descriptors of the same file (POSIX ``lockf`` locks would be dropped by
-those closes). ``fcntl`` is POSIX-only; the project targets Linux and macOS.
+The locks are taken with the ``filelock`` package's descriptor locks
+(:func:`filelock.lock_descriptor`): ``flock`` on POSIX, ``LockFileEx`` on Windows, on a
+descriptor we opened ourselves, because the writer lock must sit on the archive's own inode
+(the only identity that a hard link shares) and ``flock``'s per-open-file semantics keep it
+held while h5py opens and closes its own descriptors of the same file (POSIX ``lockf``
+locks would be dropped by those closes). ``filelock`` offers no shared lock on a
+descriptor, so reads exclude each other too (for the milliseconds a read holds the lock;
+they used to share a ``flock(LOCK_SH)``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import math
 import os
 import stat
+import sys
 import tempfile
 import time
 import warnings
@@ -70,12 +76,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import filelock
 import h5py
 import numpy as np
-import pandas as pd
 
+from neuro._lazy import lazy_module
 from neuro.provenance import now_iso
 from neuro.result import DERIVED_METRICS, METRIC_FIELDS, METRIC_UNITS, Curve, Result
+
+pd = lazy_module("pandas")  # imported when a table is built, not by ``neuro archive ls``
 
 __all__ = [
     "Archive",
@@ -93,6 +102,25 @@ READ_WAIT_S = 10.0
 #: Longest an append waits for readers to finish.
 WRITE_WAIT_S = 60.0
 _LOCK_MAX_BYTES = 64  # a lock file of ours holds "pid <n>"; anything bigger is not ours
+# Portable open flags: Windows has no O_NOFOLLOW (open follows no symlink there anyway)
+# and no O_CLOEXEC (its descriptors are not inherited by default).
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_WINDOWS = sys.platform == "win32"
+# What an access takes on the lock file (both exclusive: see the module doc).
+_READ, _WRITE = "read", "write"
+
+
+def _pread(fd: int, n: int) -> bytes:
+    """The first ``n`` bytes of ``fd`` (``os.pread`` is POSIX-only)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, n)
+
+
+def _pwrite(fd: int, data: bytes) -> None:
+    """Write ``data`` at the start of ``fd``."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, data)
 
 
 class ArchiveError(RuntimeError):
@@ -165,7 +193,7 @@ def check_writable(path: str | os.PathLike, *, what: str = "--out") -> Path:
         if not p.is_file():
             raise ArchiveError(f"{what} {str(p)!r} is not a regular file")
         try:
-            fd = os.open(p, os.O_WRONLY | os.O_CLOEXEC)  # no O_TRUNC: nothing changes
+            fd = os.open(p, os.O_WRONLY | _O_CLOEXEC)  # no O_TRUNC: nothing changes
         except OSError as exc:
             raise ArchiveError(f"{what} {str(p)!r} cannot be written ({_os_reason(exc)})") from None
         os.close(fd)
@@ -209,6 +237,7 @@ class Archive:
     def __init__(self, path: str | os.PathLike, mode: str = "r") -> None:
         self._fd: int | None = None  # the archive itself, flock'ed by a writer
         self._lock_fd: int | None = None  # <real path>.lock, held open by a writer
+        self._writer_fd: int | None = None  # Windows: <real path>.writer, locked by a writer
         self._created = False  # this writer created the archive file
         if mode not in ("r", "a"):
             raise ValueError(f"Archive.mode must be 'r' or 'a'; got {mode!r}")
@@ -243,10 +272,10 @@ class Archive:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The archive itself, never truncated; a directory or a device is refused.
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o644)
                 self._created = True
             except FileExistsError:
-                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+                fd = os.open(self.path, os.O_RDWR | _O_CLOEXEC)
         except OSError as exc:
             raise ArchiveError(
                 f"{self.path}: cannot open for writing ({_os_reason(exc)})"
@@ -254,17 +283,25 @@ class Archive:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise ArchiveError(f"{self.path}: not a regular file")
+        lock_fd = fd
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _WINDOWS:  # (see the module doc) pragma: no cover
+                real = Path(os.path.realpath(self.path))
+                lock_fd = os.open(real.with_name(real.name + ".writer"), os.O_RDWR | os.O_CREAT)
+            locked = filelock.lock_descriptor(lock_fd, blocking=False)
         except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise ArchiveError(f"{self.path}: cannot lock ({_os_reason(exc)})") from None
+            for d in {fd, lock_fd}:
+                os.close(d)
+            raise ArchiveError(f"{self.path}: cannot lock ({_os_reason(exc)})") from None
+        if not locked:
+            for d in {fd, lock_fd}:
+                os.close(d)
             holder = self._holder() or "another process"
             raise ArchiveLockedError(
                 f"{self.path}: archive is being written by {holder}; wait for it or use another file"
             ) from None
         self._fd = fd
+        self._writer_fd = lock_fd if lock_fd != fd else None
         try:
             self._lock_fd = self._open_lock_file(create=True)
             self._write_holder()
@@ -281,7 +318,7 @@ class Archive:
 
     def _open_lock_file(self, *, create: bool) -> int | None:
         """The lock file's descriptor (``None`` for a reader when there is none)."""
-        flags = os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
+        flags = _O_NOFOLLOW | _O_CLOEXEC | (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
         try:
             fd = os.open(self.lock_path, flags, 0o644)
         except FileNotFoundError:
@@ -310,15 +347,15 @@ class Archive:
         st = os.fstat(fd)
         if st.st_nlink != 1 or st.st_size > _LOCK_MAX_BYTES:
             return  # not a lock file of ours: keep it as it is, only lock it
-        if st.st_size and not os.pread(fd, _LOCK_MAX_BYTES, 0).startswith(b"pid "):
+        if st.st_size and not _pread(fd, _LOCK_MAX_BYTES).startswith(b"pid "):
             return
-        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S):
+        with self._access(_WRITE, WRITE_WAIT_S):
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+            _pwrite(fd, f"pid {os.getpid()}".encode())
 
     def _holder(self) -> str | None:
         try:
-            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(self.lock_path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
         except OSError:
             return None
         try:
@@ -328,8 +365,9 @@ class Archive:
         return text if text.startswith("pid ") else None
 
     @contextlib.contextmanager
-    def _access(self, kind: int, wait_s: float) -> Iterator[None]:
-        """Hold the lock file shared (read) or exclusive (append) for the block."""
+    def _access(self, kind: str, wait_s: float) -> Iterator[None]:
+        """Hold the lock file for the block: ``kind`` is ``_READ`` or ``_WRITE`` (an append),
+        both exclusive (``filelock`` has no shared descriptor lock)."""
         fd = self._lock_fd if self._lock_fd is not None else self._open_lock_file(create=False)
         own = fd is not self._lock_fd
         if fd is None:  # no lock file: no writer has ever appended here
@@ -337,34 +375,28 @@ class Archive:
             return
         try:
             deadline = time.monotonic() + wait_s
-            while True:
-                try:
-                    fcntl.flock(fd, kind | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() > deadline:
-                        raise ArchiveError(
-                            f"{self.path}: archive is being written (an append held it for "
-                            f"more than {wait_s:g} s); try again"
-                        ) from None
-                    time.sleep(0.01)
+            while not filelock.lock_descriptor(fd, blocking=False):
+                if time.monotonic() > deadline:
+                    raise ArchiveError(
+                        f"{self.path}: archive is being written (an append held it for "
+                        f"more than {wait_s:g} s); try again"
+                    ) from None
+                time.sleep(0.01)
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                filelock.unlock_descriptor(fd)
         finally:
             if own:
                 os.close(fd)
 
     def close(self) -> None:
         """Release the writer lock (a no-op for readers)."""
-        for attr in ("_lock_fd", "_fd"):
+        for attr in ("_lock_fd", "_writer_fd", "_fd"):
             fd = getattr(self, attr, None)
             if fd is not None:
                 with contextlib.suppress(OSError):
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    filelock.unlock_descriptor(fd)
                 os.close(fd)
                 setattr(self, attr, None)
 
@@ -396,7 +428,7 @@ class Archive:
 
         HDF5 and decoding errors inside the block become one-line :class:`ArchiveError`.
         """
-        with self._access(fcntl.LOCK_SH, READ_WAIT_S):
+        with self._access(_READ, READ_WAIT_S):
             f = self._open("r")
             try:
                 self._check_schema(f)
@@ -433,7 +465,7 @@ class Archive:
             raise ArchiveError(f"{self.path}: damaged archive (no /runs group)")
 
     def _init_file(self) -> None:
-        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S):
+        with self._access(_WRITE, WRITE_WAIT_S):
             if os.fstat(self._fd).st_size == 0:  # new, or created by a writer killed then
                 with self._open("w") as f:  # truncates the same inode: the lock stays
                     f.attrs["schema_version"] = SCHEMA_VERSION
@@ -476,7 +508,7 @@ class Archive:
     @contextlib.contextmanager
     def _new_group(self, run_key: str | None) -> Iterator[h5py.Group]:
         """A new run group, O(1): its id comes from the counter set when the writer opened."""
-        with self._access(fcntl.LOCK_EX, WRITE_WAIT_S), self._open("a") as f:
+        with self._access(_WRITE, WRITE_WAIT_S), self._open("a") as f:
             runs = f["runs"]
             while f"r{self._next:06d}" in runs:
                 self._next += 1

@@ -467,15 +467,19 @@ class Crossbar(nn.Module):
         g: torch.Tensor,
         generator: torch.Generator | None,
         lenient: bool = False,
+        analog: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Applied inputs ``(Tr, B, R)`` → digitised signals per weight column ``(Tr, B, Tc, Kw)``.
 
         The analog read, output noise, ADC, and the shift-and-add of bit planes and slices;
-        in signal units (A, or C for charge readout), before the weight scales.
+        in signal units (A, or C for charge readout), before the weight scales. ``analog``:
+        the column signals ``(Tr, B, Tc, Kw, S)`` of ``u`` when the caller has them.
         """
         tm = self.tile_map
         up, plane_w = self._phases(u)
-        sig = self._out_noise(self._analog(up, g, generator), generator)
+        if analog is None:
+            analog = self._analog(up, g, generator)
+        sig = self._out_noise(analog, generator)
         fs = self._full_scale(lenient)
         if fs is not None:
             sig = adc_quantize(sig, fs, self.config.adc.bits)
@@ -497,7 +501,11 @@ class Crossbar(nn.Module):
         eye = torch.eye(tm.rows, dtype=g.dtype, device=g.device)
         # Before calibration (effective_weights of a fresh layer) the ADC is left out; the
         # reference is measured again once the ADC is calibrated.
-        y = self._signal(eye.expand(tm.tiles_r, tm.rows, tm.rows), g, generator, True).abs()
+        analog = None
+        if self._fast_ok:  # a one-hot input on row i reads row i's signed cells: no matmul
+            analog = (tm.signed(self._wire_map(g)) * self.cell.read_voltage_V).transpose(1, 2)
+        u = eye.expand(tm.tiles_r, tm.rows, tm.rows)
+        y = self._signal(u, g, generator, True, analog).abs()
         row_ok = torch.arange(tm.tiles_r * tm.rows, device=g.device) < tm.n_in
         col_ok = torch.arange(tm.tiles_c * tm.weight_cols, device=g.device) < tm.n_out
         mask = row_ok.view(tm.tiles_r, tm.rows, 1, 1) & col_ok.view(1, 1, tm.tiles_c, -1)

@@ -193,3 +193,17 @@ def test_capacitive_cells_take_the_reference_path(generator):
     xbar, x = _crossbar(CrossbarConfig(), 32, 48, generator, device="memcap")
     assert not xbar._fast_ok
     assert bool(torch.isfinite(xbar.matvec(x, t=DAY)).all())
+
+
+@pytest.mark.parametrize("name", ["default", "sliced", "offset", "adc-tile"])
+def test_drift_reference_readout_without_matmul_equals_the_reference(name, generator, monkeypatch):
+    # One-hot inputs read one row of signed cells each: the readout skips the identity
+    # matmul; same noise draws, so equal to float rounding (1 ulp of float32 in the mean).
+    xbar, x = _crossbar(CrossbarConfig(**CONFIGS[name]), 200, 300, generator)
+    xbar = xbar.float()
+    g = xbar._read(DAY, torch.Generator().manual_seed(1))
+    assert xbar._fast_ok
+    fast = xbar._readout(g, torch.Generator().manual_seed(2))
+    monkeypatch.setattr(Crossbar, "_fast_ok", property(lambda self: False))
+    ref = xbar._readout(g, torch.Generator().manual_seed(2))
+    torch.testing.assert_close(fast, ref, rtol=1e-6, atol=0.0)

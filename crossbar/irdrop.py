@@ -366,24 +366,36 @@ def transfer_matrix(
     dr = dr | (gd.sum(-1) <= 0)  # a row without conducting cells carries no current either way
     gw, gb = 1.0 / float(r_wl), 1.0 / float(r_bl)
     x_diag, log_c = _word_line_inverse(gd, dr, gw)
-    upper = torch.ones(n_c, n_c, dtype=torch.bool, device=gd.device).triu()
+    # D·X·D of row i (the word line seen from its cells) is g_j·g_k·X_jk, and for j <= k
+    # X_jk = X_kk·exp(c_k − c_j): an outer product e_a[j]·e_b[k] in the upper triangle, with
+    # e_a = g·exp(−c) and e_b = g·X_kk·exp(c) while exp(±c) stays far from overflow (else
+    # the same in the log domain).
+    product_form = bool(log_c.abs().amax() < 300.0) if log_c.numel() else True
+    # The driver's current into bit-line row i per volt: g_j·X_j0 = g_j·X_jj·exp(c_j).
+    h = gw * gd * x_diag * torch.exp(log_c) * dr[..., None].to(gd.dtype)  # (T, R, C)
+    if product_form:
+        e_a = gd * torch.exp(-log_c)
+        e_b = gd * x_diag * torch.exp(log_c)
+    else:
+        upper = torch.ones(n_c, n_c, dtype=torch.bool, device=gd.device).triu()
+        log_g = torch.log(gd)
     y = gd.new_zeros((gd.shape[0], n_c, n_r))
     lam_inv = None
     for i in range(n_r):
-        gi = gd[:, i, :]
-        # X_jk for j <= k; the rest by symmetry.
-        ex = torch.exp(
-            (log_c[:, i, None, :] - log_c[:, i, :, None]).masked_fill(~upper, -torch.inf)
-        )
-        xu = ex * x_diag[:, i, None, :]
-        x = xu + xu.transpose(-1, -2) - torch.diag_embed(x_diag[:, i, :])
-        links = 1.0 if (i == 0 and n_r > 1) or n_r == 1 else 2.0
-        lam = torch.diag_embed(gi + links * gb) - gi[:, :, None] * x * gi[:, None, :]
+        if product_form:
+            u = (e_a[:, i, :, None] * e_b[:, i, None, :]).triu_()
+        else:
+            a = log_g[:, i, :, None] - log_c[:, i, :, None]
+            b = log_g[:, i, None, :] + log_c[:, i, None, :] + torch.log(x_diag[:, i, None, :])
+            u = torch.exp((a + b).masked_fill_(~upper, -torch.inf))
+        dxd = u + u.transpose(-1, -2)  # the diagonal twice: taken off below
         if lam_inv is not None:
-            lam = lam - (gb * gb) * lam_inv
+            dxd.add_(lam_inv, alpha=gb * gb)
             y[:, :, :i] = gb * (lam_inv @ y[:, :, :i])
-        y[:, :, i] = gw * gi * x[:, :, 0] * dr[:, i, None].to(gd.dtype)
-        chol = torch.linalg.cholesky(lam)
-        lam_inv = torch.cholesky_inverse(chol)
+        lam = dxd.neg_()
+        links = 1.0 if (i == 0 and n_r > 1) or n_r == 1 else 2.0
+        lam.diagonal(dim1=-2, dim2=-1).add_(gd[:, i, :] + links * gb + u.diagonal(dim1=-2, dim2=-1))
+        y[:, :, i] = h[:, i, :]
+        lam_inv = torch.cholesky_inverse(torch.linalg.cholesky(lam))
     m = gb * (lam_inv @ y)  # (T, C, R): bit-line currents to ground per unit driver volt
     return m.transpose(-1, -2).reshape(*batch, n_r, n_c).to(out_dtype)

@@ -1,37 +1,140 @@
 """The ``neuro`` command (also ``python -m neuro``).
 
-Subcommands: ``workloads``, ``devices``, ``compare``, ``archive ls|show|export``.
-Bad arguments or configs print one line naming the problem and exit with status 2,
-writing nothing.
+Subcommands: ``workloads``, ``devices``, ``roadmap``, ``compare``, ``validate``, ``run``,
+``archive ls|show|plot|export``. Bad arguments or configs print one line naming the problem
+and exit with status 2, writing nothing. A bare ``neuro`` (or ``neuro archive``) prints the
+help on standard error and exits 2, as argparse does for any missing argument: no command
+ran, so a script that calls ``neuro "$cmd"`` with an empty ``$cmd`` fails instead of passing.
+
+Results (tables, summaries) go to standard output; progress, warnings and errors go through
+:mod:`logging` (logger ``neuro``) to standard error: ``-q`` keeps warnings and errors only,
+``-v`` adds debug messages and the traceback of an unexpected error.
+
+Starting is cheap: the heavy libraries (torch, h5py, pandas, matplotlib, brian2) are
+imported by the subcommand that uses them, not by ``--help`` or the parser.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from devices.validation import ConfigError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "parse_set"]
 
 EXIT_USAGE = 2
+
+#: ``neuro compare``'s default workload. The same as :data:`neuro.compare.DEFAULT_WORKLOAD`
+#: (a test checks it): declared here so that ``--help`` need not import the targets.
+DEFAULT_WORKLOAD = "mlp-fmnist"
+
+#: Subcommands that need neither torch nor the user's plug-ins (torch threads are not set).
+_LIGHT = {("roadmap", None), ("archive", "ls"), ("archive", "show"), ("archive", "export")}
+
+log = logging.getLogger("neuro")
 
 
 class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in its help, ``(default: ...)``, unless the help says it.
+
+    An option whose default is ``None`` or ``False`` (not given, a flag) says in its help
+    what not giving it means, so nothing is appended to it.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or any(action.default is d for d in (None, False, argparse.SUPPRESS)):
+            return text
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage dump) and exit status 2."""
+    """argparse with one-line errors (no usage dump), exit status 2, defaults in the help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
+
+
+class _StderrHandler(logging.Handler):
+    """Log records as lines on the *current* ``sys.stderr`` (redirections included):
+    ``error: ...``, ``warning: ...``, information as it is."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+            if record.levelno >= logging.WARNING:
+                text = f"{record.levelname.lower()}: {text}"
+            print(text, file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+def _setup_logging(level: int) -> None:
+    """The ``neuro`` logger at ``level`` with one stderr handler (idempotent)."""
+    for handler in list(log.handlers):
+        if isinstance(handler, _StderrHandler):
+            log.removeHandler(handler)
+    log.addHandler(_StderrHandler())
+    log.setLevel(level)
+    log.propagate = False
+
+
+def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
+    """``--set key=value`` options as a dict; values parsed as bool, int, float or string.
+
+    ``true``/``false`` (any case) are booleans, then an integer, then a float (``1e-9``,
+    ``inf`` is refused: not finite), else the text as it is. A key given twice keeps the
+    last value.
+
+    Raises
+    ------
+    UsageError
+        An item without ``=`` or with an empty key.
+    """
+    import math
+
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UsageError(f"neuro compare: --set expects key=value; got {item!r}")
+        raw = raw.strip()
+        value: Any
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            try:
+                value = int(raw)
+            except ValueError:
+                try:
+                    value = float(raw)
+                except ValueError:
+                    value = raw
+                else:
+                    if not math.isfinite(value):
+                        raise UsageError(
+                            f"neuro compare: --set {key}: value must be finite; got {raw!r}"
+                        ) from None
+        out[key] = value
+    return out
 
 
 def _cmd_workloads(args: argparse.Namespace) -> int:
@@ -118,10 +221,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     from neuro.result import BOUNDARY_NOTE
 
+    if args.weights or args.data:  # your own weights and/or data on the workload
+        from neuro.workloads.pretrained import with_weights
+
+        args.workload = with_weights(args.workload, args.weights, args.data).name
     targets = [t for group in args.targets for t in group.split(",") if t] if args.targets else None
     results, failures = compare(
-        args.workload, targets, seed=args.seed, out=args.out, quick=args.quick
-    )
+        args.workload, targets, seed=args.seed, out=args.out, quick=args.quick,
+        options=args.options,
+    )  # fmt: skip
     print(f"workload {args.workload}, seed {args.seed}" + (", quick" if args.quick else ""))
     if results:
         print(results_table(results))
@@ -137,7 +245,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             from neuro.tradeoff import iso_lines
 
             points = iso_compare(args.workload, results, args.iso_accuracy, seed=args.seed,
-                                 out=args.out, quick=args.quick)  # fmt: skip
+                                 out=args.out, quick=args.quick,
+                                 options=args.options)  # fmt: skip
             print("\n".join(iso_lines(points, args.iso_accuracy)))
         from neuro.tradeoff import break_even_lines, spiking_neurons
         from neuro.workloads import get as get_workload
@@ -169,7 +278,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print("gap to roadmap targets (x = simulated / target; > 1 beats the target):")
             print("\n".join(gaps))
     for name, message in failures:
-        print(f"FAILED {name}: {message.splitlines()[0]}", file=sys.stderr)
+        log.error(f"FAILED {name}: {message.splitlines()[0]}")
     print(f"archive: {args.out}")
     if results:
         print(f"figures: {', '.join(str(p) for p in written)}")
@@ -198,7 +307,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     skipped = sum(o.passed is None for o in outcomes)
     print(f"\n{passed} inside their band, {len(outside)} outside, {skipped} skipped")
     for name in outside:
-        print(f"OUTSIDE {name}", file=sys.stderr)
+        log.warning(f"OUTSIDE {name}")
     return 1 if outside else 0
 
 
@@ -209,7 +318,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def on_run(run, status: str) -> None:
         point = " ".join(f"{k}={v}" for k, v in run.point.items())
-        print(f"{status}: {run.workload} {run.target} seed={run.seed} {point}".rstrip(), flush=True)
+        log.info(f"{status}: {run.workload} {run.target} seed={run.seed} {point}".rstrip())
 
     print(f"{spec.name}: {spec.count()} runs", flush=True)  # stated before anything runs
     summary = run_experiment(
@@ -229,12 +338,12 @@ def _cmd_archive(args: argparse.Namespace) -> int:
 
     archive = Archive(args.file)
     if args.archive_cmd == "ls":
-        table = archive.table(include_failed=True)
-        if table.empty:
+        runs = _archive_rows(archive)
+        if not runs:
             print(f"{args.file}: no runs")
             return 0
         rows = []
-        for _, r in table.iterrows():
+        for r in runs:
             acc = (
                 "—"
                 if r["accuracy"] is None or r["accuracy"] != r["accuracy"]
@@ -292,8 +401,34 @@ def _cmd_archive(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         Path(args.output).write_text(text)
-        print(f"wrote {len(table)} runs to {args.output}")
+        log.info(f"wrote {len(table)} runs to {args.output}")
     return 0
+
+
+def _archive_rows(archive: Any) -> list[dict[str, Any]]:
+    """The rows of ``archive.table(include_failed=True)`` as dicts, without pandas.
+
+    ``archive ls`` must start in under 0.5 s and importing pandas alone takes about that, so
+    the listing reads the rows the way :meth:`~neuro.archive.Archive.table` does (the same
+    private steps: runs in order, damaged ones skipped with one warning) but does not build
+    a DataFrame. A test checks that the rows equal the table's.
+    """
+    from neuro.archive import DamagedRunWarning
+
+    rows, damaged = [], []
+    with archive._reading() as f:
+        for rid, g in archive._groups(f, True, metrics=False):
+            try:
+                rows.append(archive._row(rid, g, True))
+            except (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+                damaged.append(f"{rid} (unreadable: {_one_line(exc)})")
+    if damaged:
+        warnings.warn(
+            f"{archive.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}",
+            DamagedRunWarning,
+            stacklevel=2,
+        )
+    return rows
 
 
 def _version() -> str:
@@ -306,30 +441,50 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``neuro`` command."""
-    from neuro.compare import DEFAULT_WORKLOAD
+class _VersionAction(argparse.Action):
+    """``--version``: the version looked up when asked (importlib.metadata costs ~50 ms)."""
 
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kw):
+        kw.setdefault("help", "show the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"neuro-cosim {_version()}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``neuro`` command (imports nothing heavy)."""
     p = _Parser(prog="neuro", description="Neuromorphic and in-memory computing co-simulator")
-    p.add_argument("--version", action="version", version=f"neuro-cosim {_version()}")
+    p.add_argument("--version", action=_VersionAction)
     p.add_argument(
         "--threads",
         type=int,
         default=None,
-        help="torch intra-op threads, 1 to 4 x the cores (default $NEURO_THREADS, else 1): on "
-        "a loaded 2-core machine, 2 threads made a crossbar evaluation 17x slower than 1",
+        help="torch intra-op threads, 1 to 4 x the cores (default: $NEURO_THREADS, else 1): "
+        "on a loaded 2-core machine, 2 threads made a crossbar evaluation 17x slower than 1",
     )
     p.add_argument(
         "-v",
         "--verbose",
         action="store_true",
-        help="print the traceback of an unexpected error (accepted anywhere on the line)",
+        help="debug messages, and the traceback of an unexpected error (accepted anywhere on "
+        "the line; default: progress, warnings and errors)",
     )
-    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="warnings and errors only on standard error, no progress (accepted anywhere on "
+        "the line; default: progress too)",
+    )
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
 
     w = sub.add_parser("workloads", help="list the workloads")
     w.add_argument(
-        "--train", action="store_true", help="train (or load) each and show its FP32 accuracy"
+        "--train",
+        action="store_true",
+        help="train (or load) each and show its FP32 accuracy (default: cached accuracies only)",
     )
     w.set_defaults(func=_cmd_workloads)
 
@@ -342,25 +497,56 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="run one workload on several targets, side by side")
     c.add_argument(
         "--workload", default=DEFAULT_WORKLOAD,
-        help=f"workload name, or your model as path/to/file.py:function or module:function "
-        f"(default {DEFAULT_WORKLOAD})",
+        help="workload name (neuro workloads), or your model as path/to/file.py:function or "
+        "module:function",
     )  # fmt: skip
-    c.add_argument("--targets", nargs="+", help="target names, e.g. reference npu:ab9 aimc:pcm")
+    c.add_argument(
+        "--targets",
+        nargs="+",
+        help="target names, e.g. reference npu:ab9 aimc:pcm (default: those of reference, "
+        "npu:ab9, aimc:reram, aimc:pcm, aimc:fefet, aimc:memcap, snn:loihi, snn:truenorth, "
+        "snn:seneca that are registered)",
+    )
+    c.add_argument(
+        "--set",
+        dest="options",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a target option for every target named, repeatable, e.g. --set "
+        "crossbar.adc.bits=6 --set repeats=3 (values: true/false, integers, floats, else "
+        "text); an option a target does not take is refused (default: none)",
+    )
     c.add_argument("--out", default="results/compare.h5", help="HDF5 archive to append to")
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--quick", action="store_true", help="fast settings (smaller test sets)")
+    c.add_argument("--seed", type=int, default=0, help="seed of every random draw of the runs")
+    c.add_argument(
+        "--weights",
+        help="your state dict for the workload (torch.save(model.state_dict(), path)), loaded "
+        "with torch.load(weights_only=True); with --data it makes resnet18 an accuracy "
+        "workload (default: the workload's own trained weights)",
+    )
+    c.add_argument(
+        "--data",
+        help="your data folder for the workload: an image folder (<class>/*.png, or train/ and "
+        "test/ of them) or the CIFAR-10/100 binary version (default: the workload's dataset)",
+    )
+    c.add_argument(
+        "--quick",
+        action="store_true",
+        help="fast settings: smaller test sets, fewer repeats (default: full settings)",
+    )
     c.add_argument(
         "--metrics",
         choices=("neurobench",),
         help="also print NeuroBench's metrics (footprint, sparsities, synaptic operations, "
-        "membrane updates); they are archived with every run either way",
+        "membrane updates); they are archived with every run either way (default: not printed)",
     )
     c.add_argument(
         "--iso-accuracy",
         type=float,
         metavar="A",
         help="also search each target's main knob (spiking: time steps; analog: converter "
-        "bits; digital: batch) for the cheapest point reaching accuracy A (a fraction)",
+        "bits; digital: batch) for the cheapest point reaching accuracy A, a fraction "
+        "(default: no search)",
     )
     c.set_defaults(func=_cmd_compare)
 
@@ -375,46 +561,55 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("digital", "analog", "spiking", "devices"),
         help="only these paradigms' checks (default: all)",
     )
-    v.add_argument("--json", help="also write the outcomes as JSON to this file")
+    v.add_argument("--json", help="also write the outcomes as JSON to this file (default: none)")
     v.set_defaults(func=_cmd_validate)
 
     run = sub.add_parser("run", help="run an experiment spec (TOML), resumable, optionally on Dask")
     run.add_argument("spec", help="experiment spec, e.g. experiments/adc_sweep.toml")
-    run.add_argument("--out", required=True, help="HDF5 archive to append to")
-    run.add_argument("--workers", type=int, help="run on a Dask LocalCluster of N workers")
+    run.add_argument("--out", required=True, help="HDF5 archive to append to (required)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="run on a Dask LocalCluster of N workers (default: in this process, one at a time)",
+    )
     run.add_argument(
         "--scheduler",
         help="run on an existing Dask cluster at this address (host:port or tcp://host:port). "
-        "The cluster must be trusted: Dask sends pickles, which run code where they are loaded",
+        "The cluster must be trusted: Dask sends pickles, which run code where they are loaded "
+        "(default: none)",
     )
     run.add_argument(
         "--dashboard",
         metavar="HOST:PORT",
-        help="with --workers: serve the Dask dashboard there (none by default), "
-        "e.g. 127.0.0.1:8787",
+        help="with --workers: serve the Dask dashboard there, e.g. 127.0.0.1:8787 "
+        "(default: no dashboard)",
     )
     run.add_argument(
         "--max-runs",
         type=int,
-        help="refuse a spec that expands to more runs than this (default 100,000)",
+        help="refuse a spec that expands to more runs than this (default: 100,000)",
     )
     run.set_defaults(func=_cmd_run)
 
     a = sub.add_parser("archive", help="inspect an HDF5 archive")
-    asub = a.add_subparsers(dest="archive_cmd", required=True, parser_class=_Parser)
+    asub = a.add_subparsers(dest="archive_cmd", metavar="ACTION", parser_class=_Parser)
     ls = asub.add_parser("ls", help="list the runs")
-    ls.add_argument("file")
+    ls.add_argument("file", help="the archive (.h5)")
     show = asub.add_parser("show", help="one run in full")
-    show.add_argument("file")
-    show.add_argument("run_id")
+    show.add_argument("file", help="the archive (.h5)")
+    show.add_argument("run_id", help="the run's id, as archive ls lists it (r000001)")
     pl = asub.add_parser("plot", help="the standard figures as PNGs")
-    pl.add_argument("file")
+    pl.add_argument("file", help="the archive (.h5)")
     pl.add_argument("--out-dir", help="folder for the PNGs (default: <archive>-figures)")
     ex = asub.add_parser("export", help="the runs table as CSV or JSON")
-    ex.add_argument("file")
-    ex.add_argument("--format", choices=("csv", "json"), default="csv")
+    ex.add_argument("file", help="the archive (.h5)")
+    ex.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     ex.add_argument("--output", "-o", help="file to write (default: standard output)")
-    ex.add_argument("--include-failed", action="store_true")
+    ex.add_argument(
+        "--include-failed",
+        action="store_true",
+        help="also the failed runs, with their error (default: completed runs only)",
+    )
     a.set_defaults(func=_cmd_archive)
     return p
 
@@ -423,10 +618,11 @@ def _validate(args: argparse.Namespace) -> None:
     """Check arguments that argparse cannot, before anything runs or is written."""
     if args.cmd == "compare":
         from neuro import workloads
-        from neuro.compare import build_targets, check_out_path
+        from neuro.compare import build_targets, check_out_path, default_targets
         from neuro.experiments.spec import check_seed
         from neuro.workloads.training import check_inputs
 
+        args.options = parse_set(args.options)
         workload = workloads.get(args.workload)
         check_seed(args.seed, "neuro compare: --seed")
         if args.targets is not None:
@@ -434,7 +630,10 @@ def _validate(args: argparse.Namespace) -> None:
             if not names:
                 raise UsageError(f"neuro compare: --targets names no target; got {args.targets}")
             args.targets = list(dict.fromkeys(names))  # a target named twice runs once
-            build_targets(args.targets)
+        if args.targets is not None or args.options:
+            # every target is built once here, so a bad name or --set option is refused
+            # before anything runs or is written
+            build_targets(args.targets or default_targets(), options=args.options)
         check_out_path(args.out)
         figures = Path(args.out).with_suffix("")
         figures = figures.with_name(figures.name + "-figures")
@@ -493,52 +692,80 @@ def _validate(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
-    from neuro.archive import ArchiveError
-    from neuro.data import DataError
-
     argv = list(sys.argv[1:] if argv is None else argv)
-    # -v anywhere on the line (before a "--"), so it can follow the subcommand's arguments
+    # -v and -q anywhere on the line (before a "--"), so they can follow the subcommand's
+    # arguments
     end = argv.index("--") if "--" in argv else len(argv)
     verbose = any(a in ("-v", "--verbose") for a in argv[:end])
-    argv = [a for a in argv[:end] if a not in ("-v", "--verbose")] + argv[end:]
+    quiet = any(a in ("-q", "--quiet") for a in argv[:end])
+    flags = ("-v", "--verbose", "-q", "--quiet")
+    argv = [a for a in argv[:end] if a not in flags] + argv[end:]
+    _setup_logging(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     hook = sys.excepthook  # a library imported on the way (brian2) may replace it
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.cmd is None or (args.cmd == "archive" and args.archive_cmd is None):
+                # no command: the help, on stderr, exit 2 (see the module doc)
+                shown = parser if args.cmd is None else _subparser(parser, "archive")
+                shown.print_help(sys.stderr)
+                raise UsageError(f"{shown.prog}: no command given; choose one of those above")
             threads = _threads(args.threads)
-            import torch
+            light = (args.cmd, getattr(args, "archive_cmd", None)) in _LIGHT
+            if not light or "torch" in sys.modules:  # (a light command does not import it)
+                import torch
 
-            torch.set_num_threads(threads)
-            from neuro.workloads.user import load_plugins
+                torch.set_num_threads(threads)
+            if not light:
+                from neuro.workloads.user import load_plugins
 
-            load_plugins()  # the user folder's presets and installed plug-ins' entry points
+                load_plugins()  # the user folder's presets and installed plug-ins' entry points
             _validate(args)
             return int(args.func(args))
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ConfigError, ArchiveError, DataError) as exc:
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        log.error(str(exc))
         return EXIT_USAGE
     except OSError as exc:  # a file that cannot be read or written: the user's to fix
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
+        log.error(f"{where}{exc.strerror or _one_line(exc)}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted; every run completed so far is in the archive", file=sys.stderr)
+        log.error("interrupted; every run completed so far is in the archive")
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if isinstance(exc, _user_errors()):
+            log.error(_one_line(exc))
+            return EXIT_USAGE
         if verbose:
             traceback.print_exc()
-        print(
-            f"error: unexpected {type(exc).__name__}: {_one_line(exc)} "
-            "(run with -v for the traceback)",
-            file=sys.stderr,
+        log.error(
+            f"unexpected {type(exc).__name__}: {_one_line(exc)} (run with -v for the traceback)"
         )
         return 1
     finally:
         sys.excepthook = hook
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name``."""
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    raise KeyError(name)  # pragma: no cover
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The error types that are the user's to fix (exit 2, one line): :class:`ConfigError`,
+    and :class:`~neuro.archive.ArchiveError` and :class:`~neuro.data.DataError` when their
+    modules were imported (if not, nothing raised them; importing them here would cost
+    h5py, pandas and torch on every start)."""
+    types: list[type[BaseException]] = [ConfigError]
+    for module, name in (("neuro.archive", "ArchiveError"), ("neuro.data", "DataError")):
+        if module in sys.modules:
+            types.append(getattr(sys.modules[module], name))
+    return tuple(types)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -547,8 +774,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings as one ``warning: ...`` line on standard error."""
-    print(f"warning: {_one_line(Warning(str(message)))}", file=sys.stderr)
+    """Warnings as one ``warning: ...`` line on standard error (through the log)."""
+    log.warning(_one_line(Warning(str(message))))
 
 
 def _threads(option: int | None) -> int:

@@ -6,6 +6,7 @@ import hashlib
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -91,13 +92,18 @@ def record_data(workload: Workload, result: Result) -> Result:
     return result
 
 
-def build_targets(names: Sequence[str], *, quick: bool = False) -> list[Target]:
-    """Targets by name; with ``quick`` each family's fast options are applied."""
+def build_targets(
+    names: Sequence[str], *, quick: bool = False, options: dict[str, Any] | None = None
+) -> list[Target]:
+    """Targets by name; with ``quick`` each family's fast options are applied, then
+    ``options`` (``neuro compare --set``) to every target: one a target does not take is
+    a :class:`ConfigError` naming it."""
     out = []
     for name in names:
         family = name.partition(":")[0]
-        options = dict(FAMILIES.get(family).quick_options) if quick and family in FAMILIES else {}
-        out.append(make_target(name, **options))
+        opts = dict(FAMILIES.get(family).quick_options) if quick and family in FAMILIES else {}
+        opts.update(options or {})
+        out.append(make_target(name, **opts))
     return out
 
 
@@ -109,6 +115,7 @@ def compare(
     out: str | Path | None = None,
     quick: bool = False,
     on_result: Callable[[Result], None] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[list[Result], list[tuple[str, str]]]:
     """Evaluate ``workload`` on each target; archive every result as soon as it exists.
 
@@ -126,6 +133,9 @@ def compare(
         Use each target family's fast options (smaller test subsets, fewer repeats).
     on_result : callable, optional
         Called with each result as it completes.
+    options : dict, optional
+        Target options applied to every target (after the quick ones), e.g.
+        ``{"crossbar.adc.bits": 6}``; ``neuro compare --set key=value``.
 
     Returns
     -------
@@ -141,7 +151,7 @@ def compare(
     """
     wl = get_workload(workload) if isinstance(workload, str) else workload
     names = list(targets) if targets else default_targets()
-    built = build_targets(names, quick=quick)
+    built = build_targets(names, quick=quick, options=options)
     path = check_out_path(out) if out is not None else None
     archive = Archive(path, mode="a") if path is not None else None
     results: list[Result] = []
@@ -184,6 +194,7 @@ def iso_compare(
     seed: int = 0,
     out: str | Path | None = None,
     quick: bool = False,
+    options: dict[str, Any] | None = None,
 ):
     """The cheapest operating point of each target in ``results`` that reaches accuracy
     ``required`` (:func:`neuro.tradeoff.iso_accuracy`); every evaluation it makes is
@@ -200,10 +211,12 @@ def iso_compare(
         raise ConfigError(f"--iso-accuracy must be a fraction in (0, 1]; got {required!r}")
     wl = get_workload(workload) if isinstance(workload, str) else workload
     path = check_out_path(out) if out is not None else None
+    user_options = options
 
     def evaluate(name: str, options: dict) -> Result:
         family = name.partition(":")[0]
         opts = dict(FAMILIES.get(family).quick_options) if quick else {}
+        opts.update(user_options or {})
         opts.update(options)
         target = make_target(name, **opts)
         result = target.evaluate(wl, seed=seed)

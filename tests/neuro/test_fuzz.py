@@ -207,7 +207,15 @@ def damaged(how: Callable[[h5py.File], None]) -> Callable[[Path], None]:
 # -- the CLI: arguments ---------------------------------------------------------------------
 CMP = ["compare", "--workload", "mlp-digits", "--targets", "reference"]
 OUT = ["--out", "{d}/o.h5"]
-cli("no-subcommand", [], "required")
+# (a bare ``neuro`` prints the help and exits 2: more than one line, so tested in test_cli)
+cli("no-subcommand-archive-file", ["archive", "nope.h5"], "invalid choice")
+cli("set-unknown-key", [*CMP, "--set", "bogus=1", *OUT], "target 'reference' has no option 'bogus'")
+cli("set-dotted-unknown", [*CMP, "--set", "crossbar.adc.bits=6", *OUT], "has no option 'crossbar.adc.bits'")
+cli("set-no-equals", [*CMP, "--set", "bits", *OUT], "--set expects key=value; got 'bits'")
+cli("set-empty-key", [*CMP, "--set", "=3", *OUT], "--set expects key=value")
+cli("set-not-finite", [*CMP, "--set", "x=nan", *OUT], "value must be finite")
+cli("set-bad-value", ["compare", "--workload", "mlp-digits", "--targets", "aimc:pcm",
+                      "--set", "crossbar.adc.bits=0", *OUT], "ADCConfig.bits must be")  # fmt: skip
 cli("unknown-subcommand", ["bogus"], "invalid choice")
 cli("unknown-flag", ["--bogus", "roadmap"], "unrecognized arguments")
 cli("compare-extra-arg", [*CMP, *OUT, "extra"], "unrecognized arguments")

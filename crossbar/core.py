@@ -87,6 +87,7 @@ class Crossbar(nn.Module):
         self.seed = int(seed)
         self._gen: torch.Generator | None = None
         self._read_cache: tuple | None = None
+        self._geom: tuple | None = None  # (shape_nk, config, shape, tile map)
         self._ir_cache: list[list] = []  # exact IR drop: transfer matrices of recent reads
         for name in _STATIC_BUFFERS:
             self.register_buffer(name, None)
@@ -102,8 +103,7 @@ class Crossbar(nn.Module):
     @property
     def shape(self) -> tuple[int, int]:
         """``(N, K)`` of the programmed matrix."""
-        self._require_programmed()
-        return (int(self.shape_nk[0]), int(self.shape_nk[1]))
+        return self._geometry()[0]
 
     @property
     def dtype(self) -> torch.dtype:
@@ -120,8 +120,19 @@ class Crossbar(nn.Module):
     @property
     def tile_map(self) -> TileMap:
         """Geometry of the programmed matrix on tiles."""
-        n, k = self.shape
-        return TileMap.build(n, k, self.config)
+        return self._geometry()[1]
+
+    def _geometry(self) -> tuple[tuple[int, int], TileMap]:
+        """``(shape, tile_map)``, kept while the ``shape_nk`` buffer and the config object
+        stay the same (a matvec asks for them several times; reading ``shape_nk`` is a
+        device sync on a GPU)."""
+        self._require_programmed()
+        memo = self._geom
+        if memo is None or memo[0] is not self.shape_nk or memo[1] is not self.config:
+            shape = (int(self.shape_nk[0]), int(self.shape_nk[1]))
+            memo = (self.shape_nk, self.config, shape, TileMap.build(*shape, self.config))
+            self._geom = memo
+        return memo[2], memo[3]
 
     @property
     def ir_drop_criterion(self) -> float:
@@ -637,9 +648,9 @@ class Crossbar(nn.Module):
         if k != tm.tiles_r * tm.rows:  # pad only the last row tile's missing rows
             x = torch.nn.functional.pad(x, (0, tm.tiles_r * tm.rows - k))
         xv = x.view(b, tm.tiles_r, tm.rows)
-        if dac.range_mode == "dynamic":
-            r = xv.abs().amax(-1, keepdim=True)
-            r = torch.where(r > 0, r, torch.ones_like(r))
+        if dac.range_mode == "dynamic":  # max |x| per vector and row tile (1 if all zero)
+            r = torch.linalg.vector_norm(xv, ord=math.inf, dim=-1, keepdim=True)
+            r.masked_fill_(r == 0, 1.0)
         elif dac.range_mode == "calibrated":
             if self.dac_r is None:
                 raise RuntimeError(

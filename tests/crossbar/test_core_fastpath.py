@@ -207,3 +207,24 @@ def test_drift_reference_readout_without_matmul_equals_the_reference(name, gener
     monkeypatch.setattr(Crossbar, "_fast_ok", property(lambda self: False))
     ref = xbar._readout(g, torch.Generator().manual_seed(2))
     torch.testing.assert_close(fast, ref, rtol=1e-6, atol=0.0)
+
+
+def test_all_zero_input_vectors_keep_range_one(generator):
+    # A vector (or a row tile of it) that is all zero gets the range 1, as on the reference
+    # path: its output is the digitised output noise, not a zero.
+    xbar, x = _crossbar(CrossbarConfig(), 64, 300, generator)
+    x = x.clone()
+    x[0] = 0.0
+    x[1, :256] = 0.0
+    y_fast, y_ref = _both(xbar, x, DAY, seed=5)
+    torch.testing.assert_close(y_fast[:2], y_ref[:2], rtol=1e-9, atol=1e-12)
+    assert float(y_fast[0].abs().max()) > 0
+
+
+def test_shape_and_tile_map_follow_reprogramming(generator):
+    xbar, _ = _crossbar(CrossbarConfig(), 64, 96, generator)
+    assert xbar.shape == (64, 96) and xbar.tile_map.n_in == 96
+    xbar.program(torch.randn(40, 300, generator=generator))
+    assert xbar.shape == (40, 300) and xbar.tile_map.tiles_r == 2
+    xbar.config = dataclasses.replace(xbar.config, tile_rows=64)
+    assert xbar.tile_map.tiles_r == 5

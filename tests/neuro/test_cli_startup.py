@@ -268,3 +268,36 @@ def _recording(build_targets, seen):
         return seen["built"]
 
     return wrapper
+
+
+def test_archive_ls_rows_are_the_tables_rows(tmp_path):
+    """``archive ls`` reads the rows without pandas; they must be :meth:`Archive.table`'s."""
+    import math
+
+    from neuro.archive import Archive
+    from neuro.cli import _archive_rows
+    from neuro.result import Result
+
+    path = tmp_path / "a.h5"
+    with Archive(path, mode="a") as ar:
+        for seed in range(3):
+            ar.append(Result(workload="w", target="reference", seed=seed, ops_per_inference=1.0,
+                             accuracy=0.5 + seed / 10, energy_per_inference=1e-9, latency=1e-6,
+                             energy_breakdown={"mac": 1e-9},
+                             provenance={"started": "2026-01-02T03:04:04.000+00:00",
+                                         "finished": "2026-01-02T03:04:05.000+00:00"}))  # fmt: skip
+        ar.append_failure(workload="w", target="npu:ab9", seed=0, config={}, error="boom")
+    archive = Archive(path)
+    table = archive.table(include_failed=True)
+    rows = _archive_rows(archive)
+    assert len(rows) == len(table) == 4
+    for row, (_, expected) in zip(rows, table.iterrows()):
+        for key in ("run_id", "workload", "target", "seed", "status", "accuracy",
+                    "energy_per_inference", "latency", "finished"):  # fmt: skip
+            a, b = row[key], expected[key]
+            if key == "finished" and not isinstance(b, str):  # the table's datetime64
+                import pandas as pd
+
+                a = pd.Timestamp(a, tz="UTC") if a else pd.NaT
+            same = (a is None or (isinstance(a, float) and math.isnan(a))) and (b is None or b != b)
+            assert same or str(a) == str(b) or a == b, (key, a, b)

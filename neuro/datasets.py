@@ -25,7 +25,16 @@ import numpy as np
 from devices.validation import ConfigError
 from neuro.data import DataError, Dataset
 
-__all__ = ["from_arrays", "from_torch", "from_folder", "register", "get", "names", "IMAGE_SUFFIXES"]
+__all__ = [
+    "from_arrays",
+    "from_torch",
+    "from_folder",
+    "from_path",
+    "register",
+    "get",
+    "names",
+    "IMAGE_SUFFIXES",
+]
 
 #: Image files :func:`from_folder` reads (through Pillow).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".pgm", ".ppm")
@@ -130,18 +139,37 @@ def from_torch(
     return from_arrays(x, y, xt, yt, name=name, source=src)
 
 
-def _read_image(path: Path, size: int | None, grayscale: bool) -> np.ndarray:
+def _read_image(
+    path: Path, size: int | None, grayscale: bool, crop: float | None = None
+) -> np.ndarray:
     from PIL import Image
 
     try:
         with Image.open(path) as im:
             im = im.convert("L" if grayscale else "RGB")
-            if size is not None:
+            if size is not None and crop is not None:  # shorter side to size/crop, centre crop
+                short = max(size, round(size / crop))
+                w, h = im.size
+                scale = short / min(w, h)
+                nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+                im = im.resize((nw, nh), Image.Resampling.BILINEAR)
+                left, top = (nw - size) // 2, (nh - size) // 2
+                im = im.crop((left, top, left + size, top + size))
+            elif size is not None:
                 im = im.resize((size, size), Image.Resampling.BILINEAR)
             a = np.asarray(im, dtype=np.uint8)
     except OSError as exc:
         raise DataError(f"{path}: not a readable image ({exc})") from None
     return a if grayscale else np.ascontiguousarray(a.transpose(2, 0, 1))
+
+
+def _has_images(folder: Path) -> bool:
+    return any(
+        f.suffix.lower() in IMAGE_SUFFIXES
+        for d in folder.iterdir()
+        if d.is_dir()
+        for f in d.iterdir()
+    )
 
 
 def from_folder(
@@ -150,23 +178,35 @@ def from_folder(
     size: int | None = None,
     grayscale: bool = False,
     name: str | None = None,
+    crop: float | None = None,
 ) -> Dataset:
     """A dataset from an image folder: ``path/train/<class>/*.png`` and ``path/test/<class>/*``.
 
     The layout of torchvision's ``ImageFolder``, one folder per class, classes numbered in
-    sorted order of their folder names (the same in both splits). Images are read with
+    sorted order of their folder names (the same in both splits; ImageNet's ``n01440764``
+    … folders so get ImageNet's class indices). ``val/`` stands for ``test/``. A folder of
+    class folders without splits (``path/<class>/*``: a set to evaluate a pretrained
+    model on) is the test split, and a fixed shuffle of the same images (seed 0) the
+    training split that calibrations draw from; the source says so. Images are read with
     Pillow as 8-bit grey (``grayscale``) or RGB, resized to ``size × size`` when given
-    (else they must all have one size).
+    (else they must all have one size); with ``crop`` (e.g. 0.875, torchvision's
+    ImageNet evaluation: shorter side to 256, centre 224) the shorter side goes to
+    ``size / crop`` and the centre ``size × size`` is kept.
     """
     root = Path(path).expanduser()
-    splits = {s: root / s for s in ("train", "test")}
+    test_name = "test" if (root / "test").is_dir() or not (root / "val").is_dir() else "val"
+    splits = {"train": root / "train", "test": root / test_name}
+    one_split = root.is_dir() and not any(p.is_dir() for p in splits.values()) and _has_images(root)
+    if one_split:
+        splits = {"test": root}
     missing = [str(p) for p in splits.values() if not p.is_dir()]
     if missing:
         raise DataError(
             f"image folder {root}: no {', '.join(missing)}; expected train/<class>/*.png and "
-            "test/<class>/*.png"
+            "test/<class>/*.png (or <class>/*.png: an evaluation set)"
         )
-    classes = sorted(d.name for d in splits["train"].iterdir() if d.is_dir())
+    first = splits["test"] if one_split else splits["train"]
+    classes = sorted(d.name for d in first.iterdir() if d.is_dir())
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for split, folder in splits.items():
         xs, ys = [], []
@@ -174,13 +214,13 @@ def from_folder(
             files = sorted(
                 f for f in (folder / cls).glob("*") if f.suffix.lower() in IMAGE_SUFFIXES
             )
-            xs += [_read_image(f, size, grayscale) for f in files]
+            xs += [_read_image(f, size, grayscale, crop) for f in files]
             ys += [label] * len(files)
         extra = sorted(
             d.name for d in folder.iterdir() if d.is_dir() and d.name not in set(classes)
         )
         if extra:
-            raise DataError(f"{folder}: classes {extra} are not in {splits['train']}")
+            raise DataError(f"{folder}: classes {extra} are not in {first}")
         if not xs:
             raise DataError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in class folders")
         shapes = {x.shape for x in xs}
@@ -189,10 +229,52 @@ def from_folder(
                 f"{folder}: images of different sizes {sorted(shapes)[:3]}; pass size=..."
             )
         arrays[split] = (np.stack(xs), np.asarray(ys, dtype=np.int64))
+    shown = ", ".join(classes[:10]) + (f", … ({len(classes)} classes)" if len(classes) > 10 else "")
+    source = f"{root} (image folder, classes {shown})"
+    if one_split:
+        xt, yt = arrays["test"]
+        order = np.random.default_rng(0).permutation(len(yt))
+        arrays["train"] = (xt[order], yt[order])
+        source = (
+            f"{root} (image folder of {len(yt)} evaluation images, classes {shown}; no "
+            "training split: calibrations use the same images, shuffled)"
+        )
     return from_arrays(
-        *arrays["train"], *arrays["test"], name=name or root.name,
-        source=f"{root} (image folder, classes {', '.join(classes)})",
+        *arrays["train"], *arrays["test"], name=name or root.name, source=source,
     )  # fmt: skip
+
+
+def from_path(
+    path: str | os.PathLike,
+    input_shape: tuple[int, ...],
+    *,
+    crop: float | None = None,
+    name: str | None = None,
+) -> Dataset:
+    """The data a folder holds, read for a model of ``input_shape`` ``(C, H, W)``.
+
+    A folder of CIFAR-10 or CIFAR-100 binaries (``data_batch_1.bin`` … / ``train.bin``,
+    :mod:`neuro.cifar`, their native 3×32×32) or an image folder (:func:`from_folder`,
+    resized to ``H`` (square inputs), grey when ``C`` is 1, with ``crop``). Nothing is
+    downloaded; a folder that is neither raises one line saying what was looked for.
+    """
+    from neuro import cifar
+
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DataError(
+            f"data {str(root)!r} is not a folder; give an image folder (<class>/*.png, or "
+            "train/ and test/ of them) or a folder of the CIFAR binary version"
+        )
+    for kind, spec in cifar.CIFAR.items():
+        for folder in (root, root / str(spec["folder"])):
+            test = all((folder / f).is_file() for f in spec["test"])
+            if test and any((folder / f).is_file() for f in spec["train"]):
+                return cifar.load_cifar(f"{kind}:{folder}")
+    if len(input_shape) != 3 or input_shape[-1] != input_shape[-2]:
+        raise ConfigError(f"from_path: input_shape must be (C, H, H); got {input_shape}")
+    return from_folder(root, size=int(input_shape[-1]), grayscale=input_shape[0] == 1,
+                       name=name, crop=crop)  # fmt: skip
 
 
 def register(name: str, dataset: Dataset, *, replace: bool = False) -> Dataset:

@@ -288,7 +288,12 @@ def parse_spec(data: dict[str, Any], *, max_runs: int | None = None) -> Experime
 
 
 def load_spec(path: str | Path, *, max_runs: int | None = None) -> ExperimentSpec:
-    """Read and validate a TOML spec file (``max_runs``: see :func:`parse_spec`)."""
+    """Read and validate a TOML spec file (``max_runs``: see :func:`parse_spec`).
+
+    A workload given as ``path/to/file.py:function`` with a relative path is found
+    relative to the spec file's folder, not the current one (and named by its absolute
+    path in the runs).
+    """
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"spec file {str(path)!r} is a folder, not a TOML file")
@@ -309,4 +314,11 @@ def load_spec(path: str | Path, *, max_runs: int | None = None) -> ExperimentSpe
         raise ConfigError(f"spec file {path.name}: invalid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"spec file {str(path)!r}: cannot read ({exc.strerror})") from None
+    if isinstance(data.get("workloads"), list):  # file.py:function relative to the spec's folder
+        from neuro.workloads.user import absolute_reference
+
+        data["workloads"] = [
+            absolute_reference(w, path.resolve().parent) if isinstance(w, str) else w
+            for w in data["workloads"]
+        ]
     return parse_spec(data, max_runs=max_runs)

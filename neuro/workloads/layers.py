@@ -312,7 +312,7 @@ def extract_layers(model: nn.Module, input_shape: tuple[int, ...]) -> list[Layer
     list of LayerShape
         In execution order. Leaf modules of unknown kind are skipped.
     """
-    meta_model = copy.deepcopy(model).to("meta")
+    meta_model = copy.deepcopy(model).to("meta").eval()  # batch 1: BatchNorm in eval mode
     names = {m: n for n, m in meta_model.named_modules()}
     found: list[LayerShape] = []
 

@@ -7,11 +7,23 @@ caller through ``torch.Generator``-free default init under a fixed global seed i
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from neuro.workloads.layers import Add, Concat, MatMul, PatchTokens, PosEmbed, Reorg, TokenMean
 
-__all__ = ["mlp", "lenet5", "resnet18", "yolov2", "resnet_fmnist", "resnet20", "vit"]
+__all__ = [
+    "mlp",
+    "lenet5",
+    "resnet18",
+    "ResNet18",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "yolov2",
+    "resnet_fmnist",
+    "resnet20",
+    "vit",
+]
 
 
 def mlp(sizes: tuple[int, ...]) -> nn.Sequential:
@@ -68,8 +80,69 @@ class BasicBlock(nn.Module):
         return self.relu2(self.add(y, self.shortcut(x)))
 
 
-def resnet18(n_classes: int = 1000) -> nn.Sequential:
-    """ResNet-18 for 3×224×224 input (He et al., CVPR 2016, Table 1): 1.82 GMACs."""
+#: ImageNet's per-channel mean and std of RGB in [0, 1], the normalisation torchvision's
+#: pretrained ImageNet models expect (torchvision ``ResNet18_Weights.IMAGENET1K_V1``
+#: transforms).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+_TORCHVISION_STEM = {"conv1": 0, "bn1": 1, "fc": 14}
+
+
+class ResNet18(nn.Sequential):
+    """ResNet-18 as a ``Sequential`` (see :func:`resnet18`), with an optional input normalisation.
+
+    ``normalize = (mean, std)`` per input channel makes the forward compute on
+    ``(x - mean) / std`` (as the transforms of torchvision's pretrained models): two
+    non-persistent buffers, so the state dict holds the network's keys only.
+    """
+
+    def __init__(self, *layers: nn.Module, normalize=None) -> None:
+        super().__init__(*layers)
+        self.normalized = normalize is not None
+        if normalize is not None:
+            mean, std = (torch.tensor(v, dtype=torch.float32).view(1, -1, 1, 1) for v in normalize)
+            self.register_buffer("input_mean", mean, persistent=False)
+            self.register_buffer("input_std", std, persistent=False)
+
+    def forward(self, x):
+        if self.normalized:
+            x = (x - self.input_mean) / self.input_std
+        return super().forward(x)
+
+    @staticmethod
+    def adapt_state_dict(state: dict) -> dict:
+        """torchvision's key names (``conv1``, ``layer2.1.bn1``, ``fc``…) as this model's.
+
+        A state dict of torchvision's ``resnet18`` (the key ``layer1.0.conv1.weight`` is
+        there) is renamed: ``conv1``/``bn1`` → ``0``/``1``, block ``layer<i>.<j>`` →
+        ``<4 + 2(i-1) + j>``, ``downsample`` → ``shortcut``, ``fc`` → ``14``; any other
+        state dict is returned as it is.
+        """
+        if "layer1.0.conv1.weight" not in state:
+            return state
+        out = {}
+        for key, value in state.items():
+            head, _, rest = key.partition(".")
+            if head in ("conv1", "bn1", "fc"):
+                new = f"{_TORCHVISION_STEM[head]}.{rest}"
+            elif head.startswith("layer") and head[5:].isdigit():
+                block, _, inner = rest.partition(".")
+                inner = inner.replace("downsample.", "shortcut.", 1)
+                new = f"{4 + 2 * (int(head[5:]) - 1) + int(block)}.{inner}"
+            else:
+                new = key
+            out[new] = value
+        return out
+
+
+def resnet18(n_classes: int = 1000, normalize=None) -> ResNet18:
+    """ResNet-18 for 3×224×224 input (He et al., CVPR 2016, Table 1): 1.82 GMACs.
+
+    Global average pooling makes it run at any input of 32×32 or more. ``normalize``:
+    see :class:`ResNet18` (e.g. ``(IMAGENET_MEAN, IMAGENET_STD)``).
+    """
     layers: list[nn.Module] = [
         nn.Conv2d(3, 64, 7, 2, 3, bias=False),
         nn.BatchNorm2d(64),
@@ -81,7 +154,7 @@ def resnet18(n_classes: int = 1000) -> nn.Sequential:
         layers += [BasicBlock(c, c_out, stride), BasicBlock(c_out, c_out, 1)]
         c = c_out
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, n_classes)]
-    return nn.Sequential(*layers)
+    return ResNet18(*layers, normalize=normalize)
 
 
 def resnet_fmnist(n_classes: int = 10, width: int = 8) -> nn.Sequential:

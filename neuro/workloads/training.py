@@ -37,6 +37,9 @@ __all__ = [
     "check_inputs",
     "evaluate_accuracy",
     "dataset_for",
+    "load_state",
+    "fit_state",
+    "state_mismatch",
 ]
 
 
@@ -207,20 +210,73 @@ def fit(
 _GIVEN: dict[tuple[int, str, str], TrainedModel] = {}  # loaded once per process and file
 
 
-def _load_given(workload: Workload, data: Dataset, digest: str) -> TrainedModel:
-    path = Path(str(workload.weights)).expanduser()
-    model = workload.build()
+def state_mismatch(model: nn.Module, state: Any) -> str | None:
+    """The first way ``state`` does not fit ``model`` (None when it loads), in a few words.
+
+    A missing key, an unexpected key or a key whose shape differs, each with its shape,
+    in the model's key order (then the file's).
+    """
+    if not isinstance(state, dict):
+        return f"the file holds a {type(state).__name__}, not a state dict"
+    own = model.state_dict()
+    for key, value in own.items():
+        if key not in state:
+            return f"missing key {key!r} (shape {tuple(value.shape)})"
+        got = getattr(state[key], "shape", None)
+        if got is None or tuple(got) != tuple(value.shape):
+            shown = tuple(got) if got is not None else type(state[key]).__name__
+            return f"key {key!r} has shape {shown}; the model's is {tuple(value.shape)}"
+    for key, value in state.items():
+        if key not in own:
+            shape = tuple(getattr(value, "shape", ()))
+            return f"unexpected key {key!r} (shape {shape})"
+    return None
+
+
+def load_state(path: str | os.PathLike, owner: str) -> dict:
+    """A state dict file read with ``torch.load(weights_only=True)`` (tensors only, no code).
+
+    Raises
+    ------
+    ConfigError
+        One line naming ``owner`` and the file: not found, or refused by the safe unpickler.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"{owner}: weights file {str(path)!r} not found")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state, nn.Module):  # pragma: no cover - weights_only refuses modules
-            state = state.state_dict()
-        model.load_state_dict(state)
-    except Exception as exc:  # noqa: BLE001 - unpickling refused, wrong keys or shapes
+    except Exception as exc:  # noqa: BLE001 - unpickling refused, not a torch file
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
-            f"workload {workload.name!r}: weights {str(path)!r} do not load into its model "
-            f"with torch.load(weights_only=True): {first}"
+            f"{owner}: weights {str(path)!r} do not load into its model with "
+            f"torch.load(weights_only=True): {first}"
         ) from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]  # a training checkpoint: its model's weights
+    return state
+
+
+def fit_state(model: nn.Module, state: Any, owner: str, path: str | os.PathLike) -> nn.Module:
+    """``model`` with ``state`` loaded, after the model's own key renaming if it has one
+    (``adapt_state_dict``, e.g. torchvision's ResNet-18 names); a mismatch raises one line."""
+    adapt = getattr(model, "adapt_state_dict", None)
+    if adapt is not None and isinstance(state, dict):
+        state = adapt(state)
+    problem = state_mismatch(model, state)
+    if problem is not None:
+        raise ConfigError(
+            f"{owner}: weights {str(path)!r} do not load into its model with "
+            f"torch.load(weights_only=True): {problem}"
+        )
+    model.load_state_dict(state)
+    return model
+
+
+def _load_given(workload: Workload, data: Dataset, digest: str) -> TrainedModel:
+    path = Path(str(workload.weights)).expanduser()
+    owner = f"workload {workload.name!r}"
+    model = fit_state(workload.build(), load_state(path, owner), owner, path)
     acc = evaluate_accuracy(model, *data.tensors("test"))
     return TrainedModel(model.eval(), acc, data.source, f"file:{digest}", path, 0.0)
 

@@ -21,6 +21,14 @@ Three ways, all resolved by name wherever a workload, device or target is named 
          [train]                              # optional: TrainConfig fields
          epochs = 4
 
+     or a registered workload with your weights and/or data
+     (:func:`neuro.workloads.pretrained.with_weights`)::
+
+         name = "my-resnet18"
+         model = "resnet18"                   # a workload name (no ':')
+         weights = "resnet18.pt"              # relative to the TOML file
+         data = "imagenet-val-subset"         # a folder: image folder or CIFAR binaries
+
    * ``devices/<name>.toml``: a device preset in the format of ``devices/presets/*.toml``
      (:func:`devices.register_preset`); it becomes ``aimc:<name>`` and ``snn:<name>``.
    * ``targets/<name>.toml``: a named target with options::
@@ -59,11 +67,20 @@ from torch import nn
 from devices.validation import ConfigError
 from neuro.workloads.base import TrainConfig, Workload
 
-__all__ = ["user_dir", "resolve", "load_plugins", "workload_from_toml", "ENTRY_POINT_GROUPS"]
+__all__ = [
+    "user_dir",
+    "resolve",
+    "load_plugins",
+    "workload_from_toml",
+    "absolute_reference",
+    "ENTRY_POINT_GROUPS",
+]
 
 #: Entry-point groups a plug-in package may fill.
 ENTRY_POINT_GROUPS = ("neuro_cosim.workloads", "neuro_cosim.devices", "neuro_cosim.targets")
-_WORKLOAD_KEYS = {"name", "model", "description", "input_shape", "dataset", "weights", "train"}
+_WORKLOAD_KEYS = {
+    "name", "model", "description", "input_shape", "dataset", "weights", "train", "data",
+}  # fmt: skip
 _loaded: set[str] = set()
 
 
@@ -109,6 +126,23 @@ def _load_function(ref: str, base: Path | None = None) -> Callable[[], Any]:
     if not callable(fn):
         raise ConfigError(f"model reference {ref!r}: {target!r} has no function {func!r}")
     return fn
+
+
+def absolute_reference(ref: str, base: str | os.PathLike) -> str:
+    """``ref`` with a relative ``file.py`` path made absolute against the folder ``base``.
+
+    An experiment spec names its models relative to its own folder, not to the folder
+    the command runs in: ``models/cnn.py:build`` in ``/lab/specs/run.toml`` is
+    ``/lab/specs/models/cnn.py:build``. Names, ``module:function`` references and
+    absolute paths are returned as they are.
+    """
+    target, sep, func = ref.rpartition(":")
+    if not sep or not target.endswith(".py"):
+        return ref
+    path = Path(target).expanduser()
+    if path.is_absolute():
+        return ref
+    return f"{(Path(base) / path).resolve()}:{func}"
 
 
 def _as_workload(ref: str, fn: Callable[[], Any], **fields: Any) -> Workload:
@@ -166,6 +200,26 @@ def workload_from_toml(path: str | os.PathLike) -> Workload:
     if "train" in spec:
         fields["train"] = TrainConfig(**spec["train"])
     ref = str(spec["model"])
+    if ":" not in ref:  # a registered workload with the user's weights and/or data
+        from neuro.workloads.pretrained import with_weights
+
+        data = spec.get("data")
+        if data is not None:
+            data = Path(str(data)).expanduser()
+            data = data if data.is_absolute() else path.parent / data
+        if fields.get("weights") is None and data is None:
+            raise ConfigError(
+                f"workload preset {path}: model {ref!r} names a workload; give weights, data "
+                "or both (or model = 'file.py:function')"
+            )
+        found = with_weights(ref, fields.pop("weights", None), data)
+        fields.pop("input_shape", None)
+        return dataclasses.replace(found, **fields)
+    if "data" in spec:
+        raise ConfigError(
+            f"workload preset {path}: 'data' goes with a workload name as model; with "
+            "model = 'file.py:function' name the dataset ('dataset') or return a Workload"
+        )
     return _as_workload(ref, _load_function(ref, path.parent), **fields)
 
 

@@ -649,7 +649,7 @@ class Crossbar(nn.Module):
             x = torch.nn.functional.pad(x, (0, tm.tiles_r * tm.rows - k))
         xv = x.view(b, tm.tiles_r, tm.rows)
         if dac.range_mode == "dynamic":  # max |x| per vector and row tile (1 if all zero)
-            r = torch.linalg.vector_norm(xv, ord=math.inf, dim=-1, keepdim=True)
+            r = torch.maximum(xv.amax(-1, keepdim=True), xv.amin(-1, keepdim=True).neg_())
             r.masked_fill_(r == 0, 1.0)
         elif dac.range_mode == "calibrated":
             if self.dac_r is None:

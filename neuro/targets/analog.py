@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import fnmatch
+from collections.abc import Collection
 
 import numpy as np
 import torch
@@ -43,13 +45,31 @@ from crossbar import COMPONENTS, CrossbarConfig, matrix_cost
 from crossbar.cost import COMPONENT_GROUPS, InputStats, programmed_mean, tile_static_power
 from crossbar.irdrop import wire_drop_criterion
 from crossbar.nn import calibrate, convert, set_time
-from devices.validation import param, require, validate
+from devices.validation import ConfigError, param, require, validate
 from neuro.provenance import now_iso, provenance
 from neuro.result import Curve, Result
 from neuro.targets.base import Family, register_family, with_options
 from neuro.workloads import Workload, dataset_for, evaluate_accuracy, trained_model
 
-__all__ = ["AnalogConfig", "Analog", "workload_costs", "measure_layers", "LayerMeasure"]
+__all__ = [
+    "AnalogConfig",
+    "Analog",
+    "workload_costs",
+    "measure_layers",
+    "LayerMeasure",
+    "digital_layer_names",
+    "DIGITAL_MAC_J",
+]
+
+#: One INT8 multiply-accumulate of a weight layer kept digital (``digital_layers``):
+#: an 8-bit integer multiply (0.2 pJ) and a 32-bit accumulate add (0.1 pJ), Horowitz
+#: (ISSCC 2014, 45 nm, 0.9 V), scaled to the crossbar cost model's 32 nm and 1.0 V by
+#: C·V² = (32/45)·(1.0/0.9)² (as ``crossbar.config.CostConfig``'s digital figures).
+DIGITAL_MAC_J = (0.2e-12 + 0.1e-12) * (32.0 / 45.0) * (1.0 / 0.9) ** 2
+#: Modules that :func:`crossbar.nn.convert` puts on crossbars (a ``digital_layers`` entry
+#: must name one of them).
+_WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.LSTM, nn.GRU,
+                  nn.MultiheadAttention)  # fmt: skip
 
 #: 1 s, 1 hour, 1 day, 1 year (365 days) after programming.
 DEFAULT_TIMES_S = (1.0, 3600.0, 86400.0, 365 * 86400.0)
@@ -170,6 +190,38 @@ STATIC_NOT_MODELLED = (
 _STATIC = STATIC_NOT_MODELLED
 
 
+def digital_layer_names(model: nn.Module, patterns: Collection[str]) -> list[str]:
+    """The weight layers of ``model`` that ``AnalogConfig.digital_layers`` keeps digital.
+
+    ``"first"``/``"last"``: the first/last conv, linear, recurrent or attention module in
+    module order (the order of :func:`crossbar.nn.convert`); other entries are module
+    names or ``fnmatch`` patterns.
+
+    Raises
+    ------
+    ConfigError
+        An entry that names no weight layer, listing the valid names.
+    """
+    candidates: list[str] = []
+    for name, module in model.named_modules():
+        if any(name.startswith(c + ".") for c in candidates):
+            continue  # inside an attention or recurrent module: converted as one
+        if isinstance(module, _WEIGHT_LAYERS):
+            candidates.append(name)
+    found: list[str] = []
+    for pattern in patterns:
+        special = {"first": candidates[:1], "last": candidates[-1:]}
+        hit = special.get(pattern, [n for n in candidates if fnmatch.fnmatchcase(n, pattern)])
+        if not hit:
+            valid = ", ".join(["first", "last", *candidates][:40])
+            raise ConfigError(
+                f"AnalogConfig.digital_layers: {pattern!r} names no weight layer of the "
+                f"workload; valid: {valid}"
+            )
+        found += hit
+    return list(dict.fromkeys(found))
+
+
 @dataclasses.dataclass(frozen=True)
 class LayerMeasure:
     """What the energy model needs to know of one weight layer, measured on data.
@@ -245,6 +297,7 @@ def workload_costs(
     device: devices.DeviceModel,
     config: CrossbarConfig,
     measured: dict[str, LayerMeasure] | None = None,
+    digital: Collection[str] = (),
 ) -> tuple[dict[str, float], float, float, float, list[dict]]:
     """Per-inference costs of ``workload`` on crossbars of ``device``.
 
@@ -255,6 +308,11 @@ def workload_costs(
     measured : dict, optional
         :func:`measure_layers` by layer name; a layer without it is costed at
         ``config.cost.input_activity`` and the device's mid-range value.
+    digital : collection of str, optional
+        Weight layers kept digital (:func:`digital_layer_names`): each MAC costs
+        :data:`DIGITAL_MAC_J` (``digital``, compute) and its 8-bit weights, inputs and
+        outputs pass once through the SRAM buffers per input (``buffers``, movement); no
+        tiles, converters or latency of their own (like the other digital layers).
 
     Returns
     -------
@@ -268,7 +326,8 @@ def workload_costs(
     area_m2 : float
         Every layer's tiles and periphery.
     layers : list of dict
-        Per-layer table (same keys in every row); ``energy_J`` is the layer's chip energy.
+        Per-layer table (same keys in every row); ``energy_J`` is the layer's chip energy,
+        ``placement`` ``"analog"`` or ``"digital"``.
     """
     c = config.cost
     measured = measured or {}
@@ -277,8 +336,22 @@ def workload_costs(
     rows = []
     for layer in workload.layers:
         gemm = layer.gemm()
-        row = {"name": layer.name, "kind": layer.kind, "macs": int(layer.macs)}
-        if gemm is None:
+        on_chip = gemm is not None and not (
+            layer.name in digital or layer.name.rpartition(".")[0] in digital
+        )  # an attention module's rows are "<name>.in_proj", "<name>.out_proj"
+        row = {"name": layer.name, "kind": layer.kind, "macs": int(layer.macs),
+               "placement": "analog" if on_chip else "digital"}  # fmt: skip
+        if gemm is not None and not on_chip:
+            e_mac = layer.macs * DIGITAL_MAC_J
+            n_bytes = (layer.n_weights + int(np.prod(layer.input_shape))
+                       + int(np.prod(layer.output_shape))) * c.activation_bytes  # fmt: skip
+            e_buf = n_bytes * c.buffer_J_per_byte
+            breakdown["digital"] += e_mac
+            breakdown["buffers"] += e_buf
+            row.update(tiles=0, cells=0, adc_conversions=0, energy_J=e_mac + e_buf,
+                       latency_s=0.0, area_m2=0.0, input_activity=None, ones_fraction=None,
+                       mean_cell_value=None)  # fmt: skip
+        elif gemm is None:
             e_dig = float(layer.ops) * c.digital_op_J
             breakdown["digital"] += e_dig
             row.update(tiles=0, cells=0, adc_conversions=0, energy_J=e_dig, latency_s=0.0,
@@ -326,7 +399,12 @@ class Analog:
         return {"family": "aimc", **dataclasses.asdict(self.cfg)}
 
     def _accuracy(
-        self, workload: Workload, device: devices.DeviceModel, seed: int, prov: dict
+        self,
+        workload: Workload,
+        device: devices.DeviceModel,
+        seed: int,
+        prov: dict,
+        digital: Collection[str] = (),
     ) -> tuple[np.ndarray, float]:
         cfg = self.cfg
         tm = trained_model(workload)
@@ -344,7 +422,14 @@ class Analog:
         for r in range(cfg.repeats):
             rseed = int(np.random.SeedSequence([seed, r]).generate_state(1)[0])
             gen = torch.Generator().manual_seed(rseed)
-            model = convert(source, cfg.crossbar, device_model=device, generator=gen, seed=rseed)
+            model = convert(source, cfg.crossbar, device_model=device, generator=gen, seed=rseed,
+                            exclude=list(digital))  # fmt: skip
+            if r == 0:  # where every weight layer runs (crossbar.nn's conversion report)
+                prov["conversion_report"] = [
+                    [row.name, row.kind, row.placement, row.reason]
+                    for row in model.conversion_report
+                    if row.weights
+                ]
             calibrate(model, x_cal)
             for i, t in enumerate(times):
                 set_time(model, t)  # draws this repeat's read at t
@@ -384,21 +469,24 @@ class Analog:
         cfg = self.cfg
         device = devices.get(cfg.device)
         prov = provenance()
+        digital = digital_layer_names(workload.build(), cfg.digital_layers)
+        prov["digital_layers"] = digital
         measured = None
         if not workload.shape_only:  # input activity and cell values measured per layer
             x_cal, _ = dataset_for(workload).tensors("train", limit=cfg.calibration_size)
             measured = measure_layers(trained_model(workload).model, x_cal, device, cfg.crossbar)
         breakdown, latency, stage, area, layers = workload_costs(
-            workload, device, cfg.crossbar, measured
+            workload, device, cfg.crossbar, measured, digital
         )
         accuracy = accuracy_std = None
         curves: dict[str, Curve] = {}
         extra: dict[str, float] = {
             "tiles": float(sum(row["tiles"] for row in layers)),
             "cells": float(sum(row["cells"] for row in layers)),
+            "digital_weight_layers": float(len(digital)),
         }
         if not workload.shape_only:
-            acc, fp32 = self._accuracy(workload, device, seed, prov)
+            acc, fp32 = self._accuracy(workload, device, seed, prov, digital)
             mean, std = acc.mean(0), acc.std(0)
             times = self.curve_times()
             head = times.index(float(cfg.read_time_s))

@@ -9,7 +9,8 @@ the median and the minimum per image are reported:
 * ``reference``: the FP32 torch model;
 * ``npu:ab9``: :func:`npu.run_fp16` (bit-true FP16, the chip's accumulator and fold);
 * ``aimc:pcm``: the crossbar-converted model (:func:`crossbar.nn.convert`, calibrated,
-  read at one day);
+  read at one day); ``aimc:pcm first digital`` the same with the first weight layer kept
+  digital (the target's ``digital_layers=("first",)``);
 * ``snn:loihi`` (resnet only, with ``--snn``): the converted network's Brian2 standalone run
   of ``--images`` images at ``--steps`` steps, divided by the images (one run, so a mean,
   not a median; the C++ build is excluded and reported apart).
@@ -30,6 +31,7 @@ import npu
 from crossbar import CrossbarConfig
 from crossbar.nn import calibrate, convert, set_time
 from neuro import workloads
+from neuro.targets.analog import digital_layer_names
 
 
 def _per_image(fn, x: torch.Tensor) -> dict:
@@ -55,12 +57,18 @@ def bench(name: str, images: int, snn_steps: int | None) -> dict:
                      generator=torch.Generator().manual_seed(0))  # fmt: skip
     calibrate(analog, x_cal)
     set_time(analog, 86400.0)
+    first = digital_layer_names(tm.model, ["first"])
+    analog_first = convert(tm.model, CrossbarConfig(), device_model=devices.get("pcm"),
+                           generator=torch.Generator().manual_seed(0), exclude=first)  # fmt: skip
+    calibrate(analog_first, x_cal)
+    set_time(analog_first, 86400.0)
     out = {
         "reference": _per_image(tm.model, x),
         "npu:ab9": _per_image(
             lambda xb: npu.run_fp16(tm.model, xb, accumulate=ab9.accumulate, fold_k=fold), x
         ),
         "aimc:pcm": _per_image(analog, x),
+        "aimc:pcm first digital": _per_image(analog_first, x),
     }
     if snn_steps:
         from snn.convert import convert as snn_convert
@@ -90,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     for wl, rows in res.items():
         for target, r in rows.items():
             t = r.get("median_s", r.get("mean_s"))
-            print(f"{wl:14s} {target:10s} {t * 1e3:9.2f} ms/image  {json.dumps(r)}")
+            print(f"{wl:14s} {target:22s} {t * 1e3:9.2f} ms/image  {json.dumps(r)}")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1))
     return 0

@@ -49,6 +49,7 @@ __all__ = [
     "roadmap_gap",
     "grid_options",
     "grid_sweep",
+    "time_axis",
     "plot_results",
     "plot_archive",
     "MIN_ACCURACY_SPAN",
@@ -128,10 +129,11 @@ def _si_axis(axis, unit: str, log: bool) -> None:
         axis.set_minor_formatter(NullFormatter())
 
 
-def _time_axis(ax, xs: np.ndarray) -> None:
-    """Log time axis with ticks at whole durations (1 s, 1 h, 1 day, 1 year)."""
+def time_axis(ax, xs: Any = None) -> None:
+    """Make the x axis of ``ax`` a log time axis (s) with ticks at whole durations (1 s,
+    1 min, 1 h, 1 day, 30 days, 1 year) over ``xs`` (default: the current x limits)."""
     ax.set_xscale("log")
-    lo, hi = float(np.min(xs)), float(np.max(xs))
+    lo, hi = (float(np.min(xs)), float(np.max(xs))) if xs is not None else ax.get_xlim()
     ticks = [(t, s) for t, s in _DURATIONS if lo / 1.5 <= t <= hi * 1.5]
     if len(ticks) >= 2:
         ax.xaxis.set_major_locator(FixedLocator([t for t, _ in ticks]))
@@ -529,7 +531,7 @@ def curves(results: Sequence[Result], name: str, ax=None):
             handles.append(_note_handle(note.replace("* ", "")))
     if allx:
         if x_label == "t_s" and _spans_decades(allx):
-            _time_axis(ax, np.array(allx))
+            time_axis(ax, np.array(allx))
             unit_x = ""  # the ticks name their unit
         else:
             log = _spans_decades(allx)

@@ -71,9 +71,11 @@ def execute(run: RunSpec) -> Result:
     )
     result.target = run.target
     result.config = {**result.config, "grid_point": run.point}
+    from neuro.compare import record_data
     from neuro.neurobench import add_to_result
 
     add_to_result(get_workload(run.workload), result)
+    record_data(get_workload(run.workload), result)  # data source and test inputs
     result.check()
     return result
 

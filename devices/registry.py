@@ -8,7 +8,6 @@ every package may import.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
@@ -103,6 +102,8 @@ def option_names(factory: Callable[..., Any]) -> list[str] | None:
         return sorted(declared() if callable(declared) else declared)
     if dataclasses.is_dataclass(factory) and isinstance(factory, type):
         return sorted(f.name for f in dataclasses.fields(factory) if f.init)
+    import inspect  # (here: 20 ms that ``import devices`` need not pay)
+
     try:
         params = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):

@@ -1,7 +1,11 @@
 """Start-up time of the command line: ``neuro --help``, ``neuro archive ls``, ``import neuro``.
 
 Each command runs in a fresh subprocess ``--repeats`` times (interleaved, so a change in the
-machine's load hits all of them alike); the median wall time is reported. ``archive ls``
+machine's load hits all of them alike); the median wall time is reported, and the median
+CPU time (user + system) of the subprocess, which a loaded machine inflates much less.
+``--baseline DIR`` runs the same commands, interleaved, on another checkout of the project
+(``git worktree add DIR <commit>``; put first on ``PYTHONPATH``), for a before/after in one
+run. ``archive ls``
 reads a small archive of three runs written by this script in a temporary folder. Also
 records, from ``python -X importtime -c "import neuro"``, the cumulative import time of
 ``neuro`` and whether the heavy libraries (torch, h5py, pandas, matplotlib, brian2, scipy)
@@ -15,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,20 +56,27 @@ def _small_archive(folder: Path) -> Path:
     return path
 
 
-def _wall(cmd: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    dt = time.perf_counter() - t0
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _wall(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``cmd``."""
+    c0, t0 = _cpu_children(), time.perf_counter()
+    # in a neutral folder: the current one would come first on sys.path, before PYTHONPATH
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=env["NEURO_HOME"])
+    dt, cpu = time.perf_counter() - t0, _cpu_children() - c0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-500:]}")
-    return dt
+    return dt, cpu
 
 
 def _importtime(env: dict[str, str]) -> dict:
     """Cumulative import time of ``neuro`` (s) and which heavy libraries it pulled in."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import neuro"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True, text=True, env=env, check=True, cwd=env["NEURO_HOME"],
     )  # fmt: skip
     cumulative: dict[str, float] = {}
     for line in proc.stderr.splitlines():
@@ -77,36 +89,58 @@ def _importtime(env: dict[str, str]) -> dict:
     }
 
 
+def _summary(t: list[tuple[float, float]], goal: float) -> dict:
+    wall = [w for w, _ in t]
+    cpu = [c for _, c in t]
+    return {
+        "median_s": statistics.median(wall),
+        "min_s": min(wall),
+        "max_s": max(wall),
+        "median_cpu_s": statistics.median(cpu),
+        "goal_s": goal,
+        "times_s": wall,
+        "cpu_s": cpu,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--baseline", help="another checkout to time beside this one (before)")
     p.add_argument("--out", default="out/bench_cli.json")
     args = p.parse_args(argv)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    times: dict[str, list[float]] = {name: [] for name in GOALS_S}
+    base_env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    variants = {"this checkout": dict(base_env)}
+    if args.baseline:
+        root = str(Path(args.baseline).resolve())
+        variants["baseline"] = {**base_env, "PYTHONPATH": root}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {
+        (v, name): [] for v in variants for name in GOALS_S
+    }
+    # ``python -m neuro`` resolves the package through PYTHONPATH (the installed script
+    # would import this checkout's neuro.cli whatever the path says)
+    neuro = [sys.executable, "-m", "neuro"] if args.baseline else _neuro()
     with tempfile.TemporaryDirectory() as tmp:
         archive = _small_archive(Path(tmp))
-        env["NEURO_HOME"] = str(Path(tmp) / "home")  # no user presets: the built-ins only
+        home = Path(tmp) / "home"  # no user presets: the built-ins only
+        home.mkdir()
+        for env in variants.values():
+            env["NEURO_HOME"] = str(home)
         cmds = {
-            "neuro --help": [*_neuro(), "--help"],
-            "neuro archive ls": [*_neuro(), "archive", "ls", str(archive)],
+            "neuro --help": [*neuro, "--help"],
+            "neuro archive ls": [*neuro, "archive", "ls", str(archive)],
             "import neuro": [sys.executable, "-c", "import neuro"],
         }
-        for name, cmd in cmds.items():  # one untimed run each: file caches warm
-            _wall(cmd, env)
+        for env in variants.values():  # one untimed run each: file caches warm
+            for cmd in cmds.values():
+                _wall(cmd, env)
         for _ in range(args.repeats):
             for name, cmd in cmds.items():
-                times[name].append(_wall(cmd, env))
-        imports = _importtime(env)
+                for v, env in variants.items():
+                    times[(v, name)].append(_wall(cmd, env))
+        imports = {v: _importtime(env) for v, env in variants.items()}
     rows = {
-        name: {
-            "median_s": statistics.median(t),
-            "min_s": min(t),
-            "max_s": max(t),
-            "goal_s": GOALS_S[name],
-            "times_s": t,
-        }
-        for name, t in times.items()
+        v: {name: _summary(times[(v, name)], GOALS_S[name]) for name in GOALS_S} for v in variants
     }
     out = {
         "benchmark": "cli_startup",
@@ -114,20 +148,26 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "cpu_count": os.cpu_count(),
         "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "commands": rows,
-        "import_neuro": imports,
+        "baseline": args.baseline,
+        "commands": rows["this checkout"],
+        "import_neuro": imports["this checkout"],
+        "variants": {v: {"commands": rows[v], "import_neuro": imports[v]} for v in variants},
     }
-    print(f"{'command':20s} {'median':>8s} {'min':>8s} {'max':>8s} {'goal':>6s}")
-    for name, r in rows.items():
+    print(f"{'command':20s} {'variant':14s} {'median':>8s} {'cpu':>7s} {'min':>7s} {'goal':>5s}")
+    for name in GOALS_S:
+        for v in variants:
+            r = rows[v][name]
+            print(
+                f"{name:20s} {v:14s} {r['median_s']:7.3f}s {r['median_cpu_s']:6.3f}s "
+                f"{r['min_s']:6.3f}s {r['goal_s']:4.1f}s"
+            )
+    for v in variants:
+        imp = imports[v]
+        heavy = [lib for lib, yes in imp["heavy_imported"].items() if yes]
         print(
-            f"{name:20s} {r['median_s']:7.3f}s {r['min_s']:7.3f}s {r['max_s']:7.3f}s "
-            f"{r['goal_s']:5.1f}s"
+            f"import neuro ({v}, -X importtime): {imp['neuro_cumulative_s']:.3f} s cumulative; "
+            f"heavy libraries imported: {', '.join(heavy) or 'none'}"
         )
-    heavy = [lib for lib, yes in imports["heavy_imported"].items() if yes]
-    print(
-        f"import neuro (-X importtime): {imports['neuro_cumulative_s']:.3f} s cumulative; "
-        f"heavy libraries imported: {', '.join(heavy) or 'none'}"
-    )
     print(f"load average (1 min): {out['load_avg_1min']}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1))

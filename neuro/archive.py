@@ -883,7 +883,7 @@ class Archive:
     ) -> dict[str, Any]:
         """One run's row of :meth:`table` (raises on a damaged group); the names of its
         grid point's options are added to ``grid``."""
-        from neuro.report import test_inputs
+        from neuro.report import measured_inputs
         row: dict[str, Any] = {
             "run_id": rid,
             "workload": str(g.attrs["workload"]),
@@ -912,7 +912,7 @@ class Archive:
             row[k] = v
             if grid is not None:
                 grid[k] = None
-        n, total = test_inputs(
+        n, total = measured_inputs(
             Result(workload=row["workload"], target=row["target"], seed=row["seed"],
                    ops_per_inference=0.0, accuracy=row.get("accuracy"), config=config,
                    provenance=prov, extra={"test_inputs": row.get("test_inputs")})

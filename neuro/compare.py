@@ -70,12 +70,12 @@ def record_data(workload: Workload, result: Result) -> Result:
     """Record beside an accuracy where its test inputs came from and how many there were.
 
     Sets ``provenance["data_source"]`` (if the target did not), ``["test_inputs"]`` (the
-    inputs the accuracy was measured on: :func:`neuro.report.test_inputs`) and
+    inputs the accuracy was measured on: :func:`neuro.report.measured_inputs`) and
     ``["test_inputs_total"]`` (the test split's size), so that a subset is marked wherever
     the accuracy is shown. A result without accuracy, or a workload without a dataset, is
     left as it is.
     """
-    from neuro.report import test_inputs
+    from neuro.report import measured_inputs
     from neuro.workloads import dataset_for
 
     if result.accuracy is None or workload.shape_only or workload.dataset is None:
@@ -87,7 +87,7 @@ def record_data(workload: Workload, result: Result) -> Result:
     prov = result.provenance
     prov.setdefault("data_source", data.source)
     prov["test_inputs_total"] = int(len(data.y_test))
-    n, _ = test_inputs(result)
+    n, _ = measured_inputs(result)
     prov["test_inputs"] = int(n if n is not None else len(data.y_test))
     return result
 

@@ -37,7 +37,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, NullFormatter
 
 from neuro.archive import Archive
-from neuro.report import is_subset, test_inputs
+from neuro.report import is_subset, measured_inputs
 from neuro.result import METRIC_FIELDS, Result
 from neuro.roadmap import paradigm_of, targets_for
 
@@ -182,7 +182,7 @@ def _pooled(means: np.ndarray, stds: np.ndarray) -> np.ndarray:
 
 def _subset_note(results: Sequence[Result]) -> str | None:
     """``"* accuracy on 100–300 of 10,000 test inputs"`` for the subset results, or None."""
-    subset = [test_inputs(r) for r in results if r.accuracy is not None and is_subset(r)]
+    subset = [measured_inputs(r) for r in results if r.accuracy is not None and is_subset(r)]
     if not subset:
         return None
     ns = sorted({n for n, _ in subset if n is not None})
@@ -204,7 +204,7 @@ def _fp32(results: Sequence[Result], same_inputs: bool = False) -> tuple[float, 
         for r in results
         if r.extra.get("fp32_accuracy_same_inputs") is not None
     }
-    counts = {test_inputs(r)[0] for r in results if r.accuracy is not None}
+    counts = {measured_inputs(r)[0] for r in results if r.accuracy is not None}
     if same_inputs and len(same) == 1 and len(counts) == 1:
         acc, n = same.pop(), counts.pop()
         inputs = f" {n:,}" if n is not None else ""
@@ -212,7 +212,7 @@ def _fp32(results: Sequence[Result], same_inputs: bool = False) -> tuple[float, 
     ref = [r for r in results if paradigm_of(r.target) is None and r.accuracy is not None]
     if ref:
         acc = float(np.mean([r.accuracy for r in ref]))
-        n, total = test_inputs(ref[0])
+        n, total = measured_inputs(ref[0])
         inputs = f", {n:,} test inputs" if n is not None and (total is None or n == total) else ""
         star = "*" if is_subset(ref[0]) else ""
         return acc, f"FP32 reference{star} ({100 * acc:.2f} %{inputs})"

@@ -13,7 +13,7 @@ __all__ = [
     "results_table",
     "gap_lines",
     "COLUMNS",
-    "test_inputs",
+    "measured_inputs",
     "inputs_note",
     "is_subset",
     "data_lines",
@@ -73,7 +73,7 @@ def subset_mark(n: object, total: object) -> str:
     return f" ({n:,}" + (f" of {total:,} inputs)" if total is not None else " inputs)")
 
 
-def test_inputs(r: Result) -> tuple[int | None, int | None]:
+def measured_inputs(r: Result) -> tuple[int | None, int | None]:
     """``(n, total)``: how many test inputs ``r.accuracy`` was measured on, of how many.
 
     ``n`` comes from what the target recorded (``extra`` or ``provenance``
@@ -100,14 +100,14 @@ def test_inputs(r: Result) -> tuple[int | None, int | None]:
 def is_subset(r: Result) -> bool:
     """True when ``r.accuracy`` comes from fewer test inputs than the test split holds (or
     from a ``test_limit`` when the split's size is not recorded)."""
-    n, total = test_inputs(r)
+    n, total = measured_inputs(r)
     return n is not None and (total is None or n < total)
 
 
 def inputs_note(r: Result) -> str:
     """The test inputs behind ``r.accuracy``: ``"10,000"`` (the whole split),
     ``"200 of 10,000"`` (a subset), ``"200"`` (split size unknown) or ``"—"``."""
-    n, total = test_inputs(r)
+    n, total = measured_inputs(r)
     if n is None:
         return "—"
     if total is None or n == total:

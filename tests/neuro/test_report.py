@@ -1,0 +1,68 @@
+"""Terminal tables: an accuracy measured on a subset of the test inputs says so beside it."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuro.compare import compare, record_data
+from neuro.report import (
+    data_lines,
+    inputs_note,
+    is_subset,
+    measured_inputs,
+    results_table,
+    subset_mark,
+)
+from neuro.result import Result
+from neuro.workloads import dataset_for
+from neuro.workloads import get as get_workload
+
+
+def _r(target, acc, **kw) -> Result:
+    return Result(workload="w", target=target, seed=0, ops_per_inference=1.0, accuracy=acc, **kw)
+
+
+def test_test_inputs_from_what_the_target_recorded_or_its_limit():
+    full = _r("reference", 0.8819, provenance={"test_inputs_total": 10000})
+    npu = _r("npu:ab9", 0.89, config={"test_limit": 200}, provenance={"test_inputs_total": 10000})
+    snn = _r("snn:loihi", 0.88, extra={"test_inputs": 100.0})  # split size not recorded
+    big = _r("npu:ab9", 0.9, config={"test_limit": 50000}, provenance={"test_inputs_total": 10000})
+    assert measured_inputs(full) == (10000, 10000) and not is_subset(full)
+    assert measured_inputs(npu) == (200, 10000) and is_subset(npu)
+    assert measured_inputs(snn) == (100, None) and is_subset(snn)
+    assert measured_inputs(big) == (10000, 10000) and not is_subset(big)  # a limit above the split
+    assert measured_inputs(_r("x", None)) == (None, None)
+    assert [inputs_note(r) for r in (full, npu, snn)] == ["10,000", "200 of 10,000", "100"]
+    assert subset_mark(200, 10000) == " (200 of 10,000 inputs)"
+    assert subset_mark(10000, 10000) == "" and subset_mark(None, 10) == ""
+    assert subset_mark(float("nan"), 10) == "" and subset_mark(100, None) == " (100 inputs)"
+    pd = pytest.importorskip("pandas")
+    assert subset_mark(pd.NA, pd.NA) == ""
+
+
+def test_results_table_puts_the_test_inputs_beside_the_accuracy():
+    rs = [
+        _r("reference", 0.8819, provenance={"test_inputs_total": 10000, "data_source": "/d"}),
+        _r("npu:ab9", 0.89, config={"test_limit": 200},
+           provenance={"test_inputs_total": 10000, "data_source": "/d"}),
+    ]  # fmt: skip
+    lines = results_table(rs).splitlines()
+    assert lines[0].split()[:4] == ["target", "accuracy", "test", "inputs"]
+    assert lines[2].split()[:3] == ["reference", "88.19", "%"] and "10,000" in lines[2]
+    assert "89.00 %  200 of 10,000" in lines[3]
+    assert data_lines(rs) == ["data: /d; accuracy on a subset of the test inputs: npu:ab9"]
+
+
+@pytest.mark.slow
+def test_compare_records_the_data_of_every_accuracy():
+    wl = get_workload("mlp-digits")
+    n_test = len(dataset_for(wl).y_test)
+    results, failures = compare(wl, ["reference", "npu:ab9"], quick=True)
+    assert not failures
+    ref, npu = results
+    assert ref.provenance["test_inputs"] == ref.provenance["test_inputs_total"] == n_test
+    assert npu.provenance["test_inputs"] == min(200, n_test)  # npu's quick test_limit
+    assert npu.provenance["test_inputs_total"] == n_test
+    assert npu.provenance["data_source"] == dataset_for(wl).source
+    shape_only = Result(workload="resnet18", target="npu:ab9", seed=0, ops_per_inference=1.0)
+    assert record_data(get_workload("resnet18"), shape_only).provenance == {}

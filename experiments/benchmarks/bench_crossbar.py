@@ -6,10 +6,10 @@ cells), programming and read noise, output noise, drift at 1 day with compensati
 time per forward against ``x @ W.T``, with torch threads 1 and 2, measured interleaved in
 one process (ideal, ours, aihwkit, ideal, ...) so that a change of load hits all alike;
 medians of the repeats. Also the per-call read mode (``read_noise_mode="per-call"``: the
-cells read anew on every forward). When ``import aihwkit`` works in the running
-interpreter, its default PCM ``AnalogLinear`` (``InferenceRPUConfig()``: PCMLikeNoiseModel,
-GlobalDriftCompensation, its default periphery and tile size) is timed beside it, drifted
-to the same day. Goal (issue 15): ours at most 1.5x the ideal matmul at 1 thread, at least
+cells read anew on every forward) and the layer without output noise (where the time
+goes). When ``import aihwkit`` works in the running interpreter, its default PCM
+``AnalogLinear`` (``InferenceRPUConfig()``: PCMLikeNoiseModel, GlobalDriftCompensation,
+its default periphery and tile size) is timed beside it, drifted to the same day. Goal (issue 15): ours at most 1.5x the ideal matmul at 1 thread, at least
 2.5x faster than aihwkit.
 
     python experiments/benchmarks/bench_crossbar.py [--out out/bench_crossbar.json]
@@ -78,10 +78,17 @@ def bench_size(size: int, batch: int, threads: int, repeats: int, device: str, a
     xbar = Crossbar(dev, CrossbarConfig()).program(w, gen).calibrate(x[:256])
     per_call = Crossbar(dev, CrossbarConfig(read_noise_mode="per-call"))
     per_call.program(w, gen).calibrate(x[:256])
+    # Where the time goes: the same layer without the output noise (one Gaussian draw per
+    # tile output and vector, Tr·B·N of them: torch's CPU normal generator).
+    quiet = Crossbar(
+        dev, CrossbarConfig(adc=dataclasses.replace(CrossbarConfig().adc, out_noise=0))
+    )
+    quiet.program(w, gen).calibrate(x[:256])
     fns = {
         "ideal": lambda: x @ w.t(),
         "crossbar": lambda: xbar.matvec(x, t=DAY_S),
         "crossbar_per_call": lambda: per_call.matvec(x, t=DAY_S),
+        "crossbar_no_out_noise": lambda: quiet.matvec(x, t=DAY_S),
     }
     note = "aihwkit not asked for"
     if ak:
@@ -95,6 +102,7 @@ def bench_size(size: int, batch: int, threads: int, repeats: int, device: str, a
     row.update({f"{k}_s": v for k, v in med.items()})
     row["ratio"] = med["crossbar"] / med["ideal"]
     row["ratio_per_call"] = med["crossbar_per_call"] / med["ideal"]
+    row["ratio_no_out_noise"] = med["crossbar_no_out_noise"] / med["ideal"]
     row["ratio_min"] = min(times["crossbar"]) / min(times["ideal"])
     if "aihwkit" in med:
         row["aihwkit_ratio"] = med["aihwkit"] / med["ideal"]
@@ -125,12 +133,16 @@ def main(argv: list[str] | None = None) -> dict:
         f"load {load_before[0]:.2f} -> {load_after[0]:.2f} on {os.cpu_count()} CPUs"
     )
     print(rows[0]["aihwkit"])
-    head = f"{'size':>5} {'thr':>3} {'ideal ms':>9} {'ours ms':>8} {'ratio':>6} {'per-call':>8}"
+    head = (
+        f"{'size':>5} {'thr':>3} {'ideal ms':>9} {'ours ms':>8} {'ratio':>6} {'per-call':>8} "
+        f"{'no-noise':>8}"
+    )
     print(head + f" {'aihwkit ms':>10} {'ratio':>6} {'ours faster':>11}")
     for r in rows:
         line = (
             f"{r['size']:>5} {r['threads']:>3} {1e3 * r['ideal_s']:>9.2f} "
-            f"{1e3 * r['crossbar_s']:>8.2f} {r['ratio']:>6.2f} {r['ratio_per_call']:>8.2f}"
+            f"{1e3 * r['crossbar_s']:>8.2f} {r['ratio']:>6.2f} {r['ratio_per_call']:>8.2f} "
+            f"{r['ratio_no_out_noise']:>8.2f}"
         )
         if "aihwkit_s" in r:
             line += (

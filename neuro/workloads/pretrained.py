@@ -143,7 +143,7 @@ def with_weights(
     Raises
     ------
     ConfigError
-        Neither given; a shape-only workload without both; YOLOv2 with data; weights that
+        Neither given; a shape-only workload without both; YOLOv2; weights that
         do not load or fit; a folder without data.
     """
     from neuro import datasets, workloads
@@ -154,7 +154,7 @@ def with_weights(
         )
     base = workloads.get(name)
     model = base.build()
-    if isinstance(model, models.YOLOv2) and data is not None:
+    if isinstance(model, models.YOLOv2):
         raise ConfigError(
             f"workload {name!r} is a detector: a top-1 accuracy on class folders does not apply "
             "and detection metrics (boxes, mAP) are not modelled; compare its raw outputs on "

@@ -173,6 +173,8 @@ def test_with_weights_errors(tmp_path):
         with_weights("resnet18", tmp_path / "w.pt")
     with pytest.raises(ConfigError, match=r"is a detector: .*output_errors"):
         with_weights("yolov2", tmp_path / "w.pt", tmp_path)
+    with pytest.raises(ConfigError, match=r"is a detector: "):
+        with_weights("yolov2", tmp_path / "w.pt")
     with pytest.raises(ConfigError, match=r"weights file .*absent\.pt' not found"):
         with_weights("resnet18", tmp_path / "absent.pt", tmp_path)
     with pytest.raises(DataError, match=r"nowhere' is not a folder; give an image folder"):

@@ -4,7 +4,8 @@ Square layers of 256 ... 4096 and batches of 1 ... 4096 on the default config (P
 DAC and ADC per 256x256 tile, programming, read and output noise, drift at 1 day with
 compensation; one read per read time). For each pair: the median time per forward of the
 crossbar and of the ideal ``x @ W.T`` (interleaved), the time per multiply-accumulate
-(``batch·size²`` MACs) of each, and their ratio. At batch 1 the fixed cost of a call (a few
+(``batch·size²`` MACs) of each, their ratio, and the ratio of the fastest runs (steadier on
+a loaded machine). At batch 1 the fixed cost of a call (a few
 dozen small torch ops) dominates; from a few hundred vectors on the cost per MAC is that
 of the matmul plus the per-tile conversions (one output-noise draw, one ADC rounding per
 tile output: ``1/256`` of the MACs). Pairs over ``--max-macs`` (default 2^33, the
@@ -49,7 +50,9 @@ def timed(fns: dict, min_repeats: int, budget_s: float) -> dict[str, float]:
             fn()
             times[k].append(time.perf_counter() - t0)
         n += 1
-    return {k: statistics.median(v) for k, v in times.items()}
+    out = {k: statistics.median(v) for k, v in times.items()}
+    out.update({f"{k}_min": min(v) for k, v in times.items()})
+    return out
 
 
 def yolov2_npu(repeats: int) -> dict:
@@ -124,6 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
                     ideal_ps_per_mac=1e12 * med["ideal"] / macs,
                     crossbar_ps_per_mac=1e12 * med["crossbar"] / macs,
                     ratio=med["crossbar"] / med["ideal"],
+                    ratio_min=med["crossbar_min"] / med["ideal_min"],
                 )
             )  # fmt: skip
     npu_row = None if args.no_npu else yolov2_npu(repeats=7)
@@ -133,11 +137,14 @@ def main(argv: list[str] | None = None) -> dict:
         f"analog forward, default PCM config at 1 day; {args.threads} torch thread(s); "
         f"load {load_before[0]:.2f} -> {load_after[0]:.2f} on {os.cpu_count()} CPUs"
     )
-    print(f"{'size':>5} {'batch':>5} {'ideal ps/MAC':>12} {'ours ps/MAC':>11} {'ratio':>6}")
+    print(
+        f"{'size':>5} {'batch':>5} {'ideal ps/MAC':>12} {'ours ps/MAC':>11} {'ratio':>6} "
+        f"{'of mins':>7}"
+    )
     for r in rows:
         print(
             f"{r['size']:>5} {r['batch']:>5} {r['ideal_ps_per_mac']:>12.2f} "
-            f"{r['crossbar_ps_per_mac']:>11.2f} {r['ratio']:>6.2f}"
+            f"{r['crossbar_ps_per_mac']:>11.2f} {r['ratio']:>6.2f} {r['ratio_min']:>7.2f}"
         )
     for s in skipped:
         print(f"skipped {s['size']}x{s['size']} batch {s['batch']}: {s['macs']:.2e} MACs")

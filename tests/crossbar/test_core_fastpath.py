@@ -228,3 +228,20 @@ def test_shape_and_tile_map_follow_reprogramming(generator):
     assert xbar.shape == (40, 300) and xbar.tile_map.tiles_r == 2
     xbar.config = dataclasses.replace(xbar.config, tile_rows=64)
     assert xbar.tile_map.tiles_r == 5
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fused_path_on_cuda_equals_the_reference_path():
+    # Untested in this release (no GPU was available): the fused path on a CUDA device,
+    # against the reference path of the same read and draw, as on the CPU.
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    w = torch.randn(300, 520, device="cuda", generator=gen) / 520**0.5
+    x = torch.rand(128, 520, device="cuda", generator=gen)
+    xbar = Crossbar(devices.get("pcm"), CrossbarConfig()).program(w, gen).calibrate(x)
+    g, alpha = xbar._read_at(DAY, gen, explicit=True)
+    y_fast = xbar._fast_matvec(x, g, alpha, torch.Generator(device="cuda").manual_seed(1))
+    y_ref = xbar._reference_matvec(x, g, alpha, torch.Generator(device="cuda").manual_seed(1))
+    close = (y_fast - y_ref).abs() <= 1e-5 * y_ref.abs().max()
+    assert float((~close).float().mean()) < 1e-3
+    assert xbar.matvec(x, t=DAY).device.type == "cuda"

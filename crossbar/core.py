@@ -20,6 +20,16 @@ through the same path (cells as read at ``t``, output noise, ADC) after programm
 
 All tiles of a matrix are one tensor ``(Tr, Tc, R, Cp)``: a read is one device call and
 an MVM is one batched matmul per step, on whatever torch device the weights live on.
+
+Fused path (conductance cells, PWM or ideal DAC, no IR drop): between reads the column
+signals are a fixed linear map of the DAC codes, so :meth:`Crossbar.matvec` keeps, with
+each per-time read, the signed matrix ``(G+ − G−)·V_read / (DAC levels · ADC step)`` of
+every tile, and an MVM is one batched matmul (``(Tr, B, R) @ (Tr, R, Tc·Kw·S)``) plus
+elementwise work on its ``(Tr, B, N)`` output: one output-noise draw, the ADC's rounding
+and clipping, one scale per column and tile, the input ranges, the sum over row tiles.
+The step-by-step reference (``_reference_matvec``) gives the same numbers for the same read
+and draw (an ADC code may differ by one step on a rounding boundary, ~1e-5 of them in
+float32); charge readout, bit-serial inputs and IR drop take it.
 """
 
 from __future__ import annotations

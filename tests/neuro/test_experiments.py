@@ -108,11 +108,13 @@ def test_sigkill_mid_sweep_then_resume_without_duplicates(tmp_path):
     out = tmp_path / "o.h5"
     cmd = [sys.executable, "-m", "neuro", "run", str(spec_path), "--out", str(out)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    # each run's status is progress: a log line on stderr (the summary is on stdout)
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env=env)  # fmt: skip
     seen = 0
     deadline = time.monotonic() + 120
     while seen < 3 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
+        line = proc.stderr.readline()
         if not line:
             break
         seen += line.startswith("complete:")

@@ -43,7 +43,7 @@ from torch import nn
 import devices
 from crossbar import COMPONENTS, CrossbarConfig, matrix_cost
 from crossbar.cost import COMPONENT_GROUPS, InputStats, programmed_mean, tile_static_power
-from crossbar.irdrop import wire_drop_criterion
+from crossbar.irdrop import AUTO_KAPPA, wire_drop_criterion
 from crossbar.nn import calibrate, convert, set_time
 from devices.validation import ConfigError, param, require, validate
 from neuro.provenance import now_iso, provenance
@@ -86,6 +86,15 @@ DEFAULT_READ_TIME_S = 86400.0
 #: Latest read time after programming (s): 100 years, far beyond any device's retention.
 MAX_TIME_S = 3.2e9
 
+#: The crossbars of the analog target: IR drop modelled by default. ``ir_drop="auto"`` is
+#: the exact wire model (:func:`crossbar.irdrop.transfer_matrix`, once per read, then one
+#: matmul per MVM) wherever the tile's criterion ``κ = r·G_max·N²/2`` exceeds
+#: :data:`crossbar.irdrop.AUTO_KAPPA` = 0.1: on 256×256 tiles at 1 Ω per segment the PCM
+#: (κ = 0.82) and ReRAM (κ = 2.9) presets, not FeFET (0.06) or capacitive cells. The wires
+#: are part of the chip; a result that leaves them out where they cost > 8 % of the column
+#: current is too optimistic (``crossbar/README.md``, "IR drop: where it matters").
+DEFAULT_CROSSBAR = CrossbarConfig(ir_drop="auto")
+
 
 @dataclasses.dataclass(frozen=True)
 class AnalogConfig:
@@ -96,7 +105,9 @@ class AnalogConfig:
     device : str
         Registered device name (``devices.names()``).
     crossbar : CrossbarConfig
-        Tiles, mapping, converters, non-idealities, cost constants.
+        Tiles, mapping, converters, non-idealities, cost constants. Default: the
+        ``CrossbarConfig`` defaults with ``ir_drop="auto"`` (:data:`DEFAULT_CROSSBAR`):
+        the wires are modelled exactly wherever they matter.
     times_s : tuple of float
         Read times after programming of the ``accuracy_vs_time`` curve, s.
     read_time_s : float
@@ -129,7 +140,7 @@ class AnalogConfig:
     """
 
     device: str = "pcm"
-    crossbar: CrossbarConfig = dataclasses.field(default_factory=CrossbarConfig)
+    crossbar: CrossbarConfig = dataclasses.field(default_factory=lambda: DEFAULT_CROSSBAR)
     times_s: tuple[float, ...] = DEFAULT_TIMES_S
     repeats: int = param(3, integer=True, ge=1, le=1000)
     test_limit: int | None = param(None, integer=True, ge=1, optional=True)
@@ -506,7 +517,10 @@ class Analog:
                 n = max(xc.tile_rows, xc.tile_cols)
                 kappa = wire_drop_criterion(xc.r_wire_ohm, device.g_max, n)
             extra["ir_drop_criterion"] = kappa
-            extra["ir_drop_modelled"] = float(xc.ir_drop != "none")
+            resolved = xc.ir_drop
+            if resolved == "auto":  # as crossbar.Crossbar.ir_drop_mode resolves it
+                resolved = "exact" if kappa > AUTO_KAPPA else "none"
+            extra["ir_drop_modelled"] = float(resolved != "none")
         prov.update(started=started, finished=now_iso())
         return Result(
             workload=workload.name,

@@ -61,15 +61,23 @@ def test_headline_accuracy_states_its_read_time():
 def test_a_result_says_when_ir_drop_matters_and_is_not_modelled():
     from neuro.report import subset_lines
 
-    r = make_target(
-        "aimc:reram", repeats=1, times_s=(0.0,), read_time_s=0.0, test_limit=50
-    ).evaluate(workloads.get("mlp-digits"), seed=0)
+    opts = dict(repeats=1, times_s=(0.0,), read_time_s=0.0, test_limit=50)
+    r = make_target("aimc:reram", **opts, **{"crossbar.ir_drop": "none"}).evaluate(
+        workloads.get("mlp-digits"), seed=0
+    )
     # r·G_max·N²/2 = 1 Ω · 88 µS · 256² / 2 = 2.88; the exact solver puts typical column
     # currents at 34 % of ideal there.
     assert r.extra["ir_drop_criterion"] == pytest.approx(2.883584)
     assert r.extra["ir_drop_modelled"] == 0.0
     assert any("IR drop not modelled although r·G_max·N²/2 = 2.9 > 0.1 (typical column "
                "currents ~34 % of ideal" in line for line in subset_lines([r]))  # fmt: skip
+    # By default (ir_drop="auto") the wires are modelled there, and the line is gone; not
+    # for FeFET cells (κ = 0.06).
+    r = make_target("aimc:reram", **opts).evaluate(workloads.get("mlp-digits"), seed=0)
+    assert r.extra["ir_drop_modelled"] == 1.0
+    assert not any("IR drop not modelled" in line for line in subset_lines([r]))
+    r = make_target("aimc:fefet", **opts).evaluate(workloads.get("mlp-digits"), seed=0)
+    assert r.extra["ir_drop_criterion"] < 0.1 and r.extra["ir_drop_modelled"] == 0.0
 
 
 def test_shape_only_workload_gets_costs_only():

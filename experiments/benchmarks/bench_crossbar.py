@@ -55,17 +55,24 @@ def aihwkit_layer(w: torch.Tensor, t_s: float):
     return layer, f"aihwkit {aihwkit.__version__}"
 
 
-def interleaved(fns: dict, repeats: int) -> dict[str, list[float]]:
-    """Run every function once (warm-up), then ``repeats`` rounds of all in turn; seconds."""
+def interleaved(fns: dict, repeats: int) -> tuple[dict, dict]:
+    """Run every function once (warm-up), then ``repeats`` rounds of all in turn.
+
+    Returns wall seconds and process CPU seconds per call, each ``{name: [..]}``. With one
+    torch thread the CPU time is that of the work alone: other jobs on a shared machine
+    stretch the wall time far more than the CPU time.
+    """
     for fn in fns.values():
         fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
         for k, fn in fns.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
-            times[k].append(time.perf_counter() - t0)
-    return times
+            wall[k].append(time.perf_counter() - t0)
+            cpu[k].append(time.process_time() - c0)
+    return wall, cpu
 
 
 def bench_size(size: int, batch: int, threads: int, repeats: int, device: str, ak: bool):
@@ -96,7 +103,7 @@ def bench_size(size: int, batch: int, threads: int, repeats: int, device: str, a
         if layer is not None:
             fns["aihwkit"] = lambda: layer(x)
     with torch.no_grad():
-        times = interleaved(fns, repeats)
+        times, cpu = interleaved(fns, repeats)
     med = {k: statistics.median(v) for k, v in times.items()}
     row = dict(size=size, batch=batch, threads=threads, repeats=repeats, aihwkit=note)
     row.update({f"{k}_s": v for k, v in med.items()})
@@ -104,6 +111,12 @@ def bench_size(size: int, batch: int, threads: int, repeats: int, device: str, a
     row["ratio_per_call"] = med["crossbar_per_call"] / med["ideal"]
     row["ratio_no_out_noise"] = med["crossbar_no_out_noise"] / med["ideal"]
     row["ratio_min"] = min(times["crossbar"]) / min(times["ideal"])
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+    row.update({f"{k}_cpu_s": v for k, v in med_cpu.items()})
+    row["ratio_cpu"] = med_cpu["crossbar"] / med_cpu["ideal"]
+    row["ratio_no_out_noise_cpu"] = med_cpu["crossbar_no_out_noise"] / med_cpu["ideal"]
+    if "aihwkit" in med_cpu:
+        row["speedup_vs_aihwkit_cpu"] = med_cpu["aihwkit"] / med_cpu["crossbar"]
     if "aihwkit" in med:
         row["aihwkit_ratio"] = med["aihwkit"] / med["ideal"]
         row["speedup_vs_aihwkit"] = med["aihwkit"] / med["crossbar"]
@@ -148,6 +161,22 @@ def main(argv: list[str] | None = None) -> dict:
             line += (
                 f" {1e3 * r['aihwkit_s']:>10.2f} {r['aihwkit_ratio']:>6.2f} "
                 f"{r['speedup_vs_aihwkit']:>10.2f}x"
+            )
+        print(line)
+    print("CPU time (1 thread: the work alone, less sensitive to other jobs):")
+    for r in rows:
+        if r["threads"] != 1:
+            continue
+        line = (
+            f"{r['size']:>5} {r['threads']:>3} {1e3 * r['ideal_cpu_s']:>9.2f} "
+            f"{1e3 * r['crossbar_cpu_s']:>8.2f} {r['ratio_cpu']:>6.2f} {'':>8} "
+            f"{r['ratio_no_out_noise_cpu']:>8.2f}"
+        )
+        if "aihwkit_cpu_s" in r:
+            line += (
+                f" {1e3 * r['aihwkit_cpu_s']:>10.2f} "
+                f"{r['aihwkit_cpu_s'] / r['ideal_cpu_s']:>6.2f} "
+                f"{r['speedup_vs_aihwkit_cpu']:>10.2f}x"
             )
         print(line)
     one = [r for r in rows if r["threads"] == 1]

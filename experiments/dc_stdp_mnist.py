@@ -23,7 +23,14 @@ import numpy as np
 
 import devices
 from neuro.data import load_dataset
-from snn import DeviceSynapse, DiehlCook, DiehlCookConfig, DifferentialDeviceSynapse, IdealSynapse
+from snn import (
+    DeviceSynapse,
+    DiehlCook,
+    DiehlCookConfig,
+    DifferentialDeviceSynapse,
+    IdealSynapse,
+    STDPRule,
+)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -41,6 +48,21 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--method", default="exponential_euler",
                     choices=("exponential_euler", "euler"),
                     help="neuron integration (DiehlCookConfig.method)")  # fmt: skip
+    ap.add_argument(
+        "--nu-pre",
+        type=float,
+        default=None,
+        help="depression rate per presynaptic spike (default: STDPRule's 1e-4)",
+    )
+    ap.add_argument(
+        "--nu-post",
+        type=float,
+        default=None,
+        help="potentiation rate per postsynaptic spike (default: STDPRule's 1e-2)",
+    )
+    ap.add_argument(
+        "--retune", default="", help="what the rates compensate and why (stored with the run)"
+    )
     ap.add_argument("--backend", default="standalone")
     ap.add_argument(
         "--log-every",
@@ -61,12 +83,15 @@ def main(argv: list[str] | None = None) -> dict:
         synapse = DifferentialDeviceSynapse(devices.get(args.device), seed=args.seed)
     else:
         synapse = DeviceSynapse(devices.get(args.device), seed=args.seed)
+    rates = {k: v for k, v in (("nu_pre", args.nu_pre), ("nu_post", args.nu_post)) if v is not None}
+    stdp = STDPRule(**rates)
     net = DiehlCook(args.n_exc, synapse, chunk=args.chunk, backend=args.backend, seed=args.seed,
-                    config=DiehlCookConfig(method=args.method))  # fmt: skip
+                    config=DiehlCookConfig(method=args.method, stdp=stdp))  # fmt: skip
     out: dict = {
         "n_exc": args.n_exc, "device": args.device, "synapse": synapse.describe(),
         "train_images": len(x_train), "passes": args.passes, "test_images": len(x_test),
         "data_source": ds.source, "seed": args.seed, "method": args.method, "curve": [],
+        "stdp": {"nu_pre": stdp.nu_pre, "nu_post": stdp.nu_post}, "retune": args.retune,
     }  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if net.net._project is not None:  # build (or re-use) the binary outside the timing

@@ -1,8 +1,8 @@
 """Table and curve of Diehl & Cook runs (``experiments/dc_stdp_mnist.py`` JSON files).
 
-Reads every JSON given, prints a Markdown table (synapse, passes, accuracy at each
-checkpoint, final accuracy with labels from all training images, training ms per
-presentation, build seconds) and plots accuracy against the number of training images
+Reads every JSON given, prints a Markdown table (synapse and any retuning, the STDP
+rates, passes, accuracy at each checkpoint, final accuracy with labels from all training
+images, training ms per presentation, build seconds) and plots accuracy against the number of training images
 shown, one line per run, to ``--out`` (PNG).
 
     python -m experiments.dc_stdp_table out/dc2/dc_*_400.json --out out/dc2/dc_curve.png
@@ -29,20 +29,28 @@ def label(run: dict) -> str:
     else:
         name = f"{syn['device']} (2 cells)" if syn["synapse"] == "device-pair" else syn["device"]
     # runs before the default became exponential Euler have no "method": forward Euler
-    return name + (", forward Euler" if run.get("method", "euler") == "euler" else "")
+    name += ", forward Euler" if run.get("method", "euler") == "euler" else ""
+    return name + (f", retuned: {run['retune']}" if run.get("retune") else "")
+
+
+def rates(run: dict) -> str:
+    """``nu_pre / nu_post`` of the run (runs before the option: the paper's)."""
+    stdp = run.get("stdp") or {"nu_pre": 1e-4, "nu_post": 1e-2}
+    return f"{stdp['nu_pre']:.3g} / {stdp['nu_post']:.3g}"
 
 
 def table(runs: list[dict]) -> str:
     """Markdown table: one row per run."""
     shown = sorted({p["images_shown"] for r in runs for p in r["curve"]})
-    head = ["synapse", "seed", "levels", "passes"] + [f"{n:,}" for n in shown]
+    head = ["synapse", "seed", "levels", "nu_pre / nu_post", "passes"]
+    head += [f"{n:,}" for n in shown]
     head += ["final", "train ms/image", "train CPU ms/image", "build s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in runs:
         acc = {p["images_shown"]: p["accuracy"] for p in r["curve"][:-1]}
         final = r["curve"][-1]
         cells = [label(r), str(r.get("seed", "")), str(r["synapse"].get("n_levels", "—")),
-                 str(r["passes"])]  # fmt: skip
+                 rates(r), str(r["passes"])]  # fmt: skip
         cells += [f"{100 * acc[n]:.1f}" if n in acc else "" for n in shown]
         cells += [
             f"{100 * final['accuracy']:.1f} ({final['images_shown']:,}, labels "

@@ -248,13 +248,79 @@ _QUEUE_SLOT = (
     ".push_back(synaptic_index);"
 )
 _QUEUE_LOOP = "            int * __restrict rdelays = delays-openmp_padding;"
+#: Blocks of equal delay: when a source's synapses are stored in runs of equal delay
+#: (``snn.dc_network`` sorts each input's synapses by delay), a spike's synapses go into
+#: the queue one run at a time (a block copy) instead of one ``push_back`` each. The runs
+#: are found in ``prepare``; they are used when they average at least 4 synapses, so a
+#: network without sorted delays keeps Brian2's loop. Each slot receives the same
+#: synapses in the same order either way (by source, then by position in its list).
+_QUEUE_MEMBERS = "    vector< vector<int> > synapses;\n"
+_QUEUE_RUN_MEMBERS = (
+    _QUEUE_MEMBERS
+    + "    vector< vector<int> > run_starts;  // per source: start of each run, then the end\n"
+    "    vector< vector<int> > run_delays;  // per source: delay of each run (steps)\n"
+    "    bool use_runs = false;\n"
+)
+_QUEUE_PREPARED = "        scalar_delay = (min_delay == max_delay);\n"
+_QUEUE_FIND_RUNS = (
+    _QUEUE_PREPARED
+    + """\
+        run_starts.assign(synapses.size(), vector<int>());
+        run_delays.assign(synapses.size(), vector<int>());
+        size_t _n_runs = 0;
+        if (!scalar_delay)
+        {
+            for (size_t _s=0; _s<synapses.size(); _s++)
+            {
+                const vector<int> &_syn = synapses[_s];
+                for (size_t _k=0; _k<_syn.size(); _k++)
+                {
+                    const int _d = delays[_syn[_k] - openmp_padding];
+                    if (_k == 0 || _d != run_delays[_s].back())
+                    {
+                        run_starts[_s].push_back((int)_k);
+                        run_delays[_s].push_back(_d);
+                        _n_runs++;
+                    }
+                }
+                run_starts[_s].push_back((int)_syn.size());
+            }
+        }
+        use_runs = !scalar_delay && 4 * _n_runs <= (size_t)n_synapses;
+"""
+)
+_QUEUE_ELSE = "        } else // (!scalar_delay)\n"
+_QUEUE_PUSH_RUNS = (
+    """\
+        } else if (use_runs)
+        {
+            const int _qsize = queue.size();
+            for(int idx_spike=start; idx_spike<stop; idx_spike++)
+            {
+                const int idx_neuron = rspikes[idx_spike] - source_start;
+                const vector<int> &_delays = run_delays[idx_neuron];
+                const int _nr = _delays.size();
+                if(_nr==0) continue;
+                const int* __restrict _starts = &(run_starts[idx_neuron][0]);
+                const int* __restrict cur_indices = &(synapses[idx_neuron][0]);
+                for(int _r=0; _r<_nr; _r++)
+                {
+                    const int _slot = offset + _delays[_r];
+                    vector<int32_t> &_q = queue[_slot < _qsize ? _slot : _slot - _qsize];
+                    _q.insert(_q.end(), cur_indices + _starts[_r], cur_indices + _starts[_r+1]);
+                }
+            }
+"""
+    + _QUEUE_ELSE
+)
 #: Part of every project's spec (a change of the patches must not meet old objects).
-PATCHES = "network-clock-1,queue-slot-1"
+PATCHES = "network-clock-1,queue-slot-1,queue-runs-1"
 
 
 def _copy_source_files(device: CPPStandaloneDevice) -> Callable:
     """``device.copy_source_files`` with the spike queue's slot computed without a
-    division (when the file has the expected form; otherwise Brian2's own). The patched
+    division and pushes by runs of equal delay (when the file has the expected form;
+    otherwise Brian2's own). The patched
     header keeps the original's modification time (Brian2 copies it with ``copy2`` on
     every build), so a cached rebuild recompiles nothing."""
     original = type(device).copy_source_files
@@ -263,12 +329,16 @@ def _copy_source_files(device: CPPStandaloneDevice) -> Callable:
         original(device, writer, directory)
         path = Path(directory) / "brianlib" / "spikequeue.h"
         text = path.read_text()
-        if text.count(_QUEUE_MODULO) != 1 or text.count(_QUEUE_LOOP) != 1:
+        anchors = (_QUEUE_MODULO, _QUEUE_LOOP, _QUEUE_MEMBERS, _QUEUE_PREPARED, _QUEUE_ELSE)
+        if any(text.count(a) != 1 for a in anchors):
             return
         stat = path.stat()
         text = text.replace(_QUEUE_MODULO, _QUEUE_SLOT).replace(
             _QUEUE_LOOP, _QUEUE_LOOP + "\n            const int _qsize = queue.size();"
         )
+        text = text.replace(_QUEUE_MEMBERS, _QUEUE_RUN_MEMBERS)
+        text = text.replace(_QUEUE_PREPARED, _QUEUE_FIND_RUNS)
+        text = text.replace(_QUEUE_ELSE, _QUEUE_PUSH_RUNS)
         path.write_text(text)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 

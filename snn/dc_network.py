@@ -54,6 +54,7 @@ theta : volt
 post1 : 1
 post2 : 1
 colsum : 1
+nratio : 1
 plastic : 1 (shared)
 """
 _DECAY = """
@@ -61,10 +62,12 @@ theta = theta * (1 + plastic * (f_theta - 1))
 post1 = post1 * f_post1
 post2 = post2 * f_post2
 """
+#: No synapse targets the inhibitory neurons' inhibitory conductance (the code connects
+#: Ae -> Ai and Ai -> Ae only), so their ``gi`` (code ``neuron_eqs_i``) is always 0 and is
+#: left out: the same ``v``, one decay and one array fewer per step.
 _INH = """
-dv/dt = ((v_rest_i - v) + ge * (e_exc - v) + gi * (e_inh_i - v)) / tau_i : volt (unless refractory)
+dv/dt = ((v_rest_i - v) + ge * (e_exc - v)) / tau_i : volt (unless refractory)
 dge/dt = -ge / tau_ge : 1
-dgi/dt = -gi / tau_gi : 1
 """
 
 #: The controller (one neuron): image index in the run's list, intensity of the current
@@ -96,6 +99,13 @@ npres += _end
 step = step * (1 - _end)
 halted = stop_run(int(img >= n_img))
 """
+
+
+#: The time step within the current presentation, from the clock (presentations start at
+#: multiples of ``t_image_stepped``): equal to the controller's ``step`` during the
+#: thresholds, but an expression of the shared ``t`` only, so the generated threshold code
+#: computes it once per step instead of loading the linked ``step_c`` once per input.
+_STEP = "(int(t / dt + 0.5) % steps_image)"
 
 
 def _stop_run_numpy(cond):
@@ -156,6 +166,10 @@ class DCNetwork:
         thresholds stay fixed, the same state variables go in and come out. With learning
         off both give the same spike statistics; the inference network is cheaper per
         synaptic event (no update code and, for device synapses, no random draws).
+    by_delay : bool
+        Store each input's synapses sorted by delay (default; see :meth:`_layout`).
+        ``False`` stores them source-major (``k = i * n_exc + j``), with the same
+        delays: the same events in the same order, slower.
     """
 
     def __init__(
@@ -168,6 +182,7 @@ class DCNetwork:
         backend: str = "standalone",
         *,
         learning: bool = True,
+        by_delay: bool = True,
     ) -> None:
         check_backend(backend)
         self.learning = bool(learning)
@@ -195,12 +210,22 @@ class DCNetwork:
                 plastic="plastic_post",
                 running_sum=True,
                 clock="(t + toff_pre)" if self.jump else "t",
+                norm_ratio="nratio_post",
             )
         else:
             self.code = synapse.inference_code(transmit="ge_post += {w}")
         self._project: StandaloneProject | None = None
         #: Seed of the synaptic delays (fixed per network, part of its shape).
         self.delay_seed = 12345
+        self.by_delay = bool(by_delay)
+        #: Input synapse ``s`` of the Brian2 object is synapse ``order[s]`` of the
+        #: source-major order ``k = i * n_exc + j`` used for every per-synapse array
+        #: outside this class (None on the fast path: the same order).
+        self.order: np.ndarray | None = None
+        #: Delay of each synapse (in the Brian2 object's order) in time steps.
+        self.delay_steps: np.ndarray | None = None
+        if not self.fast:
+            self.order, self.delay_steps = self._layout()
         if backend == "standalone":
             spec = {
                 "cfg": repr(cfg),
@@ -211,15 +236,65 @@ class DCNetwork:
                          self.code.normalise, repr(sorted(self.code.namespace.items()))],
                 "controller": _CTL + _CTL_STEP,
                 "exc": _EXC + _DECAY,
+                "inh": _INH,
                 "brian2": b2.__version__,
             }  # fmt: skip
             if not self.learning:
                 spec["learning"] = False
+            if not self.fast:
+                spec["layout"] = "by-delay-1" if self.by_delay else "source-major-1"
             self._project = StandaloneProject(
                 "dc", spec, self._construct_placeholder, **compile_flags()
             )
 
     # -- construction --------------------------------------------------------------
+    def _layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """The input synapses' delays and the order they are stored in.
+
+        Delays are uniform in ``[0, delay_max]`` (code: ``delay['ee_input'] = (0, 10)
+        ms``), drawn once per network from ``delay_seed`` and rounded to time steps as
+        Brian2's spike queue rounds them (``int(d / dt + 0.5)``). With ``by_delay``, each
+        input's synapses are stored sorted by delay (then by target): the synapses that
+        one input spike reaches in the same time step are then adjacent, so the spike
+        queue pushes them as one block (the ``queue-runs`` patch of
+        :mod:`snn.backend`) and the ``on_pre`` code reads and writes their weights and
+        traces contiguously instead of one cache line each. The events of a time step
+        are processed in the same order either way (by input, then by target).
+
+        Returns
+        -------
+        order : numpy.ndarray
+            ``(n_input * n_exc,)`` source-major index ``k = i * n_exc + j`` of each stored
+            synapse.
+        steps : numpy.ndarray
+            ``(n_input * n_exc,)`` delay of each stored synapse in time steps.
+        """
+        c = self.cfg
+        n = self.n_input * self.n_exc
+        u = np.random.default_rng(self.delay_seed).random(n)
+        steps = np.floor(u * float(c.delay_max / c.dt) + 0.5).astype(np.int64)
+        if not self.by_delay:
+            return np.arange(n), steps
+        per_input = steps.reshape(self.n_input, self.n_exc)
+        within = np.argsort(per_input, axis=1, kind="stable")
+        order = (within + self.n_exc * np.arange(self.n_input)[:, None]).reshape(-1)
+        return order, steps[order]
+
+    def _stored(self, name: str, value: Any) -> Any:
+        """A per-synapse array in the Brian2 object's order (others unchanged)."""
+        if self.order is None or (name != "w" and name not in self.synapse.state_names):
+            return value
+        a = np.asarray(value)
+        return a[self.order] if a.shape == self.order.shape else value
+
+    def _natural(self, a: np.ndarray) -> np.ndarray:
+        """A per-synapse array read from the Brian2 object, in source-major order."""
+        if self.order is None:
+            return a
+        out = np.empty_like(a)
+        out[self.order] = a
+        return out
+
     def _namespace(self) -> dict[str, Any]:
         c = self.cfg
         ns = {name: getattr(c, name) for name in (
@@ -269,7 +344,7 @@ class DCNetwork:
         inh = (
             gate
             + f"v = v_rest_i + (v - v_rest_i) * (1 + _j * ({f(c.tau_i)!r} - 1))\n"
-            + decay("ge", c.tau_ge) + decay("gi", c.tau_gi)
+            + decay("ge", c.tau_ge)
         )  # fmt: skip
         out = {"exc": exc, "inh": inh}
         if self.fast:
@@ -327,12 +402,12 @@ class DCNetwork:
                 "_on = int(r > 0 * Hz)\n"
                 f"nxt = _on * {draw} + (1 - _on) * steps_image"
             )
-            threshold = "nxt == step_c and step_c < steps_on"
+            threshold = f"nxt == {_STEP} and nxt < steps_on"
             reset += f"nxt = step_c + 1 + {draw}\n"
         else:
             # Zero-rate pixels (most of an MNIST image) and the rest period draw no random
             # number: ``and`` short-circuits in the generated code.
-            threshold = "step_c < steps_on and r > 0 * Hz and rand() < r * dt"
+            threshold = f"{_STEP} < steps_on and r > 0 * Hz and rand() < r * dt"
         inp = b2.NeuronGroup(
             self.n_input, inp_eqs, threshold=threshold, reset=reset, method="exact",
             namespace={"rates": rates, "tau_pre": c.stdp.tau_pre, "rates_dt": c.dt,
@@ -361,16 +436,17 @@ class DCNetwork:
             namespace={**code.namespace, "norm_sum": c.norm_sum, "delay_max": c.delay_max},
             name="syn", clock=clock,
         )  # fmt: skip
-        syn.connect()
-        # Input delays uniform in [0, delay_max] (code: delay['ee_input'] = (0, 10) ms), drawn
-        # once per network from a fixed seed (Brian2's seed is global; standalone bakes
-        # it into the binary before the per-run seed of insert_seed takes over).
-        if not self.fast:
-            b2.seed(self.delay_seed)
-            syn.delay = "rand() * delay_max"
+        if self.order is None:
+            syn.connect()
+        else:  # stored grouped by delay per input (see _layout)
+            syn.connect(i=self.order // self.n_exc, j=self.order % self.n_exc)
+            syn.delay = self.delay_steps * c.dt
             if "tpre" in syn.variables:
                 syn.tpre = -1e9 * second  # no arrival yet: a zero presynaptic trace
         if code.normalise:  # before every presentation, re-shows included
+            # the factor once per neuron, then one multiplication per synapse
+            exc.run_regularly("nratio = norm_sum / (colsum + 1e-12)", clock=image_clock,
+                              when="start", order=-1, name="nratio")  # fmt: skip
             syn.run_regularly(code.normalise, clock=image_clock, when="start", order=0,
                               name="norm")  # fmt: skip
         exc.run_regularly("colsum += plastic * (norm_sum - colsum)", clock=image_clock,
@@ -378,7 +454,7 @@ class DCNetwork:
         if self.jump:  # the rest beyond t_rest_step, at the start of every presentation
             for group, code in self._jumps().items():
                 {"exc": exc, "inh": inh, "inp": inp}[group].run_regularly(
-                    code, clock=image_clock, when="start", order=-1, name=f"{group}_jump"
+                    code, clock=image_clock, when="start", order=-2, name=f"{group}_jump"
                 )
         exc.run_regularly(_DECAY, when="groups", order=1, name="exc_decay")
         ei = b2.Synapses(exc, inh, on_pre="ge_post += w_ei", namespace=ns, name="ei",
@@ -470,6 +546,7 @@ class DCNetwork:
         if not self.learning and float(state.get("plastic", 0.0)) != 0.0:
             raise ValueError("the inference network runs with plastic = 0 only")
         state = dict(state, seed=seed, level=float(c.intensity), rep=0, n_img=n_img)
+        state = {name: self._stored(name, value) for name, value in state.items()}
         if self.backend == "standalone":
             assert self._project is not None
             h = self._project._ensure()
@@ -519,7 +596,7 @@ class DCNetwork:
                 f"(controller at image {int(h['ctl'].img[0])}, {npres} presentations)"
             )
         new = {
-            "w": np.asarray(h["syn"].w[:], dtype=float),
+            "w": self._natural(np.asarray(h["syn"].w[:], dtype=float)),
             "theta": np.asarray(h["exc"].theta[:] / b2.volt),
             "v_e": np.asarray(h["exc"].v[:] / b2.volt),
             "v_i": np.asarray(h["inh"].v[:] / b2.volt),
@@ -527,7 +604,7 @@ class DCNetwork:
         }
         for name in self.synapse.state_names:
             unit = self._UNITS.get(name, 1)
-            new[name] = np.asarray(getattr(h["syn"], name)[:] / unit, dtype=float)
+            new[name] = self._natural(np.asarray(getattr(h["syn"], name)[:] / unit, dtype=float))
         if self.jump:
             self._rest(new, float(state["plastic"]))
             if "lastwrite" in new:  # simulated time -> physical time (skipped rests added)

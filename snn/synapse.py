@@ -112,6 +112,7 @@ class IdealSynapse:
         plastic: str = "1",
         running_sum: bool = False,
         clock: str = "t",
+        norm_ratio: str = "norm_sum / (colsum_post + 1e-12)",
     ) -> SynapseCode:
         """The Brian2 code of this synapse under ``rule``.
 
@@ -144,6 +145,10 @@ class IdealSynapse:
             The time the ``"arrival"`` trace is measured in (default Brian2's ``t``); a
             network that skips simulated time passes its physical time, e.g.
             ``"(t + toff_pre)"``.
+        norm_ratio : str
+            The factor ``normalise`` scales each stored weight by, ``norm_sum`` over the
+            target's column sum; a network may pass a per-neuron variable that holds it
+            (e.g. ``"nratio_post"``), computed once per neuron instead of once per synapse.
         """
         if "{w}" not in transmit:
             raise ConfigError(f"transmit must contain '{{w}}'; got {transmit!r}")
@@ -164,7 +169,7 @@ class IdealSynapse:
             "wmax": rule.wmax,
             **self._namespace(),
         }
-        return SynapseCode(model, on_pre, on_post, self._normalise(plastic), ns)
+        return SynapseCode(model, on_pre, on_post, self._normalise(plastic, norm_ratio), ns)
 
     def inference_code(self, *, transmit: str) -> SynapseCode:
         """The Brian2 code of this synapse with learning off: transmission only.
@@ -187,8 +192,8 @@ class IdealSynapse:
         op = "-" if sign < 0 else "+"
         return f"_dw = clip(w {op} {amount}, 0, wmax) - w\nw += _dw\n"
 
-    def _normalise(self, gate: str) -> str:
-        return f"w = w * (1 + ({gate}) * (norm_sum / (colsum_post + 1e-12) - 1))\n"
+    def _normalise(self, gate: str, ratio: str) -> str:
+        return f"w = w * (1 + ({gate}) * ({ratio} - 1))\n"
 
     def _namespace(self) -> dict[str, Any]:
         return {}
@@ -350,8 +355,8 @@ class DeviceSynapse(IdealSynapse):
         """The stored weight that normalisation rescales (drift aside)."""
         return "w"
 
-    def _normalise(self, gate: str) -> str:
-        x = f"clip({self._stored()} * norm_sum / (colsum_post + 1e-12) / wmax, 0, 1)"
+    def _normalise(self, gate: str, ratio: str) -> str:
+        x = f"clip({self._stored()} * ({ratio}) / wmax, 0, 1)"
         if math.isfinite(self.A_ltp):
             p = f"-A_ltp * log(1 - {x} * s_ltp)"
             back = "(1 - exp(-_p / A_ltp)) / s_ltp"
@@ -479,9 +484,9 @@ class DifferentialDeviceSynapse(DeviceSynapse):
     def _stored(self) -> str:
         return "(w - wm)"
 
-    def _normalise(self, gate: str) -> str:
+    def _normalise(self, gate: str, ratio: str) -> str:
         reset = "rewrites += _g * int(wm > 0)\nwm -= _g * wm\n"  # RESET of the second cell
-        return super()._normalise(gate) + reset + "driftm += _g * (1 - driftm)\n"
+        return super()._normalise(gate, ratio) + reset + "driftm += _g * (1 - driftm)\n"
 
     def initial_state(self, n: int, w_max: float, rng: np.random.Generator) -> dict:
         w = self.initial_weights(n, w_max, rng)

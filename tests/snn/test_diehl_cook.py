@@ -221,7 +221,7 @@ def test_rest_jump_equals_stepping_the_rest():
 
     outs = []
     for step in (40 * ms, 150 * ms):
-        cfg = DiehlCookConfig(norm_sum=40.0, t_present=100 * ms, t_rest_step=step,
+        cfg = DiehlCookConfig(norm_sum=50.0, t_present=100 * ms, t_rest_step=step,
                               min_spikes=0)  # fmt: skip
         dc = DiehlCook(3, n_input=N_IN, backend="numpy", chunk=3, config=cfg, seed=11)
         state = dict(dc.state, plastic=1.0, colsum=dc.weights.sum(axis=0))
@@ -372,3 +372,53 @@ def test_pcm_reset_counts_one_pulse():
     code = syn.code(STDPRule(), transmit="x += {w}")
     assert "pulses += int(_n > 0)" in code.on_pre  # depression: one RESET
     assert "pulses += _n" in code.on_post  # potentiation: _n SET pulses
+
+
+def test_input_synapses_are_stored_by_delay_per_input():
+    # Each input's synapses are stored sorted by delay (then by target); the delays are
+    # uniform over [0, delay_max] rounded to steps as Brian2's queue rounds them, and
+    # every per-synapse array goes in and comes out in the source-major order.
+    from snn.dc_network import DCNetwork
+    from snn.synapse import IdealSynapse
+
+    cfg = _tiny_cfg()
+    n_exc = 40
+    net = DCNetwork(cfg, N_IN, n_exc, IdealSynapse(), 1, "numpy")
+    order, steps = net.order, net.delay_steps
+    assert sorted(order.tolist()) == list(range(N_IN * n_exc))
+    src, tgt = order // n_exc, order % n_exc
+    assert np.all(np.diff(src) >= 0)  # still grouped by input
+    for i in range(N_IN):
+        d, j = steps[src == i], tgt[src == i]
+        assert np.all(np.diff(d) >= 0)
+        assert np.all(np.diff(j)[np.diff(d) == 0] > 0)  # by target within a delay
+    n_steps = round(float(cfg.delay_max / cfg.dt))  # 20
+    assert steps.min() == 0 and steps.max() == n_steps
+    counts = np.bincount(steps, minlength=n_steps + 1)
+    # interior steps have probability 1/20, the two ends 1/40 (rounding)
+    assert counts[1:-1].mean() == pytest.approx(N_IN * n_exc / n_steps, rel=0.1)
+    w = np.arange(N_IN * n_exc, dtype=float)
+    np.testing.assert_array_equal(net._natural(net._stored("w", w)), w)
+    np.testing.assert_array_equal(net._stored("theta", w[:n_exc]), w[:n_exc])
+    plain = DCNetwork(cfg, N_IN, n_exc, IdealSynapse(), 1, "numpy", by_delay=False)
+    np.testing.assert_array_equal(plain.order, np.arange(N_IN * n_exc))
+    np.testing.assert_array_equal(steps, plain.delay_steps[order])  # the same delays
+
+
+def test_delay_sorted_storage_gives_the_same_training():
+    # The same delays stored by delay or source-major: the same spikes and weights.
+    from snn.dc_network import DCNetwork
+
+    cfg = _tiny_cfg()
+    dc = DiehlCook(5, n_input=N_IN, backend="numpy", chunk=3, config=cfg, seed=5)
+    state = dict(dc.state, plastic=1.0, colsum=dc.weights.sum(axis=0))
+    rates = _images(3, seed=2) * float(cfg.rate_per_level / Hz) * 2
+    a, b = (
+        DCNetwork(cfg, N_IN, 5, dc.synapse, 3, "numpy", by_delay=by).run(rates, state, seed=3)
+        for by in (True, False)
+    )
+    assert a["exc_spikes"] > 0
+    np.testing.assert_array_equal(a["counts"], b["counts"])
+    assert not np.array_equal(a["state"]["w"], state["w"])
+    np.testing.assert_allclose(a["state"]["w"], b["state"]["w"], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(a["state"]["theta"], b["state"]["theta"])

@@ -213,6 +213,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from neuro.compare import compare
     from neuro.report import (
         breakdown_table,
+        data_lines,
         gap_lines,
         missing_lines,
         neurobench_table,
@@ -233,6 +234,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(f"workload {args.workload}, seed {args.seed}" + (", quick" if args.quick else ""))
     if results:
         print(results_table(results))
+        for line in data_lines(results):  # where the accuracies' test inputs come from
+            print(line)
         print(f"energy boundary: {BOUNDARY_NOTE}")
         shares = breakdown_table(results)
         if shares:
@@ -265,9 +268,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             print(neurobench_table(results))
         for line in subset_lines(results):
             print(line)
-        source = results[0].provenance.get("data_source")
-        if source:
-            print(f"data: {source}")
         from neuro.plots import plot_results
 
         figures = Path(args.out).with_suffix("")

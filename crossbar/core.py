@@ -659,8 +659,8 @@ class Crossbar(nn.Module):
             x = torch.nn.functional.pad(x, (0, tm.tiles_r * tm.rows - k))
         xv = x.view(b, tm.tiles_r, tm.rows)
         if dac.range_mode == "dynamic":  # max |x| per vector and row tile (1 if all zero)
-            r = torch.maximum(xv.amax(-1, keepdim=True), xv.amin(-1, keepdim=True).neg_())
-            r.masked_fill_(r == 0, 1.0)
+            r = torch.maximum(xv.amax(-1, keepdim=True), -xv.amin(-1, keepdim=True))
+            r = r.masked_fill(r == 0, 1.0)  # out of place: autograd keeps amax's result
         elif dac.range_mode == "calibrated":
             if self.dac_r is None:
                 raise RuntimeError(

@@ -179,18 +179,21 @@ def main(argv: list[str] | None = None) -> dict:
                 f"{r['speedup_vs_aihwkit_cpu']:>10.2f}x"
             )
         print(line)
+    # The verdicts use the 1-thread CPU-time ratios (wall times on a shared machine swing
+    # with other jobs; both are in the JSON).
     one = [r for r in rows if r["threads"] == 1]
-    met = all(r["ratio"] <= GOAL_RATIO for r in one)
-    ratios = ", ".join(f"{r['ratio']:.2f}" for r in one)
+    met = all(r["ratio_cpu"] <= GOAL_RATIO for r in one)
+    ratios = ", ".join(f"{r['ratio_cpu']:.2f}" for r in one)
     print(
-        f"goal: ours <= {GOAL_RATIO}x the ideal matmul at 1 thread: "
+        f"goal: ours <= {GOAL_RATIO}x the ideal matmul at 1 thread (CPU time): "
         f"{'met' if met else 'not met'} ({ratios})"
     )
-    if all("speedup_vs_aihwkit" in r for r in one):
-        ak_met = all(r["speedup_vs_aihwkit"] >= GOAL_VS_AIHWKIT for r in one)
+    if all("speedup_vs_aihwkit_cpu" in r for r in one):
+        ak_met = all(r["speedup_vs_aihwkit_cpu"] >= GOAL_VS_AIHWKIT for r in one)
+        speedups = ", ".join(f"{r['speedup_vs_aihwkit_cpu']:.2f}" for r in one)
         print(
-            f"goal: >= {GOAL_VS_AIHWKIT}x faster than aihwkit at 1 thread: "
-            f"{'met' if ak_met else 'not met'}"
+            f"goal: >= {GOAL_VS_AIHWKIT}x faster than aihwkit at 1 thread (CPU time): "
+            f"{'met' if ak_met else 'not met'} ({speedups})"
         )
     result = dict(
         batch=args.batch,

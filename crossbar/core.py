@@ -50,6 +50,10 @@ from devices.base import DeviceModel, DeviceState
 
 __all__ = ["Crossbar"]
 
+#: Tile-output elements (``Tr·B·Tc·Kw·S``) above which the fused path works in chunks of
+#: vectors: 2^20 float32 values are 4 MiB per buffer, within a CPU's last-level cache.
+_FUSED_CHUNK = 1 << 20
+
 _STATIC_BUFFERS = (
     "state_value", "scale", "shape_nk", "drift_ref", "c_nominal", "adc_fs", "dac_r", "target",
 )  # fmt: skip
@@ -692,14 +696,36 @@ class Crossbar(nn.Module):
         ranges are elementwise, and the row tiles are summed. Equal to the reference path
         up to float rounding (an ADC code can differ by one step where a signal sits on a
         rounding boundary to within ~1e-7 relative).
+
+        A batch whose tile outputs exceed :data:`_FUSED_CHUNK` elements is done in chunks of
+        vectors, so that the elementwise passes run on data in cache (the noise is still
+        drawn in one piece, in the reference path's order).
         """
         w, noise, post, half = ops if ops is not None else self._fast_operands(g, alpha)
         tm = self.tile_map
         b = xb.shape[0]
         u, r = self._fast_dac(xb)
-        sig = torch.matmul(u.transpose(0, 1), w)  # (Tr, B, Tc·Kw·S)
+        ut = u.transpose(0, 1)  # (Tr, B, R)
+        eps = None
         if noise is not None:
-            eps = torch.randn(sig.shape, generator=generator, dtype=sig.dtype, device=sig.device)
+            shape = (tm.tiles_r, b, w.shape[-1])
+            eps = torch.randn(shape, generator=generator, dtype=w.dtype, device=w.device)
+        step = max(1, _FUSED_CHUNK // (tm.tiles_r * w.shape[-1]))
+        if step >= b:
+            return self._fused_chunk(ut, r, w, eps, noise, post, half)
+        y = xb.new_empty((b, w.shape[-1] // tm.n_slices))
+        for b0 in range(0, b, step):
+            sl = slice(b0, b0 + step)
+            e = eps[:, sl] if eps is not None else None
+            rc = r[sl] if r.dim() else r
+            y[sl] = self._fused_chunk(ut[:, sl], rc, w, e, noise, post, half)
+        return y
+
+    def _fused_chunk(self, ut, r, w, eps, noise, post, half) -> torch.Tensor:
+        """One chunk of :meth:`_fast_matvec`: codes ``(Tr, b, R)`` → ``(b, Tc·Kw)``."""
+        tm = self.tile_map
+        sig = torch.matmul(ut, w)  # (Tr, b, Tc·Kw·S)
+        if eps is not None:
             sig.addcmul_(eps, noise)
         if half is not None:
             sig.round_().clamp_(-half, half - 1)
@@ -709,7 +735,7 @@ class Crossbar(nn.Module):
             sig.mul_(post * r)
         y = sig.sum(0) if tm.tiles_r > 1 else sig[0]
         if tm.n_slices > 1:
-            y = y.view(b, -1, tm.n_slices).sum(-1)
+            y = y.view(y.shape[0], -1, tm.n_slices).sum(-1)
         return y
 
     def effective_weights(self, t: float = 0.0, generator: torch.Generator | None = None):

@@ -38,6 +38,9 @@ tiles) ends at the last row, whose bit-line nodes set the column currents, so no
 substitution is needed: ``R·(C³ + 2·C²·R)`` flops per tile. It equals :func:`solve_exact`
 to rounding (tested to 1e-9 relative); in a selector-less array (``"0T1R"``) the map is
 linear for each pattern of floating rows, and ``driven`` gives that pattern.
+``Crossbar(ir_drop="exact")`` uses it; :func:`solve_exact` (per input, scipy.sparse) is the
+reference it is tested against, and :func:`solve_fast` the approximation for when the
+response is not a fixed linear map.
 """
 
 from __future__ import annotations
@@ -314,6 +317,10 @@ def _word_line_inverse(
     return x_diag, log_c
 
 
+#: Tiles per batch of :func:`transfer_matrix` (a 256×256 tile holds ~2.6 MB of work arrays).
+_CHUNK_TILES = 16
+
+
 def transfer_matrix(
     g: torch.Tensor,
     r_wl: float,
@@ -363,6 +370,12 @@ def transfer_matrix(
     driven = driven.to(device=gd.device, dtype=torch.bool).expand(*batch, n_r)
     gd = gd.reshape(-1, n_r, n_c)
     dr = driven.reshape(-1, n_r)
+    if gd.shape[0] > _CHUNK_TILES:  # bounded memory: ~5 float64 (C, max(R, C)) per tile
+        parts = [
+            transfer_matrix(gd[k : k + _CHUNK_TILES], r_wl, r_bl, dr[k : k + _CHUNK_TILES])
+            for k in range(0, gd.shape[0], _CHUNK_TILES)
+        ]
+        return torch.cat(parts).reshape(*batch, n_r, n_c).to(out_dtype)
     dr = dr | (gd.sum(-1) <= 0)  # a row without conducting cells carries no current either way
     gw, gb = 1.0 / float(r_wl), 1.0 / float(r_bl)
     x_diag, log_c = _word_line_inverse(gd, dr, gw)

@@ -235,3 +235,12 @@ def test_the_drift_reference_is_measured_through_the_wires():
     bare = (xbar.tile_map.signed(g).squeeze(-1) * xbar.cell.read_voltage_V).abs().mean((2, 3))
     # The wires are seen: one row at a time loses ~3 % here (κ = 0.09 with all rows on).
     assert float(expected.max() / bare.max()) < 0.98
+
+
+def test_many_tiles_are_computed_in_chunks_with_the_same_result(rng, monkeypatch):
+    import crossbar.irdrop as irdrop
+
+    g = torch.tensor(rng.uniform(1e-6, 1e-4, (5, 6, 5)))
+    whole = transfer_matrix(g, 1.0, 1.0)
+    monkeypatch.setattr(irdrop, "_CHUNK_TILES", 2)
+    torch.testing.assert_close(transfer_matrix(g, 1.0, 1.0), whole, rtol=1e-13, atol=0)

@@ -53,6 +53,10 @@ __all__ = ["Crossbar"]
 #: Tile-output elements (``Tr·B·Tc·Kw·S``) above which the fused path works in chunks of
 #: vectors: 2^20 float32 values are 4 MiB per buffer, within a CPU's last-level cache.
 _FUSED_CHUNK = 1 << 20
+#: ... but never fewer vectors than this per chunk: smaller matmuls lose more than the cache
+#: gains (measured on a 4096x4096 layer at batch 256: 3.0x the ideal in 16-vector chunks,
+#: 2.3x in one piece).
+_FUSED_MIN_VECTORS = 256
 
 _STATIC_BUFFERS = (
     "state_value", "scale", "shape_nk", "drift_ref", "c_nominal", "adc_fs", "dac_r", "target",
@@ -710,7 +714,7 @@ class Crossbar(nn.Module):
         if noise is not None:
             shape = (tm.tiles_r, b, w.shape[-1])
             eps = torch.randn(shape, generator=generator, dtype=w.dtype, device=w.device)
-        step = max(1, _FUSED_CHUNK // (tm.tiles_r * w.shape[-1]))
+        step = max(_FUSED_MIN_VECTORS, _FUSED_CHUNK // (tm.tiles_r * w.shape[-1]))
         if step >= b:
             return self._fused_chunk(ut, r, w, eps, noise, post, half)
         y = xb.new_empty((b, w.shape[-1] // tm.n_slices))

@@ -271,6 +271,7 @@ def test_chunked_batches_equal_the_reference_path(name, generator, monkeypatch):
     import crossbar.core
 
     monkeypatch.setattr(crossbar.core, "_FUSED_CHUNK", 5000)  # chunks of 4-9 vectors here
+    monkeypatch.setattr(crossbar.core, "_FUSED_MIN_VECTORS", 1)
     xbar, x = _crossbar(CrossbarConfig(**CONFIGS[name]), 200, 300, generator)
     y_fast, y_ref = _both(xbar, x, DAY, seed=9)
     close = (y_fast - y_ref).abs() <= 1e-9 * y_ref.abs().max()

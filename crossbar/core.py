@@ -145,7 +145,7 @@ class Crossbar(nn.Module):
         stay the same (a matvec asks for them several times; reading ``shape_nk`` is a
         device sync on a GPU)."""
         self._require_programmed()
-        memo = self._geom
+        memo = self.__dict__.get("_geom")  # absent in a crossbar pickled before it existed
         if memo is None or memo[0] is not self.shape_nk or memo[1] is not self.config:
             shape = (int(self.shape_nk[0]), int(self.shape_nk[1]))
             memo = (self.shape_nk, self.config, shape, TileMap.build(*shape, self.config))

@@ -130,6 +130,12 @@ stop_run.implementations.add_implementation(
 )
 
 
+def _stable_repr(namespace: dict[str, Any]) -> str:
+    """A namespace's repr with functions by name (a Function's repr holds its address)."""
+    return repr(sorted((k, f"Function {k}" if isinstance(v, b2.Function) else v)
+                       for k, v in namespace.items()))  # fmt: skip
+
+
 def compile_flags() -> dict[str, list[str]]:
     """Brian2's default C++ flags without ``-fno-finite-math-only``, linked ``-ffast-math``.
 
@@ -233,7 +239,7 @@ class DCNetwork:
                 "n_exc": n_exc,
                 "n_images": n_images,
                 "code": [self.code.model, self.code.on_pre, self.code.on_post,
-                         self.code.normalise, repr(sorted(self.code.namespace.items()))],
+                         self.code.normalise, _stable_repr(self.code.namespace)],
                 "controller": _CTL + _CTL_STEP,
                 "exc": _EXC + _DECAY,
                 "inh": _INH,

@@ -37,6 +37,81 @@ from snn.config import STDPRule
 __all__ = ["SynapseCode", "IdealSynapse", "DeviceSynapse", "DifferentialDeviceSynapse"]
 
 
+def _draw_size(idx: Any) -> int | None:
+    try:
+        return len(idx)
+    except TypeError:  # scalar
+        return None
+
+
+# Brian2's numpy runtime draws from NumPy's global generator (seeded by ``brian2.seed``),
+# so these do too.
+def _pulse_count_numpy(lam, _vectorisation_idx):
+    size = () if (n := _draw_size(_vectorisation_idx)) is None else (n,)
+    u = np.random.rand(*size)  # noqa: NPY002
+    return np.where(lam > 0, np.floor(lam + u), 0.0)
+
+
+def _c2c_noise_numpy(n_pulses, _vectorisation_idx):
+    size = () if (n := _draw_size(_vectorisation_idx)) is None else (n,)
+    z = np.random.randn(*size)  # noqa: NPY002
+    return np.where(n_pulses > 0, np.sqrt(np.maximum(n_pulses, 0)) * z, 0.0)
+
+
+def _pulse_factor_numpy(n_pulses, a):
+    return np.where(n_pulses > 0, np.exp(-n_pulses / a), 1.0)
+
+
+_DEVICE_FUNCTIONS: dict[str, Any] = {}
+
+
+def device_functions() -> dict[str, Any]:
+    """Brian2 functions of the device updates that skip the work of a zero-pulse event.
+
+    Most synaptic events of a device synapse give no pulse (an expected ``|dw| / wmax *
+    P`` far below 1), and one without a pulse changes nothing; Brian2's generated code has
+    no branches, so the pulse count, the pulse response and the noise are functions with a
+    branch (C++; numpy: ``where``):
+
+    * ``pulse_count(lam)``: ``floor(lam + U)`` with ``U ~ U(0, 1)`` for ``lam > 0``
+      (stochastic rounding), ``0`` without drawing for ``lam = 0``;
+    * ``pulse_factor(n, A)``: ``exp(-n / A)`` for ``n > 0``, else 1;
+    * ``c2c_noise(n)``: ``sqrt(n) * N(0, 1)`` for ``n > 0``, else 0 without drawing.
+
+    Same distributions as the branch-free forms; fewer random numbers are drawn.
+    """
+    if _DEVICE_FUNCTIONS:
+        return _DEVICE_FUNCTIONS
+    import brian2 as b2
+    from brian2.core.functions import DEFAULT_FUNCTIONS
+
+    count = b2.Function(_pulse_count_numpy, arg_units=[1], return_unit=1, arg_types=["float"],
+                        return_type="float", stateless=False, auto_vectorise=True)  # fmt: skip
+    count.implementations.add_implementation(
+        "cpp",
+        "static inline double pulse_count(const double lam, const int _vectorisation_idx)\n"
+        "{\n    return lam > 0 ? floor(lam + _rand(_vectorisation_idx)) : 0.0;\n}\n",
+        dependencies={"_rand": DEFAULT_FUNCTIONS["rand"]},
+    )
+    noise = b2.Function(_c2c_noise_numpy, arg_units=[1], return_unit=1, arg_types=["float"],
+                        return_type="float", stateless=False, auto_vectorise=True)  # fmt: skip
+    noise.implementations.add_implementation(
+        "cpp",
+        "static inline double c2c_noise(const double n, const int _vectorisation_idx)\n"
+        "{\n    return n > 0 ? sqrt(n) * _randn(_vectorisation_idx) : 0.0;\n}\n",
+        dependencies={"_randn": DEFAULT_FUNCTIONS["randn"]},
+    )
+    factor = b2.Function(_pulse_factor_numpy, arg_units=[1, 1], return_unit=1,
+                         arg_types=["float", "float"], return_type="float")  # fmt: skip
+    factor.implementations.add_implementation(
+        "cpp",
+        "static inline double pulse_factor(const double n, const double a)\n"
+        "{\n    return n > 0 ? exp(-n / a) : 1.0;\n}\n",
+    )
+    _DEVICE_FUNCTIONS.update(pulse_count=count, c2c_noise=noise, pulse_factor=factor)
+    return _DEVICE_FUNCTIONS
+
+
 @dataclasses.dataclass(frozen=True)
 class SynapseCode:
     """The Brian2 code of one plastic synapse model.
@@ -311,7 +386,8 @@ class DeviceSynapse(IdealSynapse):
         return 1.0 - math.exp(-P / a)
 
     def _namespace(self) -> dict[str, Any]:
-        ns: dict[str, Any] = {"P_pulses": float(self.P), "c2c": self.pulse_model.c2c_sigma}
+        ns: dict[str, Any] = {"P_pulses": float(self.P), "c2c": self.pulse_model.c2c_sigma,
+                              **device_functions()}  # fmt: skip
         for tag, a in (("ltp", self.A_ltp), ("ltd", self.A_ltd)):
             if math.isfinite(a):
                 ns[f"A_{tag}"] = a
@@ -328,18 +404,19 @@ class DeviceSynapse(IdealSynapse):
         if not math.isfinite(a):
             return f"_x = {x} {'+' if sign > 0 else '-'} _n / P_pulses\n"
         if sign > 0:
-            return f"_x = (1 - (1 - ({x}) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
-        return f"_x = 1 - (1 - (1 - (1 - {x}) * s_{tag}) * exp(-_n / A_{tag})) / s_{tag}\n"
+            return f"_x = (1 - (1 - ({x}) * s_{tag}) * pulse_factor(_n, A_{tag})) / s_{tag}\n"
+        return f"_x = 1 - (1 - (1 - (1 - {x}) * s_{tag}) * pulse_factor(_n, A_{tag})) / s_{tag}\n"
 
     def _pulses(self, amount: str, sign: int, cell: str, drift: str, dw: str) -> str:
         """``_n`` stochastic pulses of direction ``sign`` on ``cell``; ``_dw = dw`` is the
         change of the effective weight (for the running column sum)."""
-        noise = " + c2c * sqrt(_n) * randn()" if self.pulse_model.c2c_sigma > 0 else ""
+        noise = " + c2c * c2c_noise(_n)" if self.pulse_model.c2c_sigma > 0 else ""
         reset = sign < 0 and self.pulse_model.depression == "reset"  # one RESET pulse
+        # no pulse, no change (``int(_n > 0)``: not even the rounding of the closed form)
         return (
-            f"_n = floor(({amount}) / wmax * P_pulses + rand())\n"
+            f"_n = pulse_count(({amount}) / wmax * P_pulses)\n"
             + self._step(sign, cell)
-            + f"_dc = wmax * clip(_x{noise}, 0, 1) - {cell}\n"
+            + f"_dc = int(_n > 0) * (wmax * clip(_x{noise}, 0, 1) - {cell})\n"
             f"{cell} += _dc\n"
             + ("pulses += int(_n > 0)\n" if reset else "pulses += _n\n")
             + f"_dw = {dw}\n"

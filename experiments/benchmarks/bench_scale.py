@@ -4,12 +4,12 @@ Square layers of 256 ... 4096 and batches of 1 ... 4096 on the default config (P
 DAC and ADC per 256x256 tile, programming, read and output noise, drift at 1 day with
 compensation; one read per read time). For each pair: the median time per forward of the
 crossbar and of the ideal ``x @ W.T`` (interleaved), the time per multiply-accumulate
-(``batch·size²`` MACs) of each, their ratio, and the ratio of the fastest runs (steadier on
-a loaded machine). At batch 1 the fixed cost of a call (a few
-dozen small torch ops) dominates; from a few hundred vectors on the cost per MAC is that
-of the matmul plus the per-tile conversions (one output-noise draw, one ADC rounding per
-tile output: ``1/256`` of the MACs). Pairs over ``--max-macs`` (default 2^33, the
-4096x4096 layer at batch 1024 and above, 2048x2048 at 4096) are skipped and listed, to
+(``batch·size²`` MACs) of each, their ratio, the ratio of the fastest runs and that of
+the CPU times (steadier than wall times on a loaded machine). At batch 1 the fixed cost of
+a call (a few dozen small torch ops) dominates; from a few hundred vectors on the cost per
+MAC is that of the matmul plus the per-tile conversions (one output-noise draw, one ADC
+rounding per tile output: ``1/256`` of the MACs). Pairs over ``--max-macs`` (default 2^33:
+the 4096x4096 layer at batch 1024 and above, 2048x2048 at 4096) are skipped and listed, to
 keep the run near a minute on a small machine. Also the NPU model's own run time on all of
 YOLOv2 (goal: under 5 ms; issue 15, item 5).
 
@@ -38,20 +38,25 @@ YOLO_GOAL_S = 5e-3
 
 def timed(fns: dict, min_repeats: int, budget_s: float) -> dict[str, float]:
     """Median seconds of each function, run interleaved after a warm-up, at least
-    ``min_repeats`` rounds and until ``budget_s`` has passed."""
+    ``min_repeats`` rounds and until ``budget_s`` has passed: wall (``name``), fastest wall
+    (``name_min``) and process CPU time (``name_cpu``: with one torch thread, the work
+    alone, steadier than the wall time on a shared machine)."""
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     start = time.perf_counter()
     n = 0
     while n < min_repeats or (time.perf_counter() - start < budget_s and n < 200):
         for k, fn in fns.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
             times[k].append(time.perf_counter() - t0)
+            cpu[k].append(time.process_time() - c0)
         n += 1
     out = {k: statistics.median(v) for k, v in times.items()}
     out.update({f"{k}_min": min(v) for k, v in times.items()})
+    out.update({f"{k}_cpu": statistics.median(v) for k, v in cpu.items()})
     return out
 
 
@@ -128,6 +133,8 @@ def main(argv: list[str] | None = None) -> dict:
                     crossbar_ps_per_mac=1e12 * med["crossbar"] / macs,
                     ratio=med["crossbar"] / med["ideal"],
                     ratio_min=med["crossbar_min"] / med["ideal_min"],
+                    ideal_cpu_s=med["ideal_cpu"], crossbar_cpu_s=med["crossbar_cpu"],
+                    ratio_cpu=med["crossbar_cpu"] / max(med["ideal_cpu"], 1e-9),
                 )
             )  # fmt: skip
     npu_row = None if args.no_npu else yolov2_npu(repeats=7)
@@ -139,12 +146,13 @@ def main(argv: list[str] | None = None) -> dict:
     )
     print(
         f"{'size':>5} {'batch':>5} {'ideal ps/MAC':>12} {'ours ps/MAC':>11} {'ratio':>6} "
-        f"{'of mins':>7}"
+        f"{'of mins':>7} {'CPU ratio':>9}"
     )
     for r in rows:
         print(
             f"{r['size']:>5} {r['batch']:>5} {r['ideal_ps_per_mac']:>12.2f} "
-            f"{r['crossbar_ps_per_mac']:>11.2f} {r['ratio']:>6.2f} {r['ratio_min']:>7.2f}"
+            f"{r['crossbar_ps_per_mac']:>11.2f} {r['ratio']:>6.2f} {r['ratio_min']:>7.2f} "
+            f"{r['ratio_cpu']:>9.2f}"
         )
     for s in skipped:
         print(f"skipped {s['size']}x{s['size']} batch {s['batch']}: {s['macs']:.2e} MACs")

@@ -353,9 +353,9 @@ def transfer_matrix(
 
     Notes
     -----
-    Cost per tile ``R·(C³ + 2·C²·R)`` flops and ``3·C·R`` float64 numbers of memory beyond
-    the result (a 256×256 tile: ~13 GFlop; ``experiments/benchmarks/bench_irdrop.py``
-    measures it).
+    Cost per tile ``R·(C³ + 2·C²·R)`` flops and ~``5·C·max(R, C)`` float64 numbers of work
+    memory (a 256×256 tile: ~13 GFlop, 2.6 MB; ``experiments/benchmarks/bench_irdrop.py``
+    measures the time).
     """
     if g.dim() < 2:
         raise ValueError(f"transfer_matrix: conductances must be (..., R, C); got {tuple(g.shape)}")

@@ -244,3 +244,19 @@ def test_many_tiles_are_computed_in_chunks_with_the_same_result(rng, monkeypatch
     whole = transfer_matrix(g, 1.0, 1.0)
     monkeypatch.setattr(irdrop, "_CHUNK_TILES", 2)
     torch.testing.assert_close(transfer_matrix(g, 1.0, 1.0), whole, rtol=1e-13, atol=0)
+
+
+def test_long_resistive_word_lines_take_the_log_domain_and_agree(rng):
+    from crossbar.irdrop import _word_line_inverse
+
+    # 100 kΩ segments against ~50 µS cells: the word-line products exp(c) span e^±370,
+    # beyond the outer-product form (|c| < 300); the log-domain form gives the same map.
+    g = rng.uniform(9e-6, 88e-6, (3, 200))
+    g[1, 5] = 0.0  # a cell at 0 S (log 0 = -inf) on the way
+    r_wl, r_bl = 1e5, 1.0
+    _, log_c = _word_line_inverse(torch.tensor(g), torch.ones(3, dtype=torch.bool), 1 / r_wl)
+    assert float(log_c.abs().max()) > 300.0
+    v = rng.uniform(-0.2, 0.2, (4, 3))
+    ref = solve_exact(g, v, r_wl, r_bl).column_currents
+    m = transfer_matrix(torch.tensor(g), r_wl, r_bl).numpy()
+    assert _rel(v @ m, ref) < 1e-9

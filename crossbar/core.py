@@ -308,8 +308,11 @@ class Crossbar(nn.Module):
         xp[:, : tm.n_in] = x
         xt = xp.view(x.shape[0], tm.tiles_r, tm.rows).transpose(0, 1)
         if dac.range_mode == "dynamic":
+            # An all-zero vector (per row tile) is not converted: its range is 0, so its
+            # output is 0 and not the output noise rescaled by a made-up full scale (aihwkit's
+            # abs-max noise management gives 0 too). The codes divide by 1 there (all 0).
             r = xt.abs().amax(-1, keepdim=True)
-            r = torch.where(r > 0, r, torch.ones_like(r))
+            return dac_quantize(xt, torch.where(r > 0, r, torch.ones_like(r)), dac.bits), r
         elif dac.range_mode == "calibrated":
             if self.dac_r is None:
                 raise RuntimeError(
@@ -666,9 +669,13 @@ class Crossbar(nn.Module):
         if k != tm.tiles_r * tm.rows:  # pad only the last row tile's missing rows
             x = torch.nn.functional.pad(x, (0, tm.tiles_r * tm.rows - k))
         xv = x.view(b, tm.tiles_r, tm.rows)
-        if dac.range_mode == "dynamic":  # max |x| per vector and row tile (1 if all zero)
+        if dac.range_mode == "dynamic":  # max |x| per vector and row tile (0 if all zero)
             r = torch.maximum(xv.amax(-1, keepdim=True), -xv.amin(-1, keepdim=True))
-            r = r.masked_fill(r == 0, 1.0)  # out of place: autograd keeps amax's result
+            safe = r.masked_fill(r == 0, 1.0)  # out of place: autograd keeps amax's result
+            u = (xv / safe).clamp_(-1.0, 1.0)
+            if dac.bits is not None:
+                u.mul_(2**dac.bits - 1).round_()
+            return u, r  # an all-zero vector: range 0, output 0 (see _dac)
         elif dac.range_mode == "calibrated":
             if self.dac_r is None:
                 raise RuntimeError(

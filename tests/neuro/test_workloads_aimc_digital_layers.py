@@ -79,3 +79,31 @@ def test_all_layers_digital_gives_the_fp32_accuracy_and_the_report_says_where(tm
     with pytest.raises(ConfigError, match=r"'fc9' names no weight layer"):
         make_target("aimc:pcm", digital_layers="fc9", **opts).evaluate(w, seed=0)
     assert dataclasses.replace(AnalogConfig(), digital_layers=()).digital_layers == ()
+
+
+@pytest.mark.parametrize("ir_drop", ["none", "fast"])  # the fused path and the reference path
+def test_an_all_zero_input_vector_reads_zero_not_output_noise(ir_drop):
+    """Per-vector (dynamic) DAC ranges: a zero vector is not converted, its output is 0.
+
+    Before, its range was taken as 1 and the output noise (0.06 of one full-scale cell)
+    came out at full-input scale: on Fashion-MNIST's empty background patches the stem conv
+    of resnet-fmnist read pure noise (relative error 0.084 against aihwkit's 0.059 on the
+    same periphery), worth ~28 points of accuracy.
+    """
+    import torch
+
+    from crossbar.nn import calibrate, convert, set_time
+
+    lin = torch.nn.Linear(9, 8, bias=False)
+    cfg = dataclasses.replace(CrossbarConfig(), ir_drop=ir_drop)
+    m = convert(
+        lin, cfg, device_model=devices.get("pcm"), generator=torch.Generator().manual_seed(0)
+    )
+    x = torch.zeros(64, 9)
+    x[::2] = torch.rand(32, 9, generator=torch.Generator().manual_seed(1))
+    calibrate(m, x)
+    set_time(m, 1.0)
+    with torch.no_grad():
+        y = m(x)
+    assert torch.count_nonzero(y[1::2]) == 0  # the zero vectors
+    assert torch.count_nonzero(y[::2]) > 0

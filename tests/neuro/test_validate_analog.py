@@ -39,8 +39,8 @@ def test_no_analog_constant_is_fitted():
         ("analog.ibm64.one_phase.tops_per_w", 9.76, 0.653),
         ("analog.ibm64.four_phase.tops_per_w", 2.48, 0.662),
         # NeuRRAM (Wan 2022): another design, node, device and converter
-        ("analog.neurram.in4b_out6b.tops_per_w", 15.95, 0.695),
-        ("analog.neurram.in2b_out4b.tops_per_w", 40.33, 0.881),
+        ("analog.neurram.in4b_out6b.tops_per_w", 15.95, 0.644),
+        ("analog.neurram.in2b_out4b.tops_per_w", 40.33, 0.848),
     ],
 )
 def test_held_out_checks_regression_of_their_ratio(name, measured, ratio):
@@ -62,7 +62,8 @@ def test_time_proportional_power_dominates_as_measured():
     assert ratio == pytest.approx(3.88, abs=0.01)
     assert 9.76 / 2.48 == pytest.approx(3.94, abs=0.01)
     assert one.energy_J["adc"] / one.total_energy_J > 0.9
-    assert one.energy_J["static"] == 0.0
+    # the tile's control and leakage (PUMA, scaled to 14 nm) is a small share
+    assert 0.0 < one.energy_J["static"] / one.total_energy_J < 0.002  # 0.10 %
 
 
 def test_neurram_converters_cost_per_conversion_and_match_the_neuron_share():

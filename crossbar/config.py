@@ -338,9 +338,10 @@ class CrossbarConfig:
         256×256 tile: ~1 s of CPU) and then applied as one matmul per MVM, as cheap as
         "none". "auto": "exact" where the wires matter, i.e. for resistive cells whose
         tile criterion ``κ = r·G_max·N²/2`` exceeds :data:`crossbar.irdrop.AUTO_KAPPA`
-        (0.1, where column currents fall to ~92 % of ideal), else "none" — the analog target's
-        default (``neuro.targets.analog``): on 256×256 tiles at 1 Ω the PCM (κ = 0.82) and
-        ReRAM (κ = 2.9) presets get it, FeFET (0.06) and capacitive cells not. "fast":
+        (1, where column currents fall to ~60 % of ideal and the measured accuracy cost
+        becomes points, not tenths), else "none" — the analog target's default
+        (``neuro.targets.analog``): on 256×256 tiles at 1 Ω the ReRAM preset (κ = 2.9)
+        gets it; PCM (0.82, ≤ 0.15 points measured), FeFET (0.06) and capacitive cells not. "fast":
         the batched fixed-point solver (approximate; valid for ``κ ≲ 1``). "none" (the
         default of a bare ``Crossbar``): ideal wires.
     r_wire_ohm : float

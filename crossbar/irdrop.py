@@ -62,11 +62,13 @@ __all__ = [
     "AUTO_KAPPA",
 ]
 
-#: ``ir_drop="auto"`` models the wires (exactly) above this criterion ``κ``: at 0.1 the
-#: column currents are ~92 % of ideal (:func:`ideal_current_fraction`), beyond the few
-#: per cent a calibrated ADC and drift compensation absorb; the threshold at which
-#: ``neuro compare`` says that unmodelled wires matter.
-AUTO_KAPPA = 0.1
+#: ``ir_drop="auto"`` models the wires (exactly) above this criterion ``κ``: at 1 the
+#: column currents are ~60 % of ideal (:func:`ideal_current_fraction`). Measured on the
+#: analog target's defaults (crossbar/README.md): exact wires cost <= 0.15 points at
+#: κ = 0.82 (PCM, 256x256 tiles, 1 Ω) and 14 points at κ = 2.9 (ReRAM), so below 1 the
+#: one-time transfer matrices (~2 s of CPU per 256x256 tile and read) buy nothing a
+#: calibrated ADC and drift compensation do not already absorb.
+AUTO_KAPPA = 1.0
 
 
 def wire_drop_criterion(r_ohm: float, g_max_S: float, n: int) -> float:

@@ -242,7 +242,7 @@ def subset_lines(results: Sequence[Result]) -> list[str]:
             lines.append(
                 f"{r.target}: IR drop not modelled although r·G_max·N²/2 = {kappa:.2g} > 0.1 "
                 f"(typical column currents ~{100 * ideal_current_fraction(kappa):.0f} % of "
-                "ideal; crossbar.ir_drop='fast' models it)"
+                "ideal; crossbar.ir_drop='exact' models it)"
             )
         n, fp32 = r.extra.get("test_inputs"), r.extra.get("fp32_accuracy_same_inputs")
         if n is not None and fp32 is not None:

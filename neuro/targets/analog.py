@@ -86,13 +86,12 @@ DEFAULT_READ_TIME_S = 86400.0
 #: Latest read time after programming (s): 100 years, far beyond any device's retention.
 MAX_TIME_S = 3.2e9
 
-#: The crossbars of the analog target: IR drop modelled by default. ``ir_drop="auto"`` is
-#: the exact wire model (:func:`crossbar.irdrop.transfer_matrix`, once per read, then one
+#: The crossbars of the analog target: IR drop modelled where it matters. ``ir_drop="auto"``
+#: is the exact wire model (:func:`crossbar.irdrop.transfer_matrix`, once per read, then one
 #: matmul per MVM) wherever the tile's criterion ``κ = r·G_max·N²/2`` exceeds
-#: :data:`crossbar.irdrop.AUTO_KAPPA` = 0.1: on 256×256 tiles at 1 Ω per segment the PCM
-#: (κ = 0.82) and ReRAM (κ = 2.9) presets, not FeFET (0.06) or capacitive cells. The wires
-#: are part of the chip; a result that leaves them out where they cost > 8 % of the column
-#: current is too optimistic (``crossbar/README.md``, "IR drop: where it matters").
+#: :data:`crossbar.irdrop.AUTO_KAPPA` = 1: on 256×256 tiles at 1 Ω the ReRAM preset
+#: (κ = 2.9, 14 points on mlp-fmnist), not PCM (0.82: ≤ 0.15 points measured), FeFET (0.06)
+#: or capacitive cells (``crossbar/README.md``, "IR drop: where it matters").
 DEFAULT_CROSSBAR = CrossbarConfig(ir_drop="auto")
 
 

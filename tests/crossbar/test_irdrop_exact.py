@@ -203,7 +203,8 @@ def test_exact_ir_drop_takes_the_fused_path_with_the_same_numbers():
 
 @pytest.mark.parametrize(
     "device, tile, expected",
-    [("reram", 256, "exact"), ("pcm", 256, "exact"), ("pcm", 64, "none"), ("fefet", 256, "none"),
+    [("reram", 256, "exact"), ("reram", 128, "none"), ("pcm", 256, "none"), ("pcm", 512, "exact"),
+     ("fefet", 256, "none"),
      ("memcap", 256, "none"), ("ideal", 256, "none")],
 )  # fmt: skip
 def test_auto_models_the_wires_where_the_criterion_says_they_matter(device, tile, expected):

@@ -78,6 +78,14 @@ def test_a_result_says_when_ir_drop_matters_and_is_not_modelled():
     assert not any("IR drop not modelled" in line for line in subset_lines([r]))
     r = make_target("aimc:fefet", **opts).evaluate(workloads.get("mlp-digits"), seed=0)
     assert r.extra["ir_drop_criterion"] < 0.1 and r.extra["ir_drop_modelled"] == 0.0
+    # PCM (κ = 0.82 < AUTO_KAPPA = 1: <= 0.15 points measured) reads with ideal wires by
+    # default, and says so
+    r = make_target("aimc:pcm", **opts).evaluate(workloads.get("mlp-digits"), seed=0)
+    assert r.extra["ir_drop_criterion"] == pytest.approx(0.8192)
+    assert r.extra["ir_drop_modelled"] == 0.0
+    assert any("IR drop not modelled although r·G_max·N²/2 = 0.82 > 0.1" in line
+               and "crossbar.ir_drop='exact' models it" in line
+               for line in subset_lines([r]))  # fmt: skip
 
 
 def test_shape_only_workload_gets_costs_only():

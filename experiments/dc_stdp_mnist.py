@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> dict:
         default=None,
         help="potentiation rate per postsynaptic spike (default: STDPRule's 1e-2)",
     )
+    ap.add_argument("--rounding", default="stochastic", choices=("stochastic", "nearest"),
+                    help="device synapses: level choice of the normalisation's re-programming")  # fmt: skip
     ap.add_argument(
         "--retune", default="", help="what the rates compensate and why (stored with the run)"
     )
@@ -80,9 +82,11 @@ def main(argv: list[str] | None = None) -> dict:
     if args.device == "ideal":
         synapse = IdealSynapse()
     elif args.pair:
-        synapse = DifferentialDeviceSynapse(devices.get(args.device), seed=args.seed)
+        synapse = DifferentialDeviceSynapse(
+            devices.get(args.device), seed=args.seed, rounding=args.rounding
+        )
     else:
-        synapse = DeviceSynapse(devices.get(args.device), seed=args.seed)
+        synapse = DeviceSynapse(devices.get(args.device), seed=args.seed, rounding=args.rounding)
     rates = {k: v for k, v in (("nu_pre", args.nu_pre), ("nu_post", args.nu_post)) if v is not None}
     stdp = STDPRule(**rates)
     net = DiehlCook(args.n_exc, synapse, chunk=args.chunk, backend=args.backend, seed=args.seed,

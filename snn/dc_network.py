@@ -21,9 +21,16 @@ uses), so a run lasts exactly as many presentations as it needed; its duration i
 an upper bound (``n_images × (1 + max_repeats)`` presentations). Between runs (in
 :mod:`snn.diehl_cook`): the device drift.
 
-Integration: forward Euler at ``dt`` for the neurons by default, as Brian 1 (the original
-code's simulator) does for these conductance equations (``DiehlCookConfig.method``:
-exponential Euler where forward Euler would be unstable); Brian2's ``refractory`` with
+Input synapses: every input reaches every excitatory neuron with its own delay, uniform
+in 0-10 ms (the original code's ``delay['ee_input']`` and Brian2's own example,
+``examples/frompapers/Diehl_Cook_2015.py``: ``delay = 'rand() * 10 * ms'``). They are
+stored grouped by delay per input
+(:meth:`DCNetwork._layout`), so that the spike queue pushes and the ``on_pre`` code walks
+blocks of adjacent synapses.
+
+Integration: exponential Euler at ``dt`` for the neurons by default
+(``DiehlCookConfig.method``; forward Euler, Brian 1's and so the original code's, is an
+option and can be unstable for these conductance equations); Brian2's ``refractory`` with
 ``(unless refractory)`` clamps ``v`` like Brian 1's refractoriness.
 """
 

@@ -322,8 +322,10 @@ class DeviceSynapse(IdealSynapse):
     depressed weights between the grids, as in NeuroSim.
 
     Normalisation (Diehl & Cook rescale each neuron's incoming weights between images)
-    re-programs the cells: the rescaled state is rounded stochastically to a level of the
-    potentiation grid (a write-verify to the nearest levels, unbiased).
+    re-programs the cells: the rescaled state is rounded to a level of the potentiation
+    grid, stochastically by default (a write-verify to one of the two nearest levels,
+    unbiased), or to the nearest level (``rounding="nearest"``: a weight whose rescaled
+    value stays within half a level of its level is not rewritten).
 
     Write counts (for programming energy and endurance), per synapse, cumulative:
     ``pulses``, the pulses of the STDP updates (a RESET counts one), and ``rewrites``, the
@@ -342,14 +344,33 @@ class DeviceSynapse(IdealSynapse):
     seed : int
         Seeds the per-device hidden variables drawn when the cells are first programmed
         (e.g. PCM drift exponents).
+    rounding : {"stochastic", "nearest"}
+        How the normalisation's re-programming picks a level. Stochastic rounding is
+        unbiased but re-programs almost every cell before every image, a random walk of
+        about half a level per image (a martingale absorbed at level 0): on a coarse grid
+        (FeFET: the first level above ``g_min`` is 7 % of the range) it can drown the
+        STDP updates. Nearest rounding keeps a weight on its level unless the rescaling
+        moves it by more than half a level.
     """
 
     drifts = True
     state_names = ("drift", "lastwrite", "pulses", "rewrites")
 
-    def __init__(self, device: DeviceModel, *, drift: bool = True, seed: int = 0) -> None:
+    def __init__(
+        self,
+        device: DeviceModel,
+        *,
+        drift: bool = True,
+        seed: int = 0,
+        rounding: str = "stochastic",
+    ) -> None:
         if not isinstance(device, DeviceModel):
             raise ConfigError(f"DeviceSynapse.device must be a DeviceModel; got {device!r}")
+        if rounding not in ("stochastic", "nearest"):
+            raise ConfigError(
+                f"DeviceSynapse.rounding must be 'stochastic' or 'nearest'; got {rounding!r}"
+            )
+        self.rounding = rounding
         self.device = device
         self.pulse_model: PulseUpdateModel = device.update_model()
         self.name = device.name
@@ -372,6 +393,7 @@ class DeviceSynapse(IdealSynapse):
             "nonlinearity_ltd": m.nonlinearity_ltd,
             "c2c_sigma": m.c2c_sigma,
             "drift": self.drifts,
+            "rounding": self.rounding,
         }
 
     # -- Brian2 code ---------------------------------------------------------------
@@ -442,7 +464,7 @@ class DeviceSynapse(IdealSynapse):
             back = "_p / P_pulses"
         return (
             f"_g = {gate}\n"
-            f"_p = floor({p} + rand())\n"
+            f"_p = floor({p} + {'rand()' if self.rounding == 'stochastic' else '0.5'})\n"
             f"_new = wmax * clip({back}, 0, 1)\n"
             "rewrites += _g * int(abs(_new - w) > 1e-9 * wmax)\n"
             "w += _g * (_new - w)\n"
@@ -537,8 +559,15 @@ class DifferentialDeviceSynapse(DeviceSynapse):
 
     state_names = ("wm", "drift", "driftm", "lastwrite", "pulses", "rewrites")
 
-    def __init__(self, device: DeviceModel, *, drift: bool = True, seed: int = 0) -> None:
-        super().__init__(device, drift=drift, seed=seed)
+    def __init__(
+        self,
+        device: DeviceModel,
+        *,
+        drift: bool = True,
+        seed: int = 0,
+        rounding: str = "stochastic",
+    ) -> None:
+        super().__init__(device, drift=drift, seed=seed, rounding=rounding)
         self.name = f"{device.name}-pair"
 
     def describe(self) -> dict[str, Any]:

@@ -422,3 +422,29 @@ def test_delay_sorted_storage_gives_the_same_training():
     assert not np.array_equal(a["state"]["w"], state["w"])
     np.testing.assert_allclose(a["state"]["w"], b["state"]["w"], rtol=0, atol=1e-15)
     np.testing.assert_array_equal(a["state"]["theta"], b["state"]["theta"])
+
+
+def test_nearest_rounding_keeps_weights_on_their_levels_under_small_rescaling():
+    # A 2 % rescaling moves no FeFET weight below 0.75 by half a level (levels at least
+    # 0.03 apart), so nearest rounding rewrites nothing; stochastic rounding moves some.
+    import devices
+    from snn import DeviceSynapse
+    from snn.dc_network import DCNetwork
+
+    cfg = _tiny_cfg(norm_sum=4.0)
+    rewrites = {}
+    for rounding in ("nearest", "stochastic"):
+        syn = DeviceSynapse(devices.get("fefet"), rounding=rounding, drift=False)
+        assert syn.describe()["rounding"] == rounding
+        dc = DiehlCook(3, syn, n_input=N_IN, backend="numpy", chunk=1, config=cfg, seed=2)
+        w = dc.weights
+        assert w.max() < 0.75
+        state = dict(dc.state, plastic=1.0, colsum=np.full(3, cfg.norm_sum / 1.02))  # x1.02
+        net = DCNetwork(cfg, N_IN, 3, syn, 1, "numpy")
+        out = net.run(np.zeros((1, N_IN)), state, seed=1)
+        rewrites[rounding] = float(np.sum(out["state"]["rewrites"]))
+        if rounding == "nearest":
+            np.testing.assert_allclose(out["state"]["w"], dc.state["w"], rtol=0, atol=1e-12)
+    assert rewrites["nearest"] == 0 < rewrites["stochastic"]
+    with pytest.raises(ConfigError, match="rounding must be"):
+        DeviceSynapse(devices.get("fefet"), rounding="up")

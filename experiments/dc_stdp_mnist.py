@@ -8,6 +8,14 @@ The final point assigns labels with all training images. Writes JSON to ``--out`
 
     NEURO_DATA=/work/shared/data/mnist10k python experiments/dc_stdp_mnist.py \
         --n-exc 400 --images 9000 --passes 3 --device ideal --out out/dc_ideal.json
+
+A device row retuned (``--nu-pre``/``--nu-post``: the STDP rates per direction;
+``--rounding nearest``: the normalisation re-programs to the nearest level; ``--retune``
+says why, stored with the run and shown by ``dc_stdp_table.py``), e.g. the FeFET row of
+``snn/README.md``::
+
+    python experiments/dc_stdp_mnist.py --device fefet --images 9000 --passes 1 \
+        --nu-post 5.03e-3 --nu-pre 1.82e-4 --rounding nearest --retune "..."
 """
 
 from __future__ import annotations

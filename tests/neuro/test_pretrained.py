@@ -92,6 +92,7 @@ def _folder(root, classes=2, per_class=3, size=40, seed=0):
     return root
 
 
+@pytest.mark.slow
 def test_your_resnet18_on_an_image_folder_is_an_accuracy_workload(tmp_path):
     from neuro.compare import record_data
     from neuro.targets.base import make_target

@@ -112,6 +112,7 @@ def test_a_user_preset_gives_resnet18_its_weights_and_data(tmp_path):
         user.workload_from_toml(home / "workloads" / "bad2.toml")
 
 
+@pytest.mark.slow
 def test_compare_takes_weights_and_data_on_the_command_line(tmp_path, capsys):
     from neuro.cli import main
 

@@ -14,7 +14,6 @@ same binary and results folder at once (each slot compiles once, then is re-used
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ import brian2 as b2
 import numpy as np
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 from brian2.devices.device import all_devices
+from filelock import FileLock, Timeout
 
 from devices.validation import ConfigError
 
@@ -179,13 +179,14 @@ class StandaloneProject:
         base = cache_root() / self.key
         base.mkdir(parents=True, exist_ok=True)
         for slot in range(64):
-            fh = open(base / f"slot-{slot}.lock", "w")  # noqa: SIM115 (held for the process)
+            # held for the process; a slot held by another build (any process) is skipped.
+            # filelock: flock on POSIX, LockFileEx on Windows
+            lock = FileLock(base / f"slot-{slot}.lock", timeout=0)
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                fh.close()
+                lock.acquire()
+            except Timeout:
                 continue
-            self._lock = fh
+            self._lock = lock
             return base / f"slot-{slot}"
         raise RuntimeError(f"no free build slot under {base}")
 

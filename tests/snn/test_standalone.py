@@ -69,3 +69,19 @@ def test_diehl_cook_standalone_build_is_patched_and_reproducible():
     assert "_slot < _qsize" in (d / "brianlib" / "spikequeue.h").read_text()
     assert "-ffast-math" in (d / "makefile").read_text().split("LFLAGS")[1].splitlines()[0]
     assert "-fno-finite-math-only" not in (d / "makefile").read_text()
+
+
+def test_two_projects_of_one_shape_build_in_different_slots(tmp_path, monkeypatch):
+    """The build slot is held with a portable lock (filelock: flock or LockFileEx): a second
+    project of the same shape, in this or another process, takes the next slot."""
+    from snn.backend import StandaloneProject
+
+    monkeypatch.setenv("NEURO_SNN_CACHE", str(tmp_path))
+    a = StandaloneProject("net", {"n": 1}, dict)
+    b = StandaloneProject("net", {"n": 1}, dict)
+    assert a.key == b.key
+    assert a._claim_slot().name == "slot-0"
+    assert b._claim_slot().name == "slot-1"
+    a._lock.release()
+    c = StandaloneProject("net", {"n": 1}, dict)
+    assert c._claim_slot().name == "slot-0"  # released: free again

@@ -24,9 +24,8 @@ an upper bound (``n_images × (1 + max_repeats)`` presentations). Between runs (
 Input synapses: every input reaches every excitatory neuron with its own delay, uniform
 in 0-10 ms (the original code's ``delay['ee_input']`` and Brian2's own example,
 ``examples/frompapers/Diehl_Cook_2015.py``: ``delay = 'rand() * 10 * ms'``). They are
-stored grouped by delay per input
-(:meth:`DCNetwork._layout`), so that the spike queue pushes and the ``on_pre`` code walks
-blocks of adjacent synapses.
+stored grouped by delay per input (:meth:`DCNetwork._layout`), so that the spike queue
+pushes and the ``on_pre`` code walks blocks of adjacent synapses.
 
 Integration: exponential Euler at ``dt`` for the neurons by default
 (``DiehlCookConfig.method``; forward Euler, Brian 1's and so the original code's, is an

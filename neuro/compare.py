@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from devices.validation import ConfigError
 from neuro.archive import Archive, check_writable, dumps
 from neuro.neurobench import add_to_result as add_neurobench
+from neuro.report import quiet_bars
 from neuro.result import Result
 from neuro.targets import FAMILIES, Target, make_target, target_names
 from neuro.workloads import Workload
@@ -157,7 +158,9 @@ def compare(
     results: list[Result] = []
     failures: list[tuple[str, str]] = []
     try:
-        for name, target in tqdm(list(zip(names, built)), desc=f"compare {wl.name}", disable=None):
+        for name, target in tqdm(
+            list(zip(names, built)), desc=f"compare {wl.name}", disable=quiet_bars()
+        ):
             key = run_key(wl.name, name, target.config(), seed)
             try:
                 result = target.evaluate(wl, seed=seed)

@@ -14,6 +14,7 @@ __all__ = [
     "gap_lines",
     "COLUMNS",
     "measured_inputs",
+    "quiet_bars",
     "inputs_note",
     "is_subset",
     "data_lines",
@@ -71,6 +72,16 @@ def subset_mark(n: object, total: object) -> str:
     if n is None or (total is not None and n >= total):
         return ""
     return f" ({n:,}" + (f" of {total:,} inputs)" if total is not None else " inputs)")
+
+
+def quiet_bars() -> bool | None:
+    """tqdm's ``disable``: True when the ``neuro`` logger was set quieter than INFO
+    (``neuro -q``), else None (bars only on a terminal; a library user who configures no
+    logging keeps them)."""
+    import logging
+
+    level = logging.getLogger("neuro").level
+    return True if level > logging.INFO else None
 
 
 def measured_inputs(r: Result) -> tuple[int | None, int | None]:

@@ -62,6 +62,9 @@ class IsoPoint:
         What was searched, or why nothing reached the accuracy.
     results : list of Result
         Every evaluation made by the search (to archive).
+    test_inputs : str
+        The test inputs behind the default's accuracy (``"200 of 10,000"`` for a subset;
+        :func:`neuro.report.inputs_note`).
     """
 
     target: str
@@ -73,6 +76,7 @@ class IsoPoint:
     default_accuracy: float | None
     note: str = ""
     results: tuple[Result, ...] = ()
+    test_inputs: str = "—"
 
 
 def _cheapest(points: Sequence[tuple[float, float, float]], required: float):
@@ -109,7 +113,10 @@ def iso_accuracy(
     family = target.partition(":")[0]
     if default.energy_per_inference is None or default.accuracy is None:
         return None
-    base = dict(target=target, default_energy_J=default.energy_per_inference,
+    from neuro.report import inputs_note
+
+    base = dict(target=target, test_inputs=inputs_note(default),
+                default_energy_J=default.energy_per_inference,
                 default_accuracy=default.accuracy)  # fmt: skip
     if family == "snn":
         acc, energy = default.curves.get("accuracy_vs_steps"), default.curves.get("energy_vs_steps")
@@ -243,10 +250,10 @@ def iso_lines(points: Sequence[IsoPoint], required: float) -> list[str]:
         acc = "—" if p.accuracy is None else f"{100 * p.accuracy:.2f} %"
         rows.append([p.target, p.knob, value, acc, si(p.energy_J, "J"),
                      f"{100 * p.default_accuracy:.2f} %", si(p.default_energy_J, "J"), ratio,
-                     p.note])  # fmt: skip
+                     p.test_inputs, p.note])  # fmt: skip
     header = ["target", "knob", "value", "accuracy", "chip energy", "default acc.",
-              "default energy", "iso/default", "searched"]  # fmt: skip
-    return [f"iso-accuracy at {100 * required:.2f} %:", format_table(header, rows, left=(0, 1, 8))]
+              "default energy", "iso/default", "test inputs", "searched"]  # fmt: skip
+    return [f"iso-accuracy at {100 * required:.2f} %:", format_table(header, rows, left=(0, 1, 9))]
 
 
 def break_even_lines(results: Sequence[Result], neurons: int) -> list[str]:

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from devices.validation import ConfigError
 from neuro.archive import Archive
 from neuro.experiments.spec import ExperimentSpec, RunSpec
+from neuro.report import quiet_bars
 from neuro.result import Result
 
 __all__ = ["execute", "run_experiment", "Summary", "check_scheduler_address"]
@@ -186,7 +187,7 @@ def _run(spec, runs, out, client, workers, dashboard, on_run) -> Summary:
             if on_run is not None:
                 on_run(run, status)
 
-        bar = tqdm(total=len(pending), desc=spec.name, unit="run", disable=None)
+        bar = tqdm(total=len(pending), desc=spec.name, unit="run", disable=quiet_bars())
         if client is None:
             for run in pending:
                 try:

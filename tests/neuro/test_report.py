@@ -66,3 +66,32 @@ def test_compare_records_the_data_of_every_accuracy():
     assert npu.provenance["data_source"] == dataset_for(wl).source
     shape_only = Result(workload="resnet18", target="npu:ab9", seed=0, ops_per_inference=1.0)
     assert record_data(get_workload("resnet18"), shape_only).provenance == {}
+
+
+def test_iso_accuracy_table_says_how_many_test_inputs_each_accuracy_is_on():
+    from neuro.tradeoff import IsoPoint, iso_lines
+
+    point = IsoPoint(target="aimc:pcm", knob="converter_bits", value=6.0, accuracy=0.885,
+                     energy_J=1e-7, default_energy_J=2e-7, default_accuracy=0.89,
+                     test_inputs="200 of 10,000")  # fmt: skip
+    head, table = iso_lines([point], 0.88)
+    assert head == "iso-accuracy at 88.00 %:"
+    assert "test inputs" in table.splitlines()[0] and "200 of 10,000" in table
+
+
+def test_quiet_bars_follow_the_neuro_logger_level():
+    import logging
+
+    from neuro.report import quiet_bars
+
+    logger = logging.getLogger("neuro")
+    before = logger.level
+    try:
+        logger.setLevel(logging.NOTSET)  # a library user: bars where there is a terminal
+        assert quiet_bars() is None
+        logger.setLevel(logging.INFO)  # neuro compare
+        assert quiet_bars() is None
+        logger.setLevel(logging.WARNING)  # neuro -q compare: no bars
+        assert quiet_bars() is True
+    finally:
+        logger.setLevel(before)

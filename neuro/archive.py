@@ -884,6 +884,7 @@ class Archive:
         """One run's row of :meth:`table` (raises on a damaged group); the names of its
         grid point's options are added to ``grid``."""
         from neuro.report import measured_inputs
+
         row: dict[str, Any] = {
             "run_id": rid,
             "workload": str(g.attrs["workload"]),

@@ -210,7 +210,11 @@ OUT = ["--out", "{d}/o.h5"]
 # (a bare ``neuro`` prints the help and exits 2: more than one line, so tested in test_cli)
 cli("no-subcommand-archive-file", ["archive", "nope.h5"], "invalid choice")
 cli("set-unknown-key", [*CMP, "--set", "bogus=1", *OUT], "target 'reference' has no option 'bogus'")
-cli("set-dotted-unknown", [*CMP, "--set", "crossbar.adc.bits=6", *OUT], "has no option 'crossbar.adc.bits'")
+cli(
+    "set-dotted-unknown",
+    [*CMP, "--set", "crossbar.adc.bits=6", *OUT],
+    "has no option 'crossbar.adc.bits'",
+)
 cli("set-no-equals", [*CMP, "--set", "bits", *OUT], "--set expects key=value; got 'bits'")
 cli("set-empty-key", [*CMP, "--set", "=3", *OUT], "--set expects key=value")
 cli("set-not-finite", [*CMP, "--set", "x=nan", *OUT], "value must be finite")

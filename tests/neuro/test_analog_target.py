@@ -62,20 +62,25 @@ def test_a_result_says_when_ir_drop_matters_and_is_not_modelled():
     from neuro.report import subset_lines
 
     opts = dict(repeats=1, times_s=(0.0,), read_time_s=0.0, test_limit=50)
-    r = make_target("aimc:reram", **opts, **{"crossbar.ir_drop": "none"}).evaluate(
-        workloads.get("mlp-digits"), seed=0
-    )
+    on_256 = {"crossbar.ir_drop": "none", "crossbar.tile_rows": 256, "crossbar.tile_cols": 256}
+    r = make_target("aimc:reram", **opts, **on_256).evaluate(workloads.get("mlp-digits"), seed=0)
     # r·G_max·N²/2 = 1 Ω · 88 µS · 256² / 2 = 2.88; the exact solver puts typical column
     # currents at 34 % of ideal there.
     assert r.extra["ir_drop_criterion"] == pytest.approx(2.883584)
     assert r.extra["ir_drop_modelled"] == 0.0
     assert any("IR drop not modelled although r·G_max·N²/2 = 2.9 > 0.1 (typical column "
                "currents ~34 % of ideal" in line for line in subset_lines([r]))  # fmt: skip
-    # By default (ir_drop="auto") the wires are modelled there, and the line is gone; not
-    # for FeFET cells (κ = 0.06).
-    r = make_target("aimc:reram", **opts).evaluate(workloads.get("mlp-digits"), seed=0)
+    # ir_drop="auto" models the wires exactly there (κ > 1), and the line is gone
+    exact = {"crossbar.tile_rows": 256, "crossbar.tile_cols": 256}
+    r = make_target("aimc:reram", **opts, **exact).evaluate(workloads.get("mlp-digits"), seed=0)
     assert r.extra["ir_drop_modelled"] == 1.0
     assert not any("IR drop not modelled" in line for line in subset_lines([r]))
+    # by default the ReRAM target sizes its tiles as a designer would: 128x128 (κ = 0.72)
+    r = make_target("aimc:reram", **opts).evaluate(workloads.get("mlp-digits"), seed=0)
+    assert r.config["crossbar"]["tile_rows"] == 128
+    assert r.extra["ir_drop_criterion"] == pytest.approx(2.883584 / 4)
+    assert r.extra["ir_drop_modelled"] == 0.0
+    # not for FeFET cells (κ = 0.06)
     r = make_target("aimc:fefet", **opts).evaluate(workloads.get("mlp-digits"), seed=0)
     assert r.extra["ir_drop_criterion"] < 0.1 and r.extra["ir_drop_modelled"] == 0.0
     # PCM (κ = 0.82 < AUTO_KAPPA = 1: <= 0.15 points measured) reads with ideal wires by
@@ -208,3 +213,20 @@ def test_hardware_aware_weights_are_trained_once_and_cached():
     assert 0.8 < r.extra["hwa_fp32_accuracy"] <= 1.0
     again = target.evaluate(workloads.get("mlp-digits"), seed=0)  # from the cache
     assert again.accuracy == r.accuracy
+
+
+def test_default_crossbar_is_the_largest_tile_whose_wires_keep_kappa_at_most_one():
+    import devices
+    from crossbar.irdrop import AUTO_KAPPA, wire_drop_criterion
+    from neuro.targets.analog import DEFAULT_CROSSBAR, default_crossbar
+
+    sizes = {d: default_crossbar(d).tile_rows for d in ("pcm", "reram", "fefet", "memcap", "ideal")}
+    assert sizes == {"pcm": 256, "reram": 128, "fefet": 256, "memcap": 256, "ideal": 256}
+    reram = devices.get("reram")
+    assert wire_drop_criterion(1.0, reram.g_max, 256) > AUTO_KAPPA
+    assert wire_drop_criterion(1.0, reram.g_max, 128) <= AUTO_KAPPA
+    assert default_crossbar("pcm") is DEFAULT_CROSSBAR
+    assert AnalogConfig(device="reram").crossbar.tile_cols == 128
+    # a user's crossbar (or a dotted option) is kept as given
+    mine = AnalogConfig(device="reram", crossbar=DEFAULT_CROSSBAR)
+    assert mine.crossbar.tile_rows == 256

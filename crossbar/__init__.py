@@ -16,8 +16,9 @@ tensor([1., 2., 3.])
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from devices.lazy import lazy_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from crossbar.config import ADCConfig, CostConfig, CrossbarConfig, DACConfig
@@ -49,14 +50,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        value = module if module.__name__ == f"crossbar.{name}" else getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'crossbar' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

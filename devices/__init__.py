@@ -20,9 +20,9 @@ registry are imported on first use too (PEP 562), so ``import devices`` and the 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from devices.lazy import lazy_names
 from devices.registry import DuplicateNameError, Registry, UnknownNameError
 from devices.validation import ConfigError
 
@@ -113,13 +113,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'devices' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from devices.lazy import lazy_names
 from devices.validation import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,14 +51,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        value = module if module.__name__ == f"neuro.{name}" else getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'neuro' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -13,8 +13,9 @@ and ``devices.registry`` (one ``ConfigError``, one registry behaviour).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from devices.lazy import lazy_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from npu import presets
@@ -82,14 +83,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        value = module if module.__name__ == f"npu.{name}" else getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'npu' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

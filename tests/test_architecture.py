@@ -19,7 +19,7 @@ ALLOWED = {
     "devices": {"devices"},
     "crossbar": {"crossbar", "devices"},
     "snn": {"snn", "devices", "crossbar"},
-    "npu": {"npu", "devices.validation", "devices.registry"},
+    "npu": {"npu", "devices.validation", "devices.registry", "devices.lazy"},
     "neuro": set(OURS),
 }
 

@@ -163,6 +163,10 @@ class CostConfig:
     digital_op_J : float
         One 8-bit digital op for non-MAC layers (ReLU, pooling): INT8 add 0.03 pJ (Horowitz
         2014) scaled to 32 nm = 0.026 pJ.
+    digital_mac_J : float
+        One INT8 multiply-accumulate of a weight layer kept digital (the analog target's
+        ``digital_layers``): an 8-bit multiply 0.2 pJ and a 32-bit add 0.1 pJ (Horowitz
+        2014) scaled to 32 nm = 0.26 pJ.
     buffer_J_per_byte : float
         SRAM buffer access: 5 pJ per 32-bit read from an 8 KB SRAM (Horowitz 2014) = 1.25
         pJ/byte, scaled to 32 nm = 1.10 pJ/byte.
@@ -239,6 +243,7 @@ class CostConfig:
     wire_cap_F_per_m: float = param(0.2e-15 / 1e-6, unit="F/m", ge=0.0)
     digital_add_J: float = param(0.1e-12 * _H45_TO_32, unit="J", ge=0.0)
     digital_op_J: float = param(0.03e-12 * _H45_TO_32, unit="J", ge=0.0)
+    digital_mac_J: float = param(0.3e-12 * _H45_TO_32, unit="J", ge=0.0)
     buffer_J_per_byte: float = param(5e-12 / 4 * _H45_TO_32, unit="J", ge=0.0)
     accumulator_area_m2: float = param(0.00006e-6, unit="m^2", ge=0.0)
     activation_bytes: int = param(1, integer=True, ge=1, le=8)
@@ -283,6 +288,7 @@ class CostConfig:
             dac_area_1bit_m2=self.dac_area_1bit_m2 * a,
             digital_add_J=self.digital_add_J * k,
             digital_op_J=self.digital_op_J * k,
+            digital_mac_J=self.digital_mac_J * k,
             buffer_J_per_byte=self.buffer_J_per_byte * k,
             accumulator_area_m2=self.accumulator_area_m2 * a,
             static_W_per_adc=self.static_W_per_adc * k,

@@ -58,14 +58,8 @@ __all__ = [
     "measure_layers",
     "LayerMeasure",
     "digital_layer_names",
-    "DIGITAL_MAC_J",
 ]
 
-#: One INT8 multiply-accumulate of a weight layer kept digital (``digital_layers``):
-#: an 8-bit integer multiply (0.2 pJ) and a 32-bit accumulate add (0.1 pJ), Horowitz
-#: (ISSCC 2014, 45 nm, 0.9 V), scaled to the crossbar cost model's 32 nm and 1.0 V by
-#: C·V² = (32/45)·(1.0/0.9)² (as ``crossbar.config.CostConfig``'s digital figures).
-DIGITAL_MAC_J = (0.2e-12 + 0.1e-12) * (32.0 / 45.0) * (1.0 / 0.9) ** 2
 #: Modules that :func:`crossbar.nn.convert` puts on crossbars (a ``digital_layers`` entry
 #: must name one of them).
 _WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.LSTM, nn.GRU,
@@ -159,7 +153,7 @@ class AnalogConfig:
         noise fixed per conversion, which digital BatchNorm then amplifies: on
         ``resnet-fmnist`` that layer alone costs about 20 points on PCM. Such a layer is
         exact in FP32 in the accuracy and costed as digital INT8 MACs
-        (:data:`DIGITAL_MAC_J`) plus its weights and activations through the SRAM buffers
+        (``CostConfig.digital_mac_J``) plus its weights and activations through the SRAM buffers
         (:func:`workload_costs`); the conversion report in the provenance lists it.
     """
 
@@ -347,7 +341,7 @@ def workload_costs(
         ``config.cost.input_activity`` and the device's mid-range value.
     digital : collection of str, optional
         Weight layers kept digital (:func:`digital_layer_names`): each MAC costs
-        :data:`DIGITAL_MAC_J` (``digital``, compute) and its 8-bit weights, inputs and
+        ``CostConfig.digital_mac_J`` (``digital``, compute) and its 8-bit weights, inputs and
         outputs pass once through the SRAM buffers per input (``buffers``, movement); no
         tiles, converters or latency of their own (like the other digital layers).
 
@@ -379,7 +373,7 @@ def workload_costs(
         row = {"name": layer.name, "kind": layer.kind, "macs": int(layer.macs),
                "placement": "analog" if on_chip else "digital"}  # fmt: skip
         if gemm is not None and not on_chip:
-            e_mac = layer.macs * DIGITAL_MAC_J
+            e_mac = layer.macs * c.digital_mac_J
             n_bytes = (layer.n_weights + int(np.prod(layer.input_shape))
                        + int(np.prod(layer.output_shape))) * c.activation_bytes  # fmt: skip
             e_buf = n_bytes * c.buffer_J_per_byte

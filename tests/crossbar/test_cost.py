@@ -212,6 +212,7 @@ def test_scaled_moves_energies_by_c_v_squared_and_areas_by_f_squared():
     assert s.register_leak_W_per_line == pytest.approx(0.075e-3 / 256 * k)
     assert s.dac_leak_W == pytest.approx(0.39e-6 * k)
     assert s.digital_add_J == pytest.approx(c.digital_add_J * k)
+    assert s.digital_mac_J == pytest.approx(c.digital_mac_J * k)  # a kept-digital layer's MAC
     assert s.adc_area_8bit_m2 == pytest.approx(c.adc_area_8bit_m2 * (14 / 32) ** 2)
     assert s.host_io_J_per_byte == c.host_io_J_per_byte == pytest.approx(30.88e-12)
     assert s.adc_conversion_s == c.adc_conversion_s

@@ -11,7 +11,6 @@ from crossbar import CrossbarConfig
 from devices.validation import ConfigError
 from neuro import workloads
 from neuro.targets.analog import (
-    DIGITAL_MAC_J,
     AnalogConfig,
     digital_layer_names,
     workload_costs,
@@ -51,9 +50,9 @@ def test_a_digital_layer_is_costed_as_int8_macs_and_buffer_traffic():
     layer = next(layer for layer in w.layers if layer.name == "0")
     c = cfg.cost
     n_bytes = (72 + 28 * 28 + 8 * 28 * 28) * c.activation_bytes  # weights, input, output
-    want = layer.macs * DIGITAL_MAC_J + n_bytes * c.buffer_J_per_byte
+    want = layer.macs * c.digital_mac_J + n_bytes * c.buffer_J_per_byte
     assert layer.macs == 56448 and stem_d["energy_J"] == pytest.approx(want, rel=1e-12)
-    assert DIGITAL_MAC_J == pytest.approx(0.3e-12 * (32 / 45) * (1 / 0.9) ** 2)
+    assert c.digital_mac_J == pytest.approx(0.3e-12 * (32 / 45) * (1 / 0.9) ** 2)
     assert sum(dig.values()) == pytest.approx(
         sum(base.values()) - stem["energy_J"] + stem_d["energy_J"], rel=1e-9
     )  # the stem's tiles, converters and cells are gone; its digital work is charged

@@ -75,9 +75,7 @@ def test_lazy_package_names_keep_the_public_api():
     assert devices.REGISTRY is devices.catalog.REGISTRY
     assert neuro.ConfigError is ConfigError and neuro.Archive.__name__ == "Archive"
     assert "ab9" in npu.presets.names("target") and crossbar.COMPONENTS
-    for package, name in ((devices, "nope"), (crossbar, "nope"), (npu, "nope"), (neuro, "nope")):
-        with pytest.raises(AttributeError, match="has no attribute 'nope'"):
-            getattr(package, name)
+    # every public name, caching and unknown names: tests/devices/test_lazy.py
 
 
 def test_lazy_module_proxy_imports_on_first_use():

@@ -708,6 +708,46 @@ class Archive:
             )
         return out
 
+    def summary(self) -> list[dict[str, Any]]:
+        """What ``neuro archive ls`` shows of each run (completed and failed), without pandas.
+
+        ``archive ls`` must start in under 0.5 s and importing pandas alone takes about
+        that, so the listing reads the few fields it shows straight from each run's group
+        (``run_id``, ``workload``, ``target``, ``seed``, ``status``, ``accuracy``,
+        ``energy_per_inference``, ``latency``, ``finished``; a metric not modelled is None),
+        runs in order and damaged ones skipped with one warning, as :meth:`table` does.
+        """
+
+        def metric(g: h5py.Group, name: str) -> float | None:
+            m = g.get("metrics")
+            if m is None or name not in m:
+                return None
+            value = float(m[name][()])
+            return None if value != value else value  # NaN: not modelled
+
+        rows, damaged = [], []
+        with self._reading() as f:
+            for rid, g in self._groups(f, True, metrics=False):
+                try:
+                    rows.append(
+                        {"run_id": rid, "workload": str(g.attrs["workload"]),
+                         "target": str(g.attrs["target"]), "seed": int(g.attrs["seed"]),
+                         "status": str(g.attrs["status"]), "accuracy": metric(g, "accuracy"),
+                         "energy_per_inference": metric(g, "energy_per_inference"),
+                         "latency": metric(g, "latency"),
+                         "finished": str(g.attrs.get("finished", ""))}
+                    )  # fmt: skip
+                except (OSError, KeyError, ValueError, TypeError, AttributeError,
+                        RuntimeError) as exc:  # fmt: skip
+                    damaged.append(f"{rid} (unreadable: {_short(exc)})")
+        if damaged:
+            warnings.warn(
+                f"{self.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}",
+                DamagedRunWarning,
+                stacklevel=2,
+            )
+        return rows
+
     def runs(self, *, include_failed: bool = False) -> list[str]:
         """Ids of the completed runs (and failed ones if asked), in order; damaged ones skipped."""
         with self._reading() as f:

@@ -338,7 +338,7 @@ def _cmd_archive(args: argparse.Namespace) -> int:
 
     archive = Archive(args.file)
     if args.archive_cmd == "ls":
-        runs = _archive_rows(archive)
+        runs = archive.summary()
         if not runs:
             print(f"{args.file}: no runs")
             return 0
@@ -403,47 +403,6 @@ def _cmd_archive(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text)
         log.info(f"wrote {len(table)} runs to {args.output}")
     return 0
-
-
-def _archive_rows(archive: Any) -> list[dict[str, Any]]:
-    """What ``archive ls`` shows of each run (completed and failed), without pandas.
-
-    ``archive ls`` must start in under 0.5 s and importing pandas alone takes about that, so
-    the listing reads the few fields it shows straight from each run's group (the layout of
-    :mod:`neuro.archive`: attributes, ``metrics/<name>``) under the archive's read lock,
-    runs in order and damaged ones skipped with one warning, as
-    :meth:`~neuro.archive.Archive.table` does; a test checks the values against the table.
-    """
-    from neuro.archive import DamagedRunWarning
-
-    def metric(g: Any, name: str) -> float | None:
-        m = g.get("metrics")
-        if m is None or name not in m:
-            return None
-        value = float(m[name][()])
-        return None if value != value else value  # NaN: not modelled
-
-    rows, damaged = [], []
-    with archive._reading() as f:
-        for rid, g in archive._groups(f, True, metrics=False):
-            try:
-                rows.append(
-                    {"run_id": rid, "workload": str(g.attrs["workload"]),
-                     "target": str(g.attrs["target"]), "seed": int(g.attrs["seed"]),
-                     "status": str(g.attrs["status"]), "accuracy": metric(g, "accuracy"),
-                     "energy_per_inference": metric(g, "energy_per_inference"),
-                     "latency": metric(g, "latency"),
-                     "finished": str(g.attrs.get("finished", ""))}
-                )  # fmt: skip
-            except (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
-                damaged.append(f"{rid} (unreadable: {_one_line(exc)})")
-    if damaged:
-        warnings.warn(
-            f"{archive.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}",
-            DamagedRunWarning,
-            stacklevel=2,
-        )
-    return rows
 
 
 def _version() -> str:

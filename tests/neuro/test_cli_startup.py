@@ -273,7 +273,6 @@ def test_archive_ls_rows_are_the_tables_rows(tmp_path):
     import math
 
     from neuro.archive import Archive
-    from neuro.cli import _archive_rows
     from neuro.result import Result
 
     path = tmp_path / "a.h5"
@@ -287,7 +286,7 @@ def test_archive_ls_rows_are_the_tables_rows(tmp_path):
         ar.append_failure(workload="w", target="npu:ab9", seed=0, config={}, error="boom")
     archive = Archive(path)
     table = archive.table(include_failed=True)
-    rows = _archive_rows(archive)
+    rows = archive.summary()
     assert len(rows) == len(table) == 4
     for row, (_, expected) in zip(rows, table.iterrows()):
         for key in ("run_id", "workload", "target", "seed", "status", "accuracy",

@@ -60,6 +60,7 @@ __all__ = [
     "wire_drop_criterion",
     "ideal_current_fraction",
     "AUTO_KAPPA",
+    "NOTE_KAPPA",
 ]
 
 #: ``ir_drop="auto"`` models the wires (exactly) above this criterion ``κ``: at 1 the
@@ -69,6 +70,10 @@ __all__ = [
 #: one-time transfer matrices (~2 s of CPU per 256x256 tile and read) buy nothing a
 #: calibrated ADC and drift compensation do not already absorb.
 AUTO_KAPPA = 1.0
+#: Above this ``κ`` (column currents below ~92 % of ideal) a result whose wires are not
+#: modelled says so (``neuro compare``): below it the wires are within a calibrated ADC's
+#: few per cent.
+NOTE_KAPPA = 0.1
 
 
 def wire_drop_criterion(r_ohm: float, g_max_S: float, n: int) -> float:

@@ -233,6 +233,23 @@ def _duration(t_s: float) -> str:
     return f"{t_s:g} s"
 
 
+def _ir_drop_lines(r: Result) -> list[str]:
+    """A line when the wires matter (``κ`` above ``crossbar.irdrop.NOTE_KAPPA``) and the
+    result did not model them."""
+    kappa = r.extra.get("ir_drop_criterion")
+    if kappa is None or r.extra.get("ir_drop_modelled"):
+        return []
+    from crossbar.irdrop import NOTE_KAPPA, ideal_current_fraction  # imports torch
+
+    if kappa <= NOTE_KAPPA:
+        return []
+    return [
+        f"{r.target}: IR drop not modelled although r·G_max·N²/2 = {kappa:.2g} > "
+        f"{NOTE_KAPPA:g} (typical column currents ~{100 * ideal_current_fraction(kappa):.0f} "
+        "% of ideal; crossbar.ir_drop='exact' models it)"
+    ]
+
+
 def subset_lines(results: Sequence[Result]) -> list[str]:
     """One line per result whose accuracy comes from a subset of the test inputs, with the
     FP32 accuracy on those same inputs: the fair figure to compare it with; and one per
@@ -246,15 +263,7 @@ def subset_lines(results: Sequence[Result]) -> list[str]:
                 f"{r.target}: accuracy read {_duration(float(t_read))} after programming "
                 "(curve accuracy_vs_time for the other times)"
             )
-        kappa = r.extra.get("ir_drop_criterion")
-        if kappa is not None and kappa > 0.1 and not r.extra.get("ir_drop_modelled"):
-            from crossbar.irdrop import ideal_current_fraction
-
-            lines.append(
-                f"{r.target}: IR drop not modelled although r·G_max·N²/2 = {kappa:.2g} > 0.1 "
-                f"(typical column currents ~{100 * ideal_current_fraction(kappa):.0f} % of "
-                "ideal; crossbar.ir_drop='exact' models it)"
-            )
+        lines += _ir_drop_lines(r)
         n, fp32 = r.extra.get("test_inputs"), r.extra.get("fp32_accuracy_same_inputs")
         if n is not None and fp32 is not None:
             lines.append(

@@ -137,6 +137,20 @@ _HOST = (
     "host link: 26 pJ/bit, TrueNorth's measured chip-to-chip interface (Merolla 2014, "
     "suppl. S5), x 8 bits"
 )
+#: SpiNNaker 2 per-operation energies: Hoeppner et al., "Dynamic power management for
+#: neuromorphic many-core systems", IEEE TCAS-I 66(8):2973 (2019), arXiv:1903.08941 (a 28 nm
+#: SLP test chip with 4 processing elements, 0.7-1.0 V at 125-500 MHz under DVFS), as
+#: tabulated in nengo/keras-spiking, keras_spiking/model_energy.py, ModelEnergy.devices
+#: ["spinnaker2"] = dict(energy_per_synop=450e-12, energy_per_neuron=2.19e-9), which cites
+#: that paper. A secondary source: the performance level the figures belong to is not
+#: stated there, and the paper's own table could not be read in our sources.
+SPINNAKER2_SYNOP_J = 450e-12
+SPINNAKER2_NEURON_J = 2.19e-9
+_SPINNAKER2 = (
+    "SpiNNaker 2 28 nm test chip (Hoeppner et al., IEEE TCAS-I 66(8):2973, 2019, "
+    "arXiv:1903.08941) as tabulated in nengo/keras-spiking ModelEnergy.devices['spinnaker2'] "
+    "(secondary source; operating point not stated; not the 22 nm chip)"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -496,11 +510,30 @@ PRESETS: dict[str, ChipEnergy] = {
         "time; a converted network runs at 1 ms)",
     ),
     "spinnaker2": ChipEnergy(
-        "spinnaker2", "SpiNNaker 2 (22 nm FDSOI, 152 ARM Cortex-M4F processing elements)",
-        sources={t: "not modelled: no per-event energy of SpiNNaker 2 in our sources (Hoeppner "
-                 "et al., arXiv:2103.08392, and Mayr et al., arXiv:1911.02385, state the "
-                 "architecture and a 10x capacity-per-watt goal over SpiNNaker 1)"
-                 for t in TERMS},  # fmt: skip
+        "spinnaker2", "SpiNNaker 2 (ARM Cortex-M4F processing elements; energies of the 28 nm "
+        "prototype)",
+        # Hoeppner et al. 2019's 28 nm SpiNNaker 2 test chip, as tabulated by nengo/keras-spiking
+        # (ModelEnergy.devices["spinnaker2"]): 450 pJ per synaptic operation, 2.19 nJ per neuron
+        # update. The 22 nm chip's own per-event figures are not in our sources.
+        synaptic_op_J=SPINNAKER2_SYNOP_J, neuron_update_active_J=SPINNAKER2_NEURON_J,
+        neuron_update_idle_J=SPINNAKER2_NEURON_J, host_io_J_per_byte=HOST_LINK_J_PER_BYTE,
+        sources={
+            "synaptic_op_J": f"450 pJ per synaptic operation, {_SPINNAKER2}",
+            "neuron_update_active_J": f"2.19 nJ per neuron update, {_SPINNAKER2}",
+            "neuron_update_idle_J": f"2.19 nJ per neuron update, {_SPINNAKER2}; the same as an "
+            "active one: a SpiNNaker core updates every neuron on every timer tick (keras-spiking "
+            "charges it per neuron and time step)",
+            "spike_out_J": "not modelled: no spike-generation figure of SpiNNaker 2 in our "
+            "sources (it may be part of the neuron-update figure; the source does not say)",
+            **{t: "not modelled: no network-on-chip energy per packet or hop of SpiNNaker 2 in "
+               "our sources" for t in ("message_J", "hop_in_tile_J", "hop_ew_J", "hop_ns_J")},
+            "static_W": "not modelled: no leakage or idle power of SpiNNaker 2 in our sources "
+            "(Hoeppner et al., arXiv:2103.08392, and Mayr et al., arXiv:1911.02385, state the "
+            "architecture and a 10x capacity-per-watt goal over SpiNNaker 1)",
+            "control_W": "not modelled: no power figure of SpiNNaker 2's management in our "
+            "sources",
+            "host_io_J_per_byte": _HOST,
+        },  # fmt: skip
         tick_s=1e-3, time_source="1 ms per time step: real time, SpiNNaker's default timer tick "
         "(an assumption for SpiNNaker 2)",
     ),
@@ -508,7 +541,10 @@ PRESETS: dict[str, ChipEnergy] = {
         "brainscales2", "BrainScaleS-2 (65 nm mixed-signal, 512 neurons, 131k synapses)",
         sources={t: "not modelled: no per-event energy of BrainScaleS-2 in our sources "
                  "(Pehle et al., Front. Neurosci. 16:795876, 2022: 512 analog neurons, "
-                 "131k synapses, 1,000x faster than biology)" for t in TERMS},  # fmt: skip
+                 "131k synapses, 1,000x faster than biology; the one power figure found, 57 mW "
+                 "for the whole single-chip prototype while it learns, Wunderlich et al., "
+                 "Front. Neurosci. 13:260, 2019, abstract, is neither per event nor of the "
+                 "full-size chip)" for t in TERMS},  # fmt: skip
         tick_s=1e-6, time_source="1 us per time step: the converted network's 1 ms biological "
         "step on an analog chip that runs 1,000x faster than biology (Pehle et al. 2022; "
         "continuous time, so the step is the presentation time per step, not a clock)",

@@ -26,6 +26,11 @@ def test_presets_have_sources_and_the_published_figures():
     assert roadmap.get("loihi").energy_per_neuron_update_J == 52e-12
     assert roadmap.get("seneca").energy_per_synaptic_event_J == 2.8e-12
     assert roadmap.get("spinnaker").energy_per_synaptic_event_J == 5.9e-6
+    # Hoeppner et al. 2019 (28 nm prototype) via keras-spiking's device table
+    s2 = roadmap.get("spinnaker2")
+    assert (s2.energy_per_synaptic_event_J, s2.energy_per_neuron_update_J) == (450e-12, 2.19e-9)
+    assert (s2.figure_kind, s2.event_figure) == ("reported", "per-operation")
+    assert "28 nm" in s2.operating_point and "keras-spiking" in s2.source
     assert {"spinnaker", "spinnaker2", "brainscales2"} <= names
 
 
@@ -83,6 +88,8 @@ def test_gap_ratios():
     assert per_event["loihi"].simulated == 11.8e-12
     assert per_event["loihi"].basis == "synaptic part only"
     assert per_event["seneca"].ratio == pytest.approx(2.8 / 11.8)
+    assert per_event["spinnaker2"].ratio == pytest.approx(450 / 11.8)
+    assert per_event["spinnaker2"].basis == "synaptic part only"
     assert {g.basis for g in roadmap.gap(r)} == {"chip efficiency"}
     # a result without the synaptic part is not compared with per-operation figures
     only_all_in = Result(workload="w", target="snn:x", seed=0, ops_per_inference=1.0,

@@ -84,16 +84,36 @@ def test_seneca_has_only_its_synaptic_figure_and_says_why():
     assert "neuron-update" in miss["conversion"]
 
 
-def test_spinnaker_is_all_in_and_the_newer_chips_price_nothing():
+def test_spinnaker_is_all_in_and_brainscales2_prices_nothing():
     s = preset("spinnaker")
     assert s.synaptic_op_J == 5.9e-6  # van Albada et al. 2018, whole machine
     comp, miss = s.energy(Activity(synaptic_events=10, time_s=1.0, host_bytes=1e6))
     assert comp == {"synaptic_events": ("compute", pytest.approx(59e-6))}
     assert {"conversion", "movement", "static", "off_chip"} <= set(miss)
-    for name in ("spinnaker2", "brainscales2"):
-        comp, miss = preset(name).energy(Activity(synaptic_events=10, time_s=1.0, host_bytes=10))
-        assert comp == {}
-        assert all(miss[g].startswith("not modelled") for g in GROUPS)
+    comp, miss = preset("brainscales2").energy(
+        Activity(synaptic_events=10, time_s=1.0, host_bytes=10)
+    )
+    assert comp == {}
+    assert all(miss[g].startswith("not modelled") for g in GROUPS)
+    assert "57 mW" in miss["compute"]  # the prototype's whole-chip power, not per event
+
+
+def test_spinnaker2_prices_synaptic_ops_and_neuron_updates_of_its_28nm_prototype():
+    c = preset("spinnaker2")
+    # Hoeppner et al. 2019 (arXiv:1903.08941) via keras-spiking ModelEnergy.devices
+    assert (c.synaptic_op_J, c.neuron_update_active_J) == (450e-12, 2.19e-9)
+    assert c.neuron_update_idle_J == c.neuron_update_active_J  # every neuron, every tick
+    assert "keras-spiking" in c.sources["synaptic_op_J"]
+    assert "1903.08941" in c.sources["neuron_update_active_J"]
+    a = Activity(synaptic_events=1000, neuron_updates_active=30, neuron_updates_idle=70,
+                 spikes_out=5, messages=8, time_s=1e-3, host_bytes=40)  # fmt: skip
+    comp, miss = c.energy(a)
+    assert comp["synaptic_events"] == ("compute", pytest.approx(1000 * 450e-12))
+    assert comp["neuron_updates"] == ("conversion", pytest.approx(100 * 2.19e-9))
+    assert comp["host_io"] == ("off_chip", pytest.approx(40 * 208e-12))
+    for g in ("movement", "static"):
+        assert miss[g].startswith("not modelled"), g
+    assert miss["spike_generation"].startswith("not modelled")
 
 
 def test_loihi_energy_of_an_activity_by_group():

@@ -118,7 +118,7 @@ def test_device_synapses_pay_the_crossbar_periphery():
 
 def test_chips_without_figures_report_no_energy_with_reasons():
     fam = FAMILIES.get("snn")
-    r = make_target("snn:spinnaker2", **fam.quick_options).evaluate(
+    r = make_target("snn:brainscales2", **fam.quick_options).evaluate(
         workloads.get("mlp-digits"), seed=0
     )
     r.check()
@@ -130,6 +130,23 @@ def test_chips_without_figures_report_no_energy_with_reasons():
     assert s.energy_per_inference == pytest.approx(s.extra["synaptic_events"] * 5.9e-6)
     assert s.system_energy_per_inference is None  # whole-machine figure: off-chip included
     assert s.energy_missing["off_chip"].startswith("included in the spinnaker")
+
+
+def test_spinnaker2_prices_events_and_neuron_updates_and_says_what_it_lacks():
+    fam = FAMILIES.get("snn")
+    r = make_target("snn:spinnaker2", **fam.quick_options).evaluate(
+        workloads.get("mlp-digits"), seed=0
+    )
+    r.check()
+    b, x = r.energy_breakdown, r.extra
+    # 450 pJ per synaptic op, 2.19 nJ per neuron update (Hoeppner et al. 2019, 28 nm)
+    assert b["synaptic_events"] == pytest.approx(x["synaptic_events"] * 450e-12)
+    assert b["neuron_updates"] == pytest.approx(
+        (x["neuron_updates_active"] + x["neuron_updates_idle"]) * 2.19e-9
+    )
+    assert r.energy_per_inference == pytest.approx(b["synaptic_events"] + b["neuron_updates"])
+    for g in ("movement", "static"):
+        assert r.energy_missing[g].startswith("not modelled"), g
 
 
 def test_refusals():

@@ -174,7 +174,10 @@ _KWS_MISSING = (
     "step) sets the measured run's pace: the chip's own step work, even at the spike-rate "
     "bound, takes half the measured time per inference. Blouw et al. say NxSDK's data I/O "
     "limited their rate; no figure for that time independent of this measurement was found, "
-    "so it is not added"
+    "so it is not added (the per-step figures found are of another setup: nengo-loihi "
+    "PR #26, 2018, 8 ms per step with I/O every step and 1.5 ms every 10 steps; nengo-loihi "
+    "issue #109, 2018, 450 s for a board run logged as 'time 50000', about 9 ms per step "
+    "if that counts steps; Blouw's run took 0.34 ms per step in all)"
 )
 
 register_check(

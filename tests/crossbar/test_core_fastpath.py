@@ -5,7 +5,8 @@ elementwise noise, ADC, scales) must give the reference path's numbers for the s
 and the same noise draw: to float rounding without a quantising ADC, and with one up to an
 ADC code that flips where a signal sits on a rounding boundary to within float rounding
 (a fraction ~1e-5 of the conversions). Its per-read cache must follow every change of the
-cells, the read, the ranges and the config.
+cells, the read, the ranges and the config. These tests pin the torch draw (the C kernel of
+``crossbar.fastnoise`` draws other normals; ``test_fastnoise.py`` covers it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ import devices
 from crossbar import ADCConfig, Crossbar, CrossbarConfig, DACConfig
 
 DAY = 86400.0
+
+
+@pytest.fixture(autouse=True)
+def _torch_draw(monkeypatch):
+    """The fused path with torch's ``randn``, so that it draws what the reference path draws."""
+    monkeypatch.setenv("NEURO_COSIM_NO_CEXT", "1")
+
 
 CONFIGS = {
     "default": {},

@@ -157,12 +157,10 @@ def _load():
 
             lib = ctypes.CDLL(str(path))
             i64, p = ctypes.c_int64, ctypes.c_void_p
-            lib.fn_seed.argtypes = [p, ctypes.c_uint64]
-            lib.fn_seed.restype = None
-            lib.fn_normal_f32.argtypes = [p, p, i64]
+            lib.fn_normal_f32.argtypes = [ctypes.c_uint64, p, i64]
             lib.fn_normal_f32.restype = None
             lib.fn_fused_adc_f32.argtypes = [p, i64, i64, i64, i64, i64, p, p, p, i64, i64,
-                                             ctypes.c_float, i64, p, p, i64]  # fmt: skip
+                                             ctypes.c_float, i64, ctypes.c_uint64, i64, p, i64]  # fmt: skip
             lib.fn_fused_adc_f32.restype = ctypes.c_int
         except Exception as exc:  # noqa: BLE001
             _reason = f"cannot load {path}: {type(exc).__name__}: {exc}"
@@ -202,12 +200,6 @@ def draw_seed(generator: torch.Generator) -> int:
     return int(torch.empty((), dtype=torch.int64).random_(generator=generator))
 
 
-def _state(seed: int) -> torch.Tensor:
-    st = torch.empty(_STATE_WORDS, dtype=torch.int64)
-    _load().fn_seed(st.data_ptr(), seed & (2**64 - 1))
-    return st
-
-
 def normal(n: int, generator: torch.Generator) -> torch.Tensor:
     """``n`` float32 standard normals from the C kernel, seeded by one draw from ``generator``.
 
@@ -219,8 +211,7 @@ def normal(n: int, generator: torch.Generator) -> torch.Tensor:
     if not available():
         raise RuntimeError(f"crossbar.fastnoise is not available: {reason()}")
     out = torch.empty(int(n), dtype=torch.float32)
-    state = _state(draw_seed(generator))  # bound: it must outlive the call
-    _load().fn_normal_f32(state.data_ptr(), out.data_ptr(), out.numel())
+    _load().fn_normal_f32(draw_seed(generator), out.data_ptr(), out.numel())
     return out
 
 
@@ -232,30 +223,66 @@ class FusedADC:
         self.post = post.contiguous()
         self.half = 0.0 if half is None else float(half)
         self.slices = int(slices)
-        self.state = _state(draw_seed(generator)) if noise is not None else None
+        self.seed = draw_seed(generator) if noise is not None else 0
+        self.first = 0  # batch index of the next chunk's first vector
 
     def __call__(self, sig: torch.Tensor, r: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """Column signals ``sig (Tr, b, M)`` in ADC steps, input ranges ``r`` (``(b, Tr, 1)``
-        or ``()``) → ``out (b, M / slices)`` (written in place, its rows contiguous)."""
+        or ``()``) → ``out (b, M / slices)`` (written in place, its rows contiguous).
+
+        With several torch threads the vectors are split over them (the kernel runs without
+        the GIL); the numbers do not depend on the split.
+        """
         tr, b, m = sig.shape
         if sig.stride(2) != 1:
             sig = sig.contiguous()
-        if r.dim():
-            r_bs, r_ts = r.stride(0), r.stride(1)
-        else:
-            r_bs = r_ts = 0
         assert out.shape == (b, m // self.slices) and out.stride(1) == 1
         assert r.dtype == torch.float32 and out.dtype == torch.float32
+        first, self.first = self.first, self.first + b
+        parts = min(torch.get_num_threads(), b // _MIN_VECTORS_PER_THREAD)
+        if parts <= 1:
+            self._run(sig, r, out, 0, b, first)
+            return out
+        bounds = [b * i // parts for i in range(parts + 1)]
+        jobs = [
+            _pool().submit(self._run, sig, r, out, i, j, first)
+            for i, j in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        for job in jobs:
+            job.result()
+        return out
+
+    def _run(self, sig, r, out, i: int, j: int, first: int) -> None:
+        """Vectors ``i`` to ``j - 1`` of the chunk (batch index ``first + i`` on)."""
+        r_bs, r_ts = (r.stride(0), r.stride(1)) if r.dim() else (0, 0)
+        f32 = 4  # bytes
         rc = _load().fn_fused_adc_f32(
-            sig.data_ptr(), tr, b, m, sig.stride(0), sig.stride(1),
+            sig.data_ptr() + f32 * i * sig.stride(1), sig.shape[0], j - i, sig.shape[2],
+            sig.stride(0), sig.stride(1),
             self.noise.data_ptr() if self.noise is not None else None,
-            self.post.data_ptr(), r.data_ptr(), r_bs, r_ts, self.half, self.slices,
-            self.state.data_ptr() if self.state is not None else None,
-            out.data_ptr(), out.stride(0),
+            self.post.data_ptr(), r.data_ptr() + f32 * i * r_bs, r_bs, r_ts, self.half,
+            self.slices, self.seed, first + i, out.data_ptr() + f32 * i * out.stride(0),
+            out.stride(0),
         )  # fmt: skip
         if rc != 0:
             raise MemoryError("crossbar.fastnoise: cannot allocate the kernel's scratch buffer")
-        return out
+
+
+#: Fewest vectors per thread worth a thread of their own.
+_MIN_VECTORS_PER_THREAD = 32
+_executor = None
+
+
+def _pool():
+    """Threads for :class:`FusedADC` (created at first use, as many as CPUs)."""
+    global _executor
+    if _executor is None:
+        with _lock:
+            if _executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _executor = ThreadPoolExecutor(os.cpu_count() or 1, "fastnoise")
+    return _executor
 
 
 def fused_adc(

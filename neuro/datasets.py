@@ -30,6 +30,7 @@ __all__ = [
     "from_torch",
     "from_folder",
     "from_path",
+    "from_detection_folder",
     "register",
     "get",
     "names",
@@ -275,6 +276,158 @@ def from_path(
         raise ConfigError(f"from_path: input_shape must be (C, H, H); got {input_shape}")
     return from_folder(root, size=int(input_shape[-1]), grayscale=input_shape[0] == 1,
                        name=name, crop=crop)  # fmt: skip
+
+
+_DETECTION_LAYOUT = (
+    "images/*.jpg with labels/<same name>.txt (YOLO format: one line 'class cx cy w h' per "
+    "object, normalised to [0, 1]), or images/train|val/ and labels/train|val/ of them"
+)
+
+
+def _detection_split(images: Path, labels: Path, size: int) -> tuple[np.ndarray, tuple]:
+    """The images of one folder, resized to ``size``, and their boxes (YOLO rows)."""
+    files = sorted(f for f in images.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"{images}: no images ({', '.join(IMAGE_SUFFIXES)}); expected "
+                        f"{_DETECTION_LAYOUT}")  # fmt: skip
+    stems = {f.stem for f in files}
+    orphans = sorted(f.name for f in labels.glob("*.txt") if f.stem not in stems)
+    if orphans:
+        raise DataError(
+            f"{labels}: label files without an image in {images}: {', '.join(orphans[:3])}"
+            + (f" and {len(orphans) - 3} more" if len(orphans) > 3 else "")
+        )
+    boxes = []
+    for f in files:
+        label = labels / f"{f.stem}.txt"
+        rows = []
+        if label.is_file():  # no label file: an image without objects (as Darknet reads it)
+            for n, line in enumerate(label.read_text().splitlines(), 1):
+                if line.strip():
+                    rows.append(_label_row(line, label, n))
+        boxes.append(np.asarray(rows, dtype=np.float64).reshape(-1, 6))
+    x = np.stack([_read_image(f, size, grayscale=False) for f in files])
+    return x, tuple(boxes)
+
+
+def _label_row(line: str, path: Path, n: int) -> list[float]:
+    """``class cx cy w h [difficult]`` checked: class an integer >= 0, the box inside [0, 1]."""
+    parts = line.split()
+    try:
+        values = [float(v) for v in parts]
+    except ValueError:
+        values = []
+    ok = (
+        len(values) in (5, 6) and values[0].is_integer() and values[0] >= 0
+        and all(np.isfinite(values)) and all(0.0 <= v <= 1.0 for v in values[1:5])
+        and values[3] > 0 and values[4] > 0 and (len(values) == 5 or values[5] in (0.0, 1.0))
+    )  # fmt: skip
+    if not ok:
+        raise DataError(
+            f"{path} line {n}: expected 'class cx cy w h' (class an integer >= 0; centre, "
+            f"width and height fractions of the image in [0, 1], w and h > 0; an optional "
+            f"6th field 0/1 marks a difficult object); got {line.strip()[:80]!r}"
+        )
+    return [*values[:5], values[5] if len(values) == 6 else 0.0]
+
+
+def from_detection_folder(
+    path: str | os.PathLike,
+    *,
+    size: int = 416,
+    config: Any = None,
+    name: str | None = None,
+) -> Dataset:
+    """A detection dataset from a folder in YOLO (Darknet) format, read for a detector.
+
+    Layout: ``images/*.jpg`` (any of :data:`IMAGE_SUFFIXES`) with ``labels/<stem>.txt``,
+    or the split layout ``images/train/``, ``images/val/`` (or ``test/``) with
+    ``labels/train/``, ``labels/val/``. Each label file holds one object per line,
+    ``class cx cy w h``: the class index and the box centre, width and height as fractions
+    of the image (Darknet's ``voc_label.py`` writes VOC in this form). An optional sixth
+    field 1 marks a VOC *difficult* object (neither counted nor penalised). An image
+    without a label file has no objects. Class names may be given one per line in
+    ``classes.txt`` (or a single ``*.names`` file) beside ``images/``.
+
+    Images are read as RGB and resized to ``size × size`` (YOLOv2's plain resize; the
+    normalised boxes are unchanged by it). Without a training split, the calibrations
+    (analog ADC ranges) draw on the same images in a fixed shuffle (seed 0), as
+    :func:`from_folder` does; the source says so.
+
+    Parameters
+    ----------
+    path : path
+        The folder.
+    size : int
+        Input height and width of the detector, pixels.
+    config : neuro.detection.DetectionConfig, optional
+        Decoding and scoring (default VOC anchors, Darknet's thresholds).
+    name : str, optional
+        Recorded with every run (default the folder's name).
+
+    Returns
+    -------
+    neuro.detection.DetectionDataset
+        ``y_test`` are image indices; ``boxes_test`` their objects.
+
+    Raises
+    ------
+    DataError
+        Not a folder, no ``images/`` or ``labels/``, no images, a label line that is not
+        ``class cx cy w h``, a label file without its image, or no object at all; each in
+        one line naming the path and the expected layout.
+    """
+    from neuro.detection import DetectionConfig, DetectionDataset
+
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DataError(f"detection data {str(root)!r} is not a folder; give {_DETECTION_LAYOUT}")
+    images, labels = root / "images", root / "labels"
+    if not images.is_dir() or not labels.is_dir():
+        missing = " and ".join(str(p) for p in (images, labels) if not p.is_dir())
+        raise DataError(f"detection folder {root}: no {missing}; expected {_DETECTION_LAYOUT}")
+    test = next((s for s in ("test", "val") if (images / s).is_dir()), None)
+    if test is not None:
+        splits = {"test": (images / test, labels / test)}
+        if (images / "train").is_dir():
+            splits["train"] = (images / "train", labels / "train")
+    else:
+        splits = {"test": (images, labels)}
+    arrays = {}
+    for split, (img, lab) in splits.items():
+        if not lab.is_dir():
+            raise DataError(f"detection folder {root}: no {lab} for {img}; expected "
+                            f"{_DETECTION_LAYOUT}")  # fmt: skip
+        arrays[split] = _detection_split(img, lab, int(size))
+    xt, bt = arrays["test"]
+    n_objects = sum(len(b) for b in bt)
+    if n_objects == 0:
+        raise DataError(
+            f"detection folder {root}: no objects in the labels of its {len(bt)} test images; "
+            f"expected {_DETECTION_LAYOUT}"
+        )
+    names_file = root / "classes.txt"
+    if not names_file.is_file():
+        found = sorted(root.glob("*.names"))
+        names_file = found[0] if len(found) == 1 else names_file
+    class_names = (
+        tuple(s.strip() for s in names_file.read_text().splitlines() if s.strip())
+        if names_file.is_file() else ()
+    )  # fmt: skip
+    source = f"{root} (detection folder, YOLO labels: {len(bt)} test images, {n_objects} objects"
+    if "train" in arrays:
+        x, b = arrays["train"]
+        source += f"; {len(b)} training images)"
+    else:
+        order = np.random.default_rng(0).permutation(len(bt))
+        x, b = xt[order], tuple(bt[i] for i in order)
+        source += "; no training split: calibrations use the same images, shuffled)"
+    return DetectionDataset(
+        name or root.name, source, x, np.arange(len(b), dtype=np.int64),
+        xt, np.arange(len(bt), dtype=np.int64), 255.0,
+        boxes_train=b, boxes_test=bt, class_names=class_names,
+        config=config if config is not None else DetectionConfig(),
+    )  # fmt: skip
 
 
 def register(name: str, dataset: Dataset, *, replace: bool = False) -> Dataset:

@@ -106,7 +106,8 @@ class Result:
     seed : int
         The run's seed; every random draw derives from it.
     accuracy, accuracy_std : float or None
-        Top-1 on the workload's test split (fraction), mean and std over repeats.
+        Top-1 on the workload's test split (fraction), mean and std over repeats; for a
+        detection workload the PASCAL VOC mAP@0.5 instead (:attr:`accuracy_metric`).
     energy_per_inference : float or None
         **Chip** energy, J per input at ``batch_size``: the sum of the components in the
         groups of :data:`CHIP_GROUPS` (None: not modelled by this target).
@@ -163,6 +164,13 @@ class Result:
     provenance: dict[str, Any] = dataclasses.field(default_factory=dict)
     batch_size: int = 1
     extra: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def accuracy_metric(self) -> str:
+        """What ``accuracy`` measures: ``"top-1"``, or ``"mAP@0.5"`` for a detection
+        workload (:mod:`neuro.detection`), as the target recorded it in
+        ``provenance["accuracy_metric"]`` (``"top-1"`` where it recorded none)."""
+        return str(self.provenance.get("accuracy_metric") or "top-1")
 
     @property
     def efficiency(self) -> float | None:

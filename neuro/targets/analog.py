@@ -46,10 +46,11 @@ from crossbar.cost import COMPONENT_GROUPS, InputStats, programmed_mean, tile_st
 from crossbar.irdrop import AUTO_KAPPA, wire_drop_criterion
 from crossbar.nn import calibrate, convert, set_time
 from devices.validation import ConfigError, param, require, validate
+from neuro.detection import is_detection, metric_name, score_model
 from neuro.provenance import now_iso, provenance
 from neuro.result import Curve, Result
 from neuro.targets.base import Family, register_family, with_options
-from neuro.workloads import Workload, dataset_for, evaluate_accuracy, trained_model
+from neuro.workloads import Workload, dataset_for, trained_model
 
 __all__ = [
     "AnalogConfig",
@@ -444,10 +445,11 @@ class Analog:
         x_cal, _ = data.tensors("train", limit=cfg.calibration_size)
         prov.update(data_source=tm.data_source, weights_key=tm.key)
         prov["test_inputs"] = len(y_test)
+        prov["accuracy_metric"] = metric_name(data)  # top-1, or mAP@0.5 of a detector
         source = tm.model
         if cfg.hwa_epochs:
             source = self._hwa_model(tm, data, device, prov)
-            prov["hwa_fp32_accuracy"] = evaluate_accuracy(source, x_test, y_test)
+            prov["hwa_fp32_accuracy"] = score_model(data, source, x_test, y_test)
         times = self.curve_times()
         acc = np.zeros((cfg.repeats, len(times)))
         for r in range(cfg.repeats):
@@ -464,8 +466,8 @@ class Analog:
             calibrate(model, x_cal)
             for i, t in enumerate(times):
                 set_time(model, t)  # draws this repeat's read at t
-                acc[r, i] = evaluate_accuracy(model, x_test, y_test)
-        return acc, evaluate_accuracy(tm.model, x_test, y_test)
+                acc[r, i] = score_model(data, model, x_test, y_test)
+        return acc, score_model(data, tm.model, x_test, y_test)
 
     def _hwa_model(self, tm, data, device: devices.DeviceModel, prov: dict) -> torch.nn.Module:
         """The FP32 model fine-tuned with noise injection for ``device`` (cached on disk)."""
@@ -498,6 +500,12 @@ class Analog:
         """Accuracy against time (when the workload has data) and costs, all from ``seed``."""
         started = now_iso()
         cfg = self.cfg
+        if cfg.hwa_epochs and not workload.shape_only and is_detection(dataset_for(workload)):
+            raise ConfigError(
+                f"{self.name}: hwa_epochs must be 0 for the detection workload "
+                f"{workload.name!r} (noise-injection training is cross-entropy on class "
+                "labels; a detector has boxes)"
+            )
         device = devices.get(cfg.device)
         prov = provenance()
         digital = digital_layer_names(workload.build(), cfg.digital_layers)

@@ -15,10 +15,11 @@ import time
 import torch
 
 from devices.validation import param, validate
+from neuro.detection import metric_name, score_model
 from neuro.provenance import now_iso, provenance
 from neuro.result import Result
 from neuro.targets.base import Family, register_family
-from neuro.workloads import Workload, dataset_for, evaluate_accuracy, trained_model
+from neuro.workloads import Workload, dataset_for, trained_model
 
 __all__ = ["ReferenceConfig", "Reference", "time_model"]
 
@@ -102,8 +103,10 @@ class Reference:
         else:
             tm = trained_model(workload)
             model = tm.model
-            x_test, y_test = dataset_for(workload).tensors("test", limit=self.cfg.test_limit)
-            accuracy = evaluate_accuracy(model, x_test, y_test)
+            data = dataset_for(workload)
+            x_test, y_test = data.tensors("test", limit=self.cfg.test_limit)
+            accuracy = score_model(data, model, x_test, y_test)  # top-1, or mAP@0.5
+            prov["accuracy_metric"] = metric_name(data)
             prov["data_source"] = tm.data_source
             prov["weights_key"] = tm.key
         gen = torch.Generator().manual_seed(seed)

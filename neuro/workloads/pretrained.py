@@ -26,10 +26,18 @@ or from the command line ``neuro compare --workload resnet18 --weights resnet18.
   be a torchvision ImageNet model: its inputs are normalised by ImageNet's mean and std and
   images are read as torchvision evaluates (shorter side to 256/224 of the size, centre
   crop). ``normalize`` overrides it (``"imagenet"``, ``None`` or ``(mean, std)``).
-* **YOLOv2** is a detector: a top-1 accuracy against class folders does not apply, and
-  detection metrics (boxes, mAP) are not modelled. :func:`output_errors` measures how far
-  the FP16 path of ``npu:ab9`` and an ideal analog crossbar move its raw output tensor from
-  FP32, on your weights and images.
+* **YOLOv2** is a detector: its accuracy is the PASCAL VOC **mAP@0.5** (all-point
+  interpolation, :mod:`neuro.detection`) on a detection folder in YOLO format
+  (:func:`neuro.datasets.from_detection_folder`: ``images/*.jpg`` with ``labels/*.txt`` of
+  ``class cx cy w h`` lines), decoded with the anchors of Darknet's ``yolov2-voc.cfg``
+  (``yolov2.cfg``'s for 80 classes; ``anchors`` overrides them). Its weights use this
+  package's key names (``workloads.get("yolov2").build().state_dict()``: ``stage1.0.0.weight``
+  … ``head.1.weight``); the number of classes is read from the detector conv
+  ``head.1.weight`` (``A·(5 + classes)`` outputs for ``A`` anchors). ``image_size`` (a
+  multiple of 32, default 416) sets the input. Every target scores the raw output tensor
+  of its own numerics (FP32, the FP16 path, the crossbars) the same way.
+  :func:`output_errors` measures how far the FP16 path of ``npu:ab9`` and an ideal analog
+  crossbar move the raw output tensor itself from FP32.
 
 The data source, the number of test inputs and any subset reach every result's provenance
 as for the built-in datasets (``data_source``, ``test_inputs``).
@@ -57,6 +65,8 @@ __all__ = ["with_weights", "output_errors", "relative_error"]
 _IMAGENET = (models.IMAGENET_MEAN, models.IMAGENET_STD)
 #: torchvision's evaluation crop for ImageNet: resize to 256, centre crop 224.
 IMAGENET_CROP = 224 / 256
+#: YOLOv2's detector conv (its output has anchors × (5 + classes) channels).
+_YOLO_HEAD = "head.1.weight"
 
 
 def _digest(text: str) -> str:
@@ -108,6 +118,38 @@ def _resnet18(weights: Path, normalize: Any) -> tuple[Any, int, bool]:
     return build, classes, norm == _IMAGENET
 
 
+def _yolov2(weights: Path, anchors: Any) -> tuple[Any, int, Any]:
+    """(build, classes, detection config) of YOLOv2 for the state dict at ``weights``."""
+    from neuro.detection import COCO_ANCHORS, VOC_ANCHORS, DetectionConfig
+
+    state = load_state(weights, "workload 'yolov2'")
+    head = state.get(_YOLO_HEAD) if isinstance(state, dict) else None
+    if head is None or getattr(head, "ndim", 0) != 4 or head.shape[1] != 1024:
+        raise ConfigError(
+            f"workload 'yolov2': weights {str(weights)!r} do not load into its model with "
+            f"torch.load(weights_only=True): missing key {_YOLO_HEAD!r} (shape "
+            "(anchors * (5 + classes), 1024, 1, 1), the detector conv)"
+        )
+    n_anchors = len(VOC_ANCHORS) if isinstance(anchors, str) else len(tuple(anchors))
+    out = int(head.shape[0])
+    if n_anchors == 0 or out % n_anchors or out // n_anchors < 6:
+        raise ConfigError(
+            f"workload 'yolov2': the detector conv {_YOLO_HEAD!r} of {str(weights)!r} has {out} "
+            f"outputs, not {n_anchors} anchors x (5 + classes) with classes >= 1"
+        )
+    classes = out // n_anchors - 5
+    if isinstance(anchors, str):
+        if anchors != "auto":
+            raise ConfigError(f"anchors must be 'auto' or (width, height) pairs; got {anchors!r}")
+        anchors = COCO_ANCHORS if classes == 80 else VOC_ANCHORS
+    config = DetectionConfig(anchors=tuple(anchors))
+
+    def build() -> nn.Module:
+        return models.YOLOv2(classes, n_anchors)
+
+    return build, classes, config
+
+
 def with_weights(
     name: str,
     weights: str | os.PathLike | None = None,
@@ -115,6 +157,7 @@ def with_weights(
     *,
     image_size: int | None = None,
     normalize: Any = "auto",
+    anchors: Any = "auto",
     register: bool = True,
 ) -> Workload:
     """Workload ``name`` with the user's weights and/or data (see the module docstring).
@@ -131,6 +174,9 @@ def with_weights(
         Input height and width (square) for image folders; default the workload's.
     normalize : "auto", "imagenet", None or (mean, std)
         ResNet-18's input normalisation (the module docstring says what "auto" picks).
+    anchors : "auto" or sequence of (float, float)
+        YOLOv2's anchor priors in grid cells: "auto" takes Darknet's VOC anchors
+        (:data:`neuro.detection.VOC_ANCHORS`), or its COCO ones for 80 classes.
     register : bool
         Register the workload (and its dataset) so that it is found by its name.
 
@@ -143,8 +189,12 @@ def with_weights(
     Raises
     ------
     ConfigError
-        Neither given; a shape-only workload without both; YOLOv2; weights that
-        do not load or fit; a folder without data.
+        Neither given; a shape-only workload (or YOLOv2) without both; weights that do
+        not load or fit; ``anchors`` for a classifier; a YOLOv2 ``image_size`` that is no
+        multiple of 32.
+    DataError
+        A folder without data (a detection folder: see
+        :func:`neuro.datasets.from_detection_folder`).
     """
     from neuro import datasets, workloads
 
@@ -154,12 +204,14 @@ def with_weights(
         )
     base = workloads.get(name)
     model = base.build()
-    if isinstance(model, models.YOLOv2):
+    detector = isinstance(model, models.YOLOv2)
+    if detector and (weights is None or data is None):
         raise ConfigError(
-            f"workload {name!r} is a detector: a top-1 accuracy on class folders does not apply "
-            "and detection metrics (boxes, mAP) are not modelled; compare its raw outputs on "
-            "your images with neuro.workloads.pretrained.output_errors"
+            f"workload {name!r} is a detector: give both weights (a state dict) and data (a "
+            "detection folder: images/ and labels/ in YOLO format) to measure its mAP@0.5"
         )
+    if not detector and not (isinstance(anchors, str) and anchors == "auto"):
+        raise ConfigError(f"workload {name!r}: anchors apply to a detector (yolov2) only")
     if base.shape_only and (weights is None or data is None):
         raise ConfigError(
             f"workload {name!r} is shape-only (no data, no training recipe): give both weights "
@@ -167,11 +219,13 @@ def with_weights(
         )
     fields: dict[str, Any] = {}
     label = name
-    build, n_classes, imagenet = base.build, base.n_classes, False
+    build, n_classes, imagenet, detection = base.build, base.n_classes, False, None
     if weights is not None:
         path = Path(weights).expanduser().resolve()
         if isinstance(model, models.ResNet18):
             build, n_classes, imagenet = _resnet18(path, normalize)
+        elif detector:
+            build, n_classes, detection = _yolov2(path, anchors)
         owner = f"workload {name!r}"  # checked now: a mismatch fails before data is read
         fit_state(build(), load_state(path, owner), owner, path)
         fields.update(weights=str(path), train=None)
@@ -183,15 +237,26 @@ def with_weights(
         if image_size is not None and not 8 <= image_size <= 4096:
             raise ConfigError(f"image_size must be an integer in [8, 4096]; got {image_size!r}")
         shape = (input_shape[0], size, size)
-        crop = IMAGENET_CROP if imagenet else None
-        ds = datasets.from_path(folder, shape, crop=crop, name=folder.name)
+        key = str(folder)
+        if detector:
+            if size % 32:
+                raise ConfigError(
+                    f"workload {name!r}: image_size must be a multiple of 32 (YOLOv2's output "
+                    f"stride); got {size}"
+                )
+            ds = datasets.from_detection_folder(folder, size=size, config=detection,
+                                                name=folder.name)  # fmt: skip
+            key += f"|{size}|{detection!r}"  # another size or anchors: another dataset
+        else:
+            crop = IMAGENET_CROP if imagenet else None
+            ds = datasets.from_path(folder, shape, crop=crop, name=folder.name)
         shape = (int(ds.x_test.shape[1]) if ds.x_test.ndim == 4 else 1, *ds.image_shape[-2:])
         if shape[0] != input_shape[0]:
             raise ConfigError(
                 f"workload {name!r} takes {input_shape[0]}-channel inputs; {str(folder)!r} "
                 f"holds {shape[0]}-channel images"
             )
-        ds_name = f"{folder.name}-{_digest(str(folder))}"
+        ds_name = f"{folder.name}-{_digest(key)}"
         if register:
             datasets.register(ds_name, ds, replace=True)
         fields.update(dataset=ds_name, input_shape=shape)
@@ -206,6 +271,12 @@ def with_weights(
     desc = f"{base.description.split(' (shape only')[0]}, your " + " and ".join(
         part for part, given in (("weights", weights), ("data", data)) if given is not None
     )
+    if detector:
+        side = fields["input_shape"][-1]
+        desc = (
+            f"YOLOv2 ({n_classes} classes) at {side}x{side}, your weights and data; accuracy "
+            f"is {detection.metric} (PASCAL VOC)"
+        )
     workload = dataclasses.replace(
         base, name=label, description=desc, build=build, n_classes=n_classes, **fields
     )

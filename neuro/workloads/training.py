@@ -52,7 +52,8 @@ class TrainedModel:
     model : torch.nn.Module
         In eval mode, FP32, on the CPU.
     test_accuracy : float
-        FP32 top-1 on the test split (fraction).
+        FP32 top-1 on the test split (fraction); mAP@0.5 for a detection dataset
+        (:mod:`neuro.detection`).
     data_source : str
         Where the dataset came from.
     key : str
@@ -277,7 +278,9 @@ def _load_given(workload: Workload, data: Dataset, digest: str) -> TrainedModel:
     path = Path(str(workload.weights)).expanduser()
     owner = f"workload {workload.name!r}"
     model = fit_state(workload.build(), load_state(path, owner), owner, path)
-    acc = evaluate_accuracy(model, *data.tensors("test"))
+    from neuro.detection import score_model  # top-1, or mAP@0.5 on a detection dataset
+
+    acc = score_model(data, model, *data.tensors("test"))
     return TrainedModel(model.eval(), acc, data.source, f"file:{digest}", path, 0.0)
 
 

@@ -158,6 +158,15 @@ class Spiking:
                 "a converted, simulated network (use mlp-fmnist, cnn-fmnist, mlp-digits or "
                 "dc-stdp-mnist)"
             )
+        from neuro.detection import is_detection
+
+        if is_detection(dataset_for(workload)):
+            raise ConfigError(
+                f"snn target: workload {workload.name!r} is a detector (mAP@0.5 of decoded "
+                "boxes); the spiking readout here is a class decision, and box regression "
+                "from spikes (Spiking-YOLO, Kim et al. AAAI 2020) is not modelled: use "
+                "reference, npu:* or aimc:*"
+            )
         started, t0 = now_iso(), time.perf_counter()
         if workload.unsupervised:
             acc, per_inf, activity, latency, curves, extra = self._diehl_cook(workload, seed)

@@ -225,7 +225,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.weights or args.data:  # your own weights and/or data on the workload
         from neuro.workloads.pretrained import with_weights
 
-        args.workload = with_weights(args.workload, args.weights, args.data).name
+        args.workload = with_weights(
+            args.workload, args.weights, args.data, image_size=args.image_size
+        ).name
     targets = [t for group in args.targets for t in group.split(",") if t] if args.targets else None
     results, failures = compare(
         args.workload, targets, seed=args.seed, out=args.out, quick=args.quick,
@@ -495,13 +497,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--weights",
         help="your state dict for the workload (torch.save(model.state_dict(), path)), loaded "
-        "with torch.load(weights_only=True); with --data it makes resnet18 an accuracy "
-        "workload (default: the workload's own trained weights)",
+        "with torch.load(weights_only=True); with --data it makes resnet18 (top-1) or yolov2 "
+        "(mAP@0.5) an accuracy workload (default: the workload's own trained weights)",
     )
     c.add_argument(
         "--data",
         help="your data folder for the workload: an image folder (<class>/*.png, or train/ and "
-        "test/ of them) or the CIFAR-10/100 binary version (default: the workload's dataset)",
+        "test/ of them) or the CIFAR-10/100 binary version; for yolov2 a detection folder, "
+        "images/ and labels/ in YOLO format (default: the workload's dataset)",
+    )
+    c.add_argument(
+        "--image-size",
+        type=int,
+        help="with --data: input height and width the images are resized to (yolov2: a "
+        "multiple of 32) (default: the workload's, e.g. 224 for resnet18, 416 for yolov2)",
     )
     c.add_argument(
         "--quick",
@@ -599,6 +608,8 @@ def _validate(args: argparse.Namespace) -> None:
         args.options = parse_set(args.options)
         workload = workloads.get(args.workload)
         check_seed(args.seed, "neuro compare: --seed")
+        if args.image_size is not None and not args.data:
+            raise UsageError("neuro compare: --image-size goes with --data (the images it resizes)")
         if args.targets is not None:
             names = [t.strip() for g in args.targets for t in g.split(",") if t.strip()]
             if not names:

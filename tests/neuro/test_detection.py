@@ -482,3 +482,33 @@ def test_yolov2_map_on_reference_npu_and_ideal_analog_equals_fp32(tmp_path):
         x.shape[0], 40, 2, 2, generator=torch.Generator().manual_seed(0)
     )
     assert detection.score(data, noisy, y) < 0.9
+
+
+@pytest.mark.slow
+def test_compare_on_the_command_line_reports_map(tmp_path, capsys):
+    from neuro.cli import main
+
+    data = _yolo_folder(tmp_path / "voc", {"a": "0 0.5 0.5 0.5 0.5", "b": "1 0.3 0.3 0.4 0.4"})
+    torch.manual_seed(0)
+    weights = str(_save(models.YOLOv2(2), tmp_path / "y.pt"))
+    out = str(tmp_path / "runs.h5")
+    rc = main(["compare", "--workload", "yolov2", "--weights", weights, "--data", str(data),
+               "--image-size", "32", "--targets", "reference", "--quick", "--out", out])  # fmt: skip
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "yolov2+y@voc" in text and "% mAP@0.5" in text and "detection folder" in text
+
+
+def test_compare_command_line_errors_for_a_detector(tmp_path, capsys):
+    from neuro.cli import main
+
+    torch.manual_seed(0)
+    weights = str(_save(models.YOLOv2(2), tmp_path / "y.pt"))
+    out = str(tmp_path / "runs.h5")
+    rc = main(["compare", "--workload", "yolov2", "--weights", weights, "--data",
+               str(tmp_path / "nowhere"), "--image-size", "32", "--out", out])  # fmt: skip
+    assert rc == 2
+    assert "detection data '" in capsys.readouterr().err
+    rc = main(["compare", "--workload", "mlp-digits", "--image-size", "32", "--out", out])
+    assert rc == 2
+    assert "--image-size goes with --data" in capsys.readouterr().err

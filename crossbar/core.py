@@ -687,6 +687,7 @@ class Crossbar(nn.Module):
         alpha: torch.Tensor,
         generator: torch.Generator,
         ops: tuple | None = None,
+        unit: int = 1,
     ) -> torch.Tensor:
         """:meth:`matvec` on the fused path: ``(B, K)`` → ``(B, Tc·Kw)`` (before the crop).
 
@@ -698,9 +699,11 @@ class Crossbar(nn.Module):
         up to float rounding (an ADC code can differ by one step where a signal sits on a
         rounding boundary to within ~1e-7 relative).
 
-        A batch whose tile outputs exceed :data:`_FUSED_CHUNK` elements is done in chunks of
-        vectors, so that the elementwise passes run on data in cache (the noise is still
-        drawn in one piece, in the reference path's order).
+        A batch whose inputs or tile outputs exceed :data:`_FUSED_CHUNK` elements is done in
+        chunks of vectors, DAC included, so that the elementwise passes run on data in cache
+        (the noise is still drawn in one piece, in the reference path's order). ``xb`` may
+        also be a pair ``(B, rows)`` (:meth:`matvec_rows`): ``rows(i, j)`` makes vectors
+        ``i..j`` when their chunk comes, and chunks hold whole multiples of ``unit`` vectors.
 
         On float32 CPU tensors without autograd, when :mod:`crossbar.fastnoise` could build
         its C kernel, the conversion after the matmul is one pass of that kernel per chunk:
@@ -711,29 +714,37 @@ class Crossbar(nn.Module):
         """
         w, noise, post, half = ops if ops is not None else self._fast_operands(g, alpha)
         tm = self.tile_map
-        b = xb.shape[0]
-        u, r = self._fast_dac(xb)
-        ut = u.transpose(0, 1)  # (Tr, B, R)
-        step = max(_FUSED_MIN_VECTORS, _FUSED_CHUNK // (tm.tiles_r * w.shape[-1]))
-        if fastnoise.usable(xb, w, post, r):
+        b, rows = xb if isinstance(xb, tuple) else (xb.shape[0], None)
+        # Chunks by the larger of a vector's inputs and its tile outputs (a conv's im2col
+        # rows are often longer than its outputs), in whole units.
+        step = _FUSED_CHUNK // (tm.tiles_r * max(w.shape[-1], tm.rows))
+        step = max(unit, max(_FUSED_MIN_VECTORS, step) // unit * unit)
+        chunks = [slice(b0, min(b0 + step, b)) for b0 in range(0, b, step)] or [slice(0, 0)]
+
+        def codes(k: int) -> tuple:  # the DAC of chunk k: inputs, codes (Tr, b, R), ranges
+            sl = chunks[k]
+            xc = xb[sl] if rows is None else rows(sl.start, sl.stop).to(w.dtype)
+            u, r = self._fast_dac(xc)
+            return xc, u.transpose(0, 1), r
+
+        first = codes(0)
+        y = w.new_empty((b, w.shape[-1] // tm.n_slices))
+        if fastnoise.usable(first[0], w, post, first[2]):
             convert = fastnoise.fused_adc(noise, post, half, tm.n_slices, generator)
-            y = xb.new_empty((b, w.shape[-1] // tm.n_slices))
-            for b0 in range(0, b, step):
-                sl = slice(b0, b0 + step)
-                convert(torch.matmul(ut[:, sl], w), r[sl] if r.dim() else r, y[sl])
+            for k, sl in enumerate(chunks):
+                _, ut, r = codes(k) if k else first
+                convert(torch.matmul(ut, w), r, y[sl])
             return y
         eps = None
         if noise is not None:
             shape = (tm.tiles_r, b, w.shape[-1])
             eps = torch.randn(shape, generator=generator, dtype=w.dtype, device=w.device)
-        if step >= b:
-            return self._fused_chunk(ut, r, w, eps, noise, post, half)
-        y = xb.new_empty((b, w.shape[-1] // tm.n_slices))
-        for b0 in range(0, b, step):
-            sl = slice(b0, b0 + step)
+        if len(chunks) == 1:
+            return self._fused_chunk(first[1], first[2], w, eps, noise, post, half)
+        for k, sl in enumerate(chunks):
+            _, ut, r = codes(k) if k else first
             e = eps[:, sl] if eps is not None else None
-            rc = r[sl] if r.dim() else r
-            y[sl] = self._fused_chunk(ut[:, sl], rc, w, e, noise, post, half)
+            y[sl] = self._fused_chunk(ut, r, w, e, noise, post, half)
         return y
 
     def _fused_chunk(self, ut, r, w, eps, noise, post, half) -> torch.Tensor:
@@ -847,13 +858,10 @@ class Crossbar(nn.Module):
         patches). Other paths call ``rows(0, B)`` once.
         """
         self._require_programmed()
-        if not self._fast_ok or not self._FAST_ROWS:
+        if not self._fast_ok:
             return self.matvec(rows(0, n_vectors), t, generator)
         y = self._matvec((n_vectors, rows), self.device, t, generator, unit)
         return y[:, : self.shape[0]]
-
-    #: Whether :meth:`_fast_matvec` takes a ``(B, rows)`` pair.
-    _FAST_ROWS = False
 
     def _matvec(
         self, xb, dev: torch.device, t: float, generator: torch.Generator | None, unit: int = 1
@@ -870,9 +878,7 @@ class Crossbar(nn.Module):
                 if ops is None:
                     ops = self._fast_operands(g, alpha)
                     self._read_cache = (*cached[:4], ops)
-            if unit != 1:
-                return self._fast_matvec(xb, g, alpha, gen, ops, unit)
-            return self._fast_matvec(xb, g, alpha, gen, ops)
+            return self._fast_matvec(xb, g, alpha, gen, ops, unit)
         return self._reference_matvec(xb, g, alpha, gen)
 
     def _reference_matvec(

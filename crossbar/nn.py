@@ -89,6 +89,12 @@ class _AnalogBase(nn.Module):
             xbar.calibrate(x)
         return xbar.matvec(x, t=self.t_s)
 
+    def _apply_xbar_rows(self, xbar: Crossbar, rows, n: int, unit: int) -> torch.Tensor:
+        """:meth:`_apply_xbar` on inputs made chunk by chunk (:meth:`Crossbar.matvec_rows`)."""
+        if self.calibrating:
+            return self._apply_xbar(xbar, rows(0, n))
+        return xbar.matvec_rows(rows, n, self.t_s, unit=unit)
+
     def _t(self, t: float | None) -> float:
         return self.t_s if t is None else float(t)
 
@@ -253,13 +259,26 @@ class _AnalogConvNd(_AnalogBase):
         else:
             k, s, d = self.kernel_size, self.stride, self.dilation
         out_hw = [(x.shape[-2 + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
-        cols = F.unfold(x, k, d, 0, s)  # (B, C_in·kh·kw, L), channel-major
-        kg = cols.shape[1] // self.groups
+        n_img, n_pix = x.shape[0], out_hw[0] * out_hw[1]
+        cg = x.shape[1] // self.groups
+
+        def patches(g: int):
+            def rows(i: int, j: int) -> torch.Tensor:
+                # im2col of images i/L .. j/L, channel-major: (images·L, C_in/g·kh·kw)
+                cols = F.unfold(x[i // n_pix : j // n_pix, g * cg : (g + 1) * cg], k, d, 0, s)
+                out = cols.new_empty((cols.shape[0], n_pix, cols.shape[1]))
+                for b in range(cols.shape[0]):  # 2-D transposes: blocked copies, ~5x a 3-D one
+                    out[b].copy_(cols[b].t())
+                return out.view(j - i, -1)
+
+            return rows
+
         outs = [
-            self._apply_xbar(xbar, cols[:, g * kg : (g + 1) * kg].transpose(1, 2))
+            self._apply_xbar_rows(xbar, patches(g), n_img * n_pix, n_pix)
             for g, xbar in enumerate(self.crossbars)
         ]
-        y = torch.cat(outs, dim=-1).transpose(1, 2).reshape(x.shape[0], self.out_channels, *out_hw)
+        y = outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)
+        y = y.reshape(n_img, n_pix, -1).transpose(1, 2).reshape(n_img, self.out_channels, *out_hw)
         if self.ndim == 1:
             y = y.squeeze(-2)
         if self.bias is not None:

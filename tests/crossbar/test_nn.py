@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 
 import pytest
@@ -72,3 +73,64 @@ def test_converted_model_round_trips_through_state_dict_and_torch_save(generator
                 xbar.reseed(i)
     ya, yb, yc = a(x), b(x), c(x)
     assert torch.equal(ya, yb) and torch.equal(ya, yc)
+
+
+@pytest.mark.parametrize("cext", ["0", "1"])
+@pytest.mark.parametrize("mode", ["none", "exact"])
+def test_matvec_rows_equals_matvec_of_all_rows_in_chunks_of_whole_units(
+    cext, mode, generator, monkeypatch
+):
+    # The inputs made chunk by chunk (a conv's im2col) give matvec's numbers exactly: the
+    # same read, the same noise draw (torch's or the C kernel's), the DAC per chunk.
+    import crossbar.core
+    from crossbar import Crossbar
+
+    monkeypatch.setenv("NEURO_COSIM_NO_CEXT", cext)
+    monkeypatch.setattr(crossbar.core, "_FUSED_CHUNK", 1000)  # 1000 // (2·32): 5 units of 3
+    monkeypatch.setattr(crossbar.core, "_FUSED_MIN_VECTORS", 1)
+    cfg = CrossbarConfig(ir_drop=mode, tile_rows=32, tile_cols=16)  # 2 row tiles, 3 col tiles
+    x = torch.randn(60, 40, generator=generator)
+    xbar = Crossbar(devices.get("pcm"), cfg, seed=3).program(
+        torch.randn(20, 40, generator=generator)
+    )
+    xbar.calibrate(x)
+    twin = copy.deepcopy(xbar)  # the same cells, ranges and generator state
+    calls = []
+
+    def rows(i, j):
+        calls.append((i, j))
+        return x[i:j]
+
+    y_rows = xbar.matvec_rows(rows, 60, 86400.0, unit=3)
+    y = twin.matvec(x, 86400.0)
+    assert torch.equal(y_rows, y)
+    assert calls == [(i, min(i + 15, 60)) for i in range(0, 60, 15)]
+
+
+def test_analog_conv_equals_the_crossbars_on_the_whole_im2col(generator, monkeypatch):
+    # The conv unfolds a few images at a time (Crossbar.matvec_rows); the numbers are those
+    # of each group's crossbar applied to the im2col of the whole batch.
+    import crossbar.core
+
+    monkeypatch.setattr(crossbar.core, "_FUSED_CHUNK", 1100)  # 2 images per chunk here
+    monkeypatch.setattr(crossbar.core, "_FUSED_MIN_VECTORS", 1)
+    torch.manual_seed(0)
+    conv = nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2, padding_mode="reflect")
+    layer = convert(conv, CrossbarConfig(), device_model=devices.get("pcm"))
+    x = torch.randn(7, 4, 13, 11, generator=generator)
+    calibrate(layer, x)
+    set_time(layer, 3600.0)
+    for xbar in layer.crossbars:
+        xbar.reseed(xbar.seed)  # a copy restarts its generator from the seed: so does this one
+    twin = copy.deepcopy(layer)
+    with torch.no_grad():
+        y = layer(x)
+        cols = nn.functional.unfold(
+            nn.functional.pad(x, (1, 1, 1, 1), mode="reflect"), 3, dilation=2, stride=2
+        ).transpose(1, 2)
+        parts = []
+        for g, xbar in enumerate(twin.crossbars):  # the same cells and generator states
+            parts.append(xbar.matvec(cols[..., 18 * g : 18 * (g + 1)], 3600.0))
+        ref = torch.cat(parts, -1).transpose(1, 2).reshape(y.shape) + twin.bias.view(1, -1, 1, 1)
+    assert y.shape == (7, 6, 6, 5)
+    assert torch.equal(y, ref)

@@ -716,8 +716,13 @@ class Crossbar(nn.Module):
         tm = self.tile_map
         b, rows = xb if isinstance(xb, tuple) else (xb.shape[0], None)
         # Chunks by the larger of a vector's inputs and its tile outputs (a conv's im2col
-        # rows are often longer than its outputs), in whole units.
-        step = _FUSED_CHUNK // (tm.tiles_r * max(w.shape[-1], tm.rows))
+        # rows are often longer than its outputs), in whole units. The C kernel reads the
+        # tile outputs once (no elementwise passes to keep in cache) while each chunk's
+        # matmul packs the weights anew: bigger chunks for it, on a matrix of inputs.
+        limit = _FUSED_CHUNK
+        if rows is None and fastnoise.usable(xb, w, post):
+            limit = fastnoise.CHUNK_ELEMENTS
+        step = limit // (tm.tiles_r * max(w.shape[-1], tm.rows))
         step = max(unit, max(_FUSED_MIN_VECTORS, step) // unit * unit)
         chunks = [slice(b0, min(b0 + step, b)) for b0 in range(0, b, step)] or [slice(0, 0)]
 

@@ -78,6 +78,38 @@ def test_normals_are_reproducible_and_advance_the_generator_by_one_draw():
     assert torch.equal(fastnoise.normal(100, torch.Generator().manual_seed(3)), a[:100])
 
 
+@needs_cext
+def test_kernel_adds_independent_standard_normals_per_vector_and_tile():
+    """Signal 0, ideal ADC, unit scales: the output is the draw itself (two row tiles, so
+    each output is the sum of two). Vectors are seeded by index: neighbours and tiles must
+    be uncorrelated."""
+    tr, b, m = 2, 4096, 128
+    noise = torch.ones(tr, 1, m)
+    post = torch.stack([torch.ones(1, m), torch.full((1, m), 1e3)])  # tile 1 scaled up
+    out = torch.empty(b, m)
+    f = fastnoise.fused_adc(noise, post, None, 1, torch.Generator().manual_seed(8))
+    f(torch.zeros(tr, b, m), torch.tensor(1.0), out)
+    # out = e0 + 1000 e1: the rounding of e0 is negligible; split by the scale
+    e1 = (out / 1e3).double()
+    n = out.numel()
+    assert abs(float(e1.std()) - math.sqrt(1 + 1e-6)) < 5 / math.sqrt(2 * n)
+    assert stats.kstest(e1.flatten().numpy(), "norm", args=(0, math.sqrt(1 + 1e-6))).pvalue > 1e-3
+    # tile 0 alone: a second call with tile 1 silenced
+    post0 = torch.stack([torch.ones(1, m), torch.zeros(1, m)])
+    g = fastnoise.fused_adc(noise, post0, None, 1, torch.Generator().manual_seed(8))
+    e0 = g(torch.zeros(tr, b, m), torch.tensor(1.0), torch.empty(b, m)).double()
+    assert abs(float(e0.std()) - 1.0) < 5 / math.sqrt(2 * n)
+    assert abs(float(e0.mean())) < 5 / math.sqrt(n)
+    e1 = (out.double() - e0) / 1e3  # tile 1's draws exactly (to float rounding)
+    bound = 5 / math.sqrt(n)  # standard error of a correlation of independent normals
+    corr = torch.corrcoef(torch.stack([e0.flatten(), e1.flatten()]))[0, 1]
+    assert abs(float(corr)) < bound  # tiles
+    nb = torch.corrcoef(torch.stack([e0[:-1].flatten(), e0[1:].flatten()]))[0, 1]
+    assert abs(float(nb)) < bound  # neighbouring vectors
+    col = torch.corrcoef(torch.stack([e0[:, :-1].flatten(), e0[:, 1:].flatten()]))[0, 1]
+    assert abs(float(col)) < bound  # neighbouring columns
+
+
 QUIET = {
     "default": {},
     "dac-calibrated": dict(dac=DACConfig(range_mode="calibrated")),

@@ -22,7 +22,7 @@ from typing import Any
 
 import npu
 from devices.validation import ConfigError, param, require, validate
-from neuro.detection import metric_name, score
+from neuro.detection import is_detection, metric_name, score
 from neuro.provenance import now_iso, provenance
 from neuro.result import Result
 from neuro.targets.base import Family, register_family
@@ -125,7 +125,9 @@ class NPU:
         data = dataset_for(workload)
         x, y = data.tensors("test", limit=self.options.test_limit)
         fold_k = self.cfg.array_rows if self.cfg.dataflow == "ws" else None
-        logits = npu.run_fp16(tm.model, x, accumulate=self.cfg.accumulate, fold_k=fold_k)
+        batch = 8 if is_detection(data) else 2000  # a detector's activations are large
+        logits = npu.run_fp16(tm.model, x, accumulate=self.cfg.accumulate, fold_k=fold_k,
+                              batch_size=batch)  # fmt: skip
         prov.update(data_source=tm.data_source, weights_key=tm.key, fp32_accuracy=tm.test_accuracy,
                     accuracy_metric=metric_name(data))  # fmt: skip
         return score(data, logits, y)  # top-1, or mAP@0.5 of the decoded FP16 outputs

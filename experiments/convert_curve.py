@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--chunk", type=int, default=250, help="images per simulation run")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--backend", default="standalone")
+    ap.add_argument("--v-init", type=float, default=0.0,
+                    help="initial membrane potential, fraction of the threshold")  # fmt: skip
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(1)  # as the `neuro` command: on a shared machine more is slower
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     for c, start in enumerate(range(0, len(x), args.chunk)):
         t1 = time.perf_counter()
         run = net.run(x[start : start + args.chunk], args.steps, seed=args.seed + c,
-                      backend=args.backend)  # fmt: skip
+                      backend=args.backend, v_init=args.v_init)  # fmt: skip
         preds.append(run.predictions)
         spikes_at = spikes_at + run.spikes_at
         events_at = events_at + run.events_at
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
         "images": n,
         "calib_images": args.calib,
         "percentile": args.percentile,
+        "v_init": args.v_init,
         "seed": args.seed,
         "backend": args.backend,
         "data_source": ds.source,

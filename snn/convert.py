@@ -708,7 +708,9 @@ class ConvertedNetwork:
         ]
 
     # -- Brian2 --------------------------------------------------------------------
-    def _construct(self, n_images: int, steps: int, stride: int, values: dict | None):
+    def _construct(
+        self, n_images: int, steps: int, stride: int, v_init: float, values: dict | None
+    ):
         dt = 1 * ms  # the simulated step; physical latency is set by the caller's dt
         t_img = steps * dt
         x_in = b2.TimedArray(
@@ -739,7 +741,8 @@ class ConvertedNetwork:
                     n, "v : 1\nbias : 1\ncnt : 1", threshold="v >= 1" if spiking else None,
                     reset=f"v -= 1{count}" if spiking else None, name=name, dt=dt,
                 )  # fmt: skip
-                g.run_regularly("v = 0\ncnt = 0", dt=t_img, when="start", name=f"{name}_reset")
+                v0 = repr(float(v_init)) if spiking else "0"
+                g.run_regularly(f"v = {v0}\ncnt = 0", dt=t_img, when="start", name=f"{name}_reset")
                 g.run_regularly("v += bias", dt=dt, when="groups", name=f"{name}_bias")
             groups.append(g)
             objs.append(g)
@@ -808,6 +811,7 @@ class ConvertedNetwork:
         checkpoints: list[int] | None = None,
         seed: int = 0,
         backend: str = "standalone",
+        v_init: float = 0.0,
     ) -> SpikingRun:
         """Simulate ``x`` (N inputs in ``[0, 1]``, any shape with N first) for ``steps`` each.
 
@@ -819,11 +823,17 @@ class ConvertedNetwork:
         xs, cps, stride = check_run_inputs(x, self.sizes[0], steps, checkpoints)
         n = len(xs)
         values = self._values(np.clip(xs, 0.0, 1.0))
+        if not 0.0 <= v_init < 1.0:
+            raise ConfigError(
+                f"run v_init must be in [0, 1) (a fraction of the threshold); got {v_init!r}"
+            )
+        v_init = float(v_init)
         if backend == "standalone":
-            key = (n, steps, stride)
+            key = (n, steps, stride, v_init)
             if key not in self._projects:
                 spec = {"sizes": self.sizes, "kinds": self.kinds, "n": n, "steps": steps,
-                        "stride": stride, "connectivity": self._connectivity()}  # fmt: skip
+                        "stride": stride, "v_init": v_init,
+                        "connectivity": self._connectivity()}  # fmt: skip
 
                 def construct(key=key):
                     h = self._construct(*key, None)
@@ -843,7 +853,7 @@ class ConvertedNetwork:
             proj.run(args)
         else:
             use_runtime()
-            h = self._construct(n, steps, stride, values)
+            h = self._construct(n, steps, stride, v_init, values)
             b2.seed(seed)
             h["net"].run(h["duration"], namespace={})
         per_img = steps // stride
@@ -857,7 +867,7 @@ class ConvertedNetwork:
         spk = np.rint(at_checkpoints(h["cmon"].spk[:]).sum(axis=1).T).astype(np.int64)
         ev = np.rint(at_checkpoints(h["cmon"].ev[:]).sum(axis=(0, 1))).astype(np.int64)
         if backend == "standalone":
-            self._projects[(n, steps, stride)].cleanup_run_args()
+            self._projects[(n, steps, stride, v_init)].cleanup_run_args()
         end = cps.index(steps)
         return SpikingRun(
             steps=np.asarray(cps),

@@ -34,10 +34,11 @@ def evaluate_trained(target: Spiking, workload: Workload, seed: int):
     from snn.trained import from_spiking_sequential  # imports brian2
 
     c = target.cfg
-    ts = trained_snn(workload, default_recipe(workload, c.steps))
+    steps = target.steps_for(workload)
+    ts = trained_snn(workload, default_recipe(workload, steps))
     x, y = dataset_for(workload).tensors("test", limit=c.test_limit)
     net = from_spiking_sequential(ts.net, tuple(workload.input_shape))
-    run = net.run(x, c.steps, seed=seed, backend=c.backend, chunk=min(1000, len(y)))
+    run = net.run(x, steps, seed=seed, backend=c.backend, chunk=min(1000, len(y)))
     n = len(y)
     accs = run.accuracy(y.numpy())
     ref = ts.net.double()
@@ -53,7 +54,7 @@ def evaluate_trained(target: Spiking, workload: Workload, seed: int):
         return _converted_activity(target.chip, net, spikes, events, steps, c.dt_s, device,
                                    all_active=leaky)  # fmt: skip
 
-    act = activity([s / n for s in run.spikes], run.synaptic_events / n, c.steps)
+    act = activity([s / n for s in run.spikes], run.synaptic_events / n, steps)
     energy_at = [
         target._chip_energy(activity([float(v) / n for v in spk], float(ev) / n, int(t)))
         for t, spk, ev in zip(run.steps, run.spikes_at, run.events_at)

@@ -73,6 +73,11 @@ class Workload:
         A state dict file (``torch.save(model.state_dict(), path)``) of the user's own
         trained weights, loaded with ``torch.load(weights_only=True)`` instead of training
         (a training recipe is then optional).
+    spiking_steps : int
+        Time steps per input that the spiking target's rate-coded conversion runs by
+        default (``SpikingConfig.steps=None``): where the converted accuracy has plateaued.
+        Deep networks need more steps, because each layer adds a step of latency and
+        quantises its rate to ``1/T`` (Rueckauer et al. 2017, sec. 3.1).
     """
 
     name: str
@@ -84,9 +89,16 @@ class Workload:
     n_classes: int = 10
     unsupervised: bool = False
     weights: str | None = None
+    spiking_steps: int = 64
 
     def __post_init__(self) -> None:
         require(bool(self.name), self, "name", self.name, "a non-empty string")
+        require(
+            isinstance(self.spiking_steps, int)
+            and not isinstance(self.spiking_steps, bool)
+            and 1 <= self.spiking_steps <= 100000,
+            self, "spiking_steps", self.spiking_steps, "an integer in [1, 100000]",
+        )  # fmt: skip
         require(
             all(isinstance(d, int) and d > 0 for d in self.input_shape),
             self, "input_shape", self.input_shape, "a tuple of positive integers",

@@ -18,6 +18,7 @@ Three ways, all resolved by name wherever a workload, device or target is named 
          input_shape = [1, 28, 28]            # default [1, 28, 28]
          dataset = "fashion-mnist"            # or "mnist", "cifar10", "cifar10:/data/cifar"
          weights = "my_cnn.pt"                # optional: a state dict, weights_only=True
+         spiking_steps = 128                  # optional: snn conversion steps (default 64)
          [train]                              # optional: TrainConfig fields
          epochs = 4
 
@@ -80,6 +81,7 @@ __all__ = [
 ENTRY_POINT_GROUPS = ("neuro_cosim.workloads", "neuro_cosim.devices", "neuro_cosim.targets")
 _WORKLOAD_KEYS = {
     "name", "model", "description", "input_shape", "dataset", "weights", "train", "data",
+    "spiking_steps",
 }  # fmt: skip
 _loaded: set[str] = set()
 
@@ -194,6 +196,8 @@ def workload_from_toml(path: str | os.PathLike) -> Workload:
             fields[key] = spec[key]
     if "input_shape" in spec:
         fields["input_shape"] = tuple(spec["input_shape"])
+    if "spiking_steps" in spec:
+        fields["spiking_steps"] = spec["spiking_steps"]
     if "weights" in spec:
         weights = Path(spec["weights"]).expanduser()
         fields["weights"] = str(weights if weights.is_absolute() else path.parent / weights)

@@ -117,6 +117,7 @@ def test_presets_in_the_user_folder(home):
         input_shape = [1, 8, 8]
         dataset = "digits"
         weights = "{home / 'my.pt'}"
+        spiking_steps = 128
     '''))  # fmt: skip
     (folder / "devices").mkdir()
     pcm = (devices.__path__[0] + "/presets/pcm.toml").replace("\\", "/")
@@ -129,6 +130,7 @@ def test_presets_in_the_user_folder(home):
     user.load_plugins(force=True)
     w = workloads.get("mine")
     assert "mine" in workloads.names() and w.train is None and w.weights.endswith("my.pt")
+    assert w.spiking_steps == 128
     tm = workloads.trained_model(w)
     assert tm.test_accuracy == trained["acc"] and tm.train_time_s == 0.0  # loaded, not trained
     assert "my-pcm" in devices.names()

@@ -70,6 +70,24 @@ def test_convert_errors():
         net.run(torch.rand(2, 7), 8, backend="numpy")
     with pytest.raises(ConfigError, match="steps must be an integer >= 1"):
         net.run(x, 0, backend="numpy")
+    with pytest.raises(ConfigError, match=r"run v_init must be in \[0, 1\)"):
+        net.run(x, 8, backend="numpy", v_init=1.0)
+
+
+def test_initial_potential_turns_the_floor_of_the_rate_into_rounding():
+    # two hidden units driven by their biases (1 and 0.25 of the threshold): after
+    # T = 10 steps the second has b·T = 2.5 of charge; starting at 0 it fired floor(2.5) = 2
+    # times, starting at half the threshold round(2.5 + 0.5 - 0.5) = 3 (Bu et al., ICLR 2022)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(8, 2), nn.ReLU(), nn.Linear(2, 2))
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].weight[1] = 1e-6  # (a layer of zeros is refused): < 1e-4 of charge in all
+        model[1].bias.copy_(torch.tensor([1.0, 0.25]))
+    x = torch.rand(5, 8, generator=torch.Generator().manual_seed(1))
+    net = convert(model, x, percentile=100.0)
+    assert net.lams[0] == 1.0
+    assert net.run(x, 10, seed=0, backend="numpy").spikes[1] == 5 * (10 + 2)
+    assert net.run(x, 10, seed=0, backend="numpy", v_init=0.5).spikes[1] == 5 * (10 + 3)
 
 
 @functools.cache

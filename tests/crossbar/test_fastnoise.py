@@ -160,26 +160,6 @@ def test_chunks_draw_what_one_piece_draws(generator):
 
 
 @needs_cext
-def test_threads_split_the_vectors_without_changing_the_numbers(generator):
-    tr, b, m = 2, 200, 64
-    sig = torch.randn(tr, b, m, generator=generator) * 20
-    noise = torch.rand(tr, 1, m, generator=generator) + 0.5
-    post = torch.rand(tr, 1, m, generator=generator)
-    r = torch.rand(b, tr, 1, generator=generator)
-    outs = []
-    threads = torch.get_num_threads()
-    try:
-        for n in (1, 3):
-            torch.set_num_threads(n)
-            out = torch.empty(b, m)
-            fastnoise.fused_adc(noise, post, 128, 1, torch.Generator().manual_seed(6))(sig, r, out)
-            outs.append(out)
-    finally:
-        torch.set_num_threads(threads)
-    assert torch.equal(outs[0], outs[1])
-
-
-@needs_cext
 def test_matvec_same_generator_same_output_and_calls_differ(generator):
     xbar, x = _layer(CrossbarConfig(), generator)
     xbar.matvec(x, t=DAY)  # measures the drift reference once

@@ -111,19 +111,14 @@ def _compiler() -> str | None:
 def _build(cc: str, source: bytes) -> tuple[Path | None, str]:
     """Compile (or find in the cache) the library; ``(path, "")`` or ``(None, why)``."""
     errors = []
-    cache = _cache_dir()
+    try:
+        cache = _cache_dir()
+    except RuntimeError as exc:  # no home directory
+        return None, f"no cache directory: {exc}"
+    machine = f"{platform.machine()}\n{_cpu_signature()}".encode()
     for flags in _FLAG_SETS:
-        key = hashlib.sha256(
-            b"\0".join(
-                [
-                    source,
-                    cc.encode(),
-                    " ".join(flags).encode(),
-                    platform.machine().encode(),
-                    _cpu_signature().encode(),
-                ]
-            )  # fmt: skip
-        ).hexdigest()[:24]
+        parts = [source, cc.encode(), " ".join(flags).encode(), machine]
+        key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:24]
         lib = cache / f"fastnoise-{key}{'.dll' if sys.platform == 'win32' else '.so'}"
         if lib.exists():
             return lib, ""

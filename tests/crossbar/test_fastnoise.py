@@ -239,6 +239,20 @@ def test_a_failing_build_is_reported_and_torch_used(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("cext/*.so"))
 
 
+def test_without_a_home_directory_torch_is_used(monkeypatch):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv(fastnoise.ENV_DISABLE, raising=False)
+    monkeypatch.delenv("NEURO_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(fastnoise.Path, "home", staticmethod(no_home))
+    monkeypatch.setattr(fastnoise, "_lib", None)
+    monkeypatch.setattr(fastnoise, "_compiler", lambda: "/usr/bin/cc")
+    assert not fastnoise.available()
+    assert "no cache directory" in fastnoise.reason()
+
+
 def test_usable_only_for_float32_cpu_tensors_without_autograd():
     x = torch.zeros(4)
     if fastnoise.available():

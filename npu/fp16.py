@@ -21,18 +21,76 @@ gives the correctly rounded product. A sum of two FP16 (or FP32) values computed
 FP32's 24-bit significand is at least ``2·11 + 2`` bits (double rounding is innocuous:
 Figueroa, "When is double rounding innocuous?", ACM SIGNUM Newsletter 30(3), 1995).
 numpy's float16 arithmetic and torch's CPU half arithmetic both compute in FP32 and round.
+
+On the CPU :func:`gemm_fast` runs a C kernel (``_fp16gemm.c`` next to this file, compiled
+at first use by :class:`devices.cext.CExtension`): each output's accumulator stays in a
+register over the whole reduction and the roundings are AVX-512 or F16C conversions
+(``vcvtps2ph``, round-to-nearest-even), or a portable C rounding without them; it is
+compiled with ``-ffp-contract=off`` (a fused multiply-add would skip the product's
+rounding). Without a C compiler, with ``NEURO_COSIM_NO_CEXT=1`` or for tensors off the
+CPU it falls back to a torch loop with the same bits (:func:`kernel_reason` says why).
 """
 
 from __future__ import annotations
 
+import ctypes
+import threading
+from pathlib import Path
+
 import numpy as np
 import torch
 
+from devices.cext import CExtension
 from devices.validation import check_choice, require
 
-__all__ = ["gemm_reference", "gemm_fast", "ACCUMULATE"]
+__all__ = [
+    "ACCUMULATE",
+    "BACKENDS",
+    "KERNEL",
+    "gemm_fast",
+    "gemm_reference",
+    "kernel_available",
+    "kernel_isa",
+    "kernel_reason",
+]
 
 ACCUMULATE = ("fp32", "fp16")
+#: ``gemm_fast`` backends: the C kernel where it can run else torch, the kernel, torch.
+BACKENDS = ("auto", "kernel", "torch")
+#: Multiply-accumulates per thread below which the kernel runs on one thread.
+_MACS_PER_THREAD = 1 << 22
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    i64, p = ctypes.c_int64, ctypes.c_void_p
+    lib.fp16gemm_f32.argtypes = [p, i64, p, i64, p, p, i64, i64, i64, i64, i64, ctypes.c_int]
+    lib.fp16gemm_f32.restype = ctypes.c_int
+    lib.fp16gemm_isa.argtypes = []
+    lib.fp16gemm_isa.restype = ctypes.c_int
+    lib.fp16gemm_half_bits.argtypes = [p, p, i64]
+    lib.fp16gemm_half_bits.restype = None
+
+
+#: The C kernel (built at first use; see :mod:`devices.cext`).
+KERNEL = CExtension("fp16gemm", Path(__file__).with_name("_fp16gemm.c"), setup=_declare)
+
+
+def kernel_available() -> bool:
+    """Whether :func:`gemm_fast` uses the C kernel on CPU tensors (:func:`kernel_reason`)."""
+    return KERNEL.available()
+
+
+def kernel_reason() -> str:
+    """Why the C kernel is not available (empty when it is)."""
+    return KERNEL.reason()
+
+
+def kernel_isa() -> str:
+    """The kernel's arithmetic path: ``"avx512f"``, ``"avx+f16c"`` or ``"portable"``, or
+    ``"unavailable"``."""
+    if not KERNEL.available():
+        return "unavailable"
+    return {2: "avx512f", 1: "avx+f16c"}.get(KERNEL.lib().fp16gemm_isa(), "portable")
 
 
 def _check(accumulate: str, fold_k: int | None, k: int, k_w: int) -> None:
@@ -103,12 +161,16 @@ def gemm_fast(
     accumulate: str = "fp32",
     fold_k: int | None = None,
     block_rows: int = 1024,
+    backend: str = "auto",
 ) -> torch.Tensor:
-    """The same FP16 GEMM, vectorised over outputs in torch (bit-equal to the reference).
+    """The same FP16 GEMM, fast (bit-equal to the reference).
 
-    One pass per reduction index ``k`` over all ``(M, N)`` outputs: an FP32 outer product
-    (exact), a cast to FP16 (the product rounding), an in-place add in the accumulator
-    precision. Rows go in blocks of ``block_rows`` so the buffers stay in cache.
+    On CPU tensors, the C kernel (module docstring): accumulators in registers, threads
+    over row ranges as many as ``torch.get_num_threads()`` (results do not depend on them).
+    Otherwise a torch loop: one pass per reduction index ``k`` over all ``(M, N)`` outputs,
+    an FP32 outer product (exact), a cast to FP16 (the product rounding), an in-place add
+    in the accumulator precision; rows in blocks of ``block_rows`` so the buffers stay in
+    cache. At 1 thread the kernel is 20-40x faster (``experiments/benchmarks/bench_npu.py``).
 
     Parameters
     ----------
@@ -121,14 +183,33 @@ def gemm_fast(
     accumulate, fold_k
         As in :func:`gemm_reference`.
     block_rows : int
-        Rows per block (performance only; results do not depend on it).
+        Rows per block of the torch loop (performance only; results do not depend on it).
+    backend : str
+        ``"auto"`` (the kernel when it is available and the tensors are on the CPU, else
+        torch), ``"kernel"`` or ``"torch"``.
 
     Returns
     -------
     torch.Tensor
-        ``(M, N)`` float16.
+        ``(M, N)`` float16 (on the inputs' device).
+
+    Raises
+    ------
+    RuntimeError
+        With ``backend="kernel"`` when the kernel is not available (the message says why).
     """
     _check(accumulate, fold_k, x.shape[1], w.shape[0])
+    check_choice("gemm_fast", "backend", backend, BACKENDS)
+    on_cpu = x.device.type == "cpu" and w.device.type == "cpu"
+    on_cpu = on_cpu and (bias is None or bias.device.type == "cpu")
+    if backend == "kernel":
+        require(
+            on_cpu, "gemm_fast", "backend", backend, "'auto' or 'torch' for tensors off the CPU"
+        )
+        if not KERNEL.available():
+            raise RuntimeError(f"npu.fp16 C kernel is not available: {KERNEL.reason()}")
+    if backend == "kernel" or (backend == "auto" and on_cpu and KERNEL.available()):
+        return _gemm_kernel(x, w, bias, accumulate, fold_k)
     x32 = x.detach().to(torch.float16).to(torch.float32)
     w32 = w.detach().to(torch.float16).to(torch.float32)
     b16 = None if bias is None else bias.detach().to(torch.float16)
@@ -158,3 +239,55 @@ def gemm_fast(
             total.add_(b16)
         out[r0 : r0 + rows].copy_(total)
     return out
+
+
+def _gemm_kernel(x, w, bias, accumulate: str, fold_k: int | None) -> torch.Tensor:
+    """:func:`gemm_fast` through the C kernel (CPU tensors; arguments checked)."""
+    x32 = x.detach().to(torch.float16).to(torch.float32).contiguous()
+    w32 = w.detach().to(torch.float16).to(torch.float32).contiguous()
+    b32 = None if bias is None else bias.detach().to(torch.float16).to(torch.float32).contiguous()
+    m, k = x32.shape
+    n = w32.shape[1]
+    out = torch.empty((m, n), dtype=torch.float16)
+    if m == 0 or n == 0:
+        return out
+    lib = KERNEL.lib()
+    chunk = k if fold_k is None else fold_k
+    acc16 = int(accumulate == "fp16")
+    f32, f16 = 4, 2  # bytes
+
+    def rows(i: int, j: int) -> None:
+        rc = lib.fp16gemm_f32(
+            x32.data_ptr() + f32 * i * k, k, w32.data_ptr(), n,
+            None if b32 is None else b32.data_ptr(), out.data_ptr() + f16 * i * n, n,
+            j - i, k, n, chunk, acc16,
+        )  # fmt: skip
+        if rc != 0:
+            raise MemoryError("npu.fp16 C kernel: cannot allocate its scratch buffer")
+
+    parts = max(1, min(torch.get_num_threads(), m, m * k * n // _MACS_PER_THREAD))
+    if parts == 1:
+        rows(0, m)
+        return out
+    bounds = [m * i // parts for i in range(parts + 1)]
+    jobs = [_pool().submit(rows, i, j) for i, j in zip(bounds[:-1], bounds[1:], strict=True)]
+    for job in jobs:
+        job.result()  # ctypes releases the GIL during each call
+    return out
+
+
+_pool_lock = threading.Lock()
+_executor = None
+
+
+def _pool():
+    """Threads for the kernel's row ranges (created at first use, as many as CPUs)."""
+    global _executor
+    if _executor is None:
+        with _pool_lock:
+            if _executor is None:
+                import os
+                from concurrent.futures import ThreadPoolExecutor
+
+                _executor = ThreadPoolExecutor(os.cpu_count() or 1, "npu-fp16gemm")
+    return _executor

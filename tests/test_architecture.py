@@ -1,7 +1,8 @@
 """The import direction of DESIGN.md, enforced by walking every module with ``ast``.
 
 devices: nothing of ours. crossbar: devices. snn: devices, crossbar. npu: only the leaf
-modules devices.validation and devices.registry (one ConfigError, one registry behaviour).
+modules devices.validation, devices.registry, devices.lazy and devices.cext (one ConfigError,
+one registry behaviour, lazy names, C kernels built at first use).
 neuro: anything. Also: the package names resolve to this checkout, not to PyPI namesakes.
 """
 
@@ -19,7 +20,7 @@ ALLOWED = {
     "devices": {"devices"},
     "crossbar": {"crossbar", "devices"},
     "snn": {"snn", "devices", "crossbar"},
-    "npu": {"npu", "devices.validation", "devices.registry", "devices.lazy"},
+    "npu": {"npu", "devices.validation", "devices.registry", "devices.lazy", "devices.cext"},
     "neuro": set(OURS),
 }
 

@@ -1,0 +1,266 @@
+/* Bit-true FP16 GEMM of npu/fp16.py (read its docstring: the arithmetic is defined there).
+ *
+ *   p      = fl16(x[m,k] * w[k,n])               product rounded to FP16
+ *   s      = fl_a(s + p),  k = k0 ... k0+R-1      fold of R = chunk reductions, from +0
+ *   total  = fold 0's s, then fl_a(total + s)    folds added in order
+ *   total  = fl_a(total + fl16(b[n]))            bias last
+ *   out    = fl16(total)                         FP16 output (its bits)
+ *
+ * fl16 is IEEE binary16 round-to-nearest-even (with subnormals and overflow to inf) and fl_a
+ * that or the FP32 addition. Inputs arrive as float32 holding FP16 values, so a product is
+ * exact in FP32 (22 significant bits, exponent in range) and one conversion rounds it; an
+ * FP32 sum of two FP16 values converted to FP16 is the correctly rounded FP16 sum (double
+ * rounding is innocuous since 24 >= 2*11 + 2; Figueroa, ACM SIGNUM Newsletter 30(3), 1995).
+ *
+ * Each output's accumulator lives in a register over the whole reduction: blocks of MR rows
+ * by NR vectors of columns, one broadcast of x and one load of w per (row, k) and (vector, k).
+ * Vector paths: AVX-512F (16 lanes) or AVX + F16C (8 lanes), rounding with vcvtps2ph
+ * (immediate round-to-nearest-even, independent of MXCSR) and back with vcvtph2ps. Without
+ * them a portable C rounding (bit manipulation plus one FPU addition for subnormals, exact
+ * under the default round-to-nearest mode). Compile with -ffp-contract=off and without
+ * -ffast-math: a fused multiply-add would skip the product's rounding.
+ *
+ * Defining FP16GEMM_PORTABLE (or FP16GEMM_NO_AVX512) at compile time forces the portable
+ * (or 8-lane) path; the tests use this to check every path against the reference.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(FP16GEMM_PORTABLE) && defined(__AVX512F__) && !defined(FP16GEMM_NO_AVX512)
+#define FP16GEMM_ISA 2
+#elif !defined(FP16GEMM_PORTABLE) && defined(__AVX__) && defined(__F16C__)
+#define FP16GEMM_ISA 1
+#else
+#define FP16GEMM_ISA 0
+#endif
+
+#if FP16GEMM_ISA > 0
+#include <immintrin.h>
+#endif
+
+#define ALWAYS static inline __attribute__((always_inline))
+
+/* ---- portable FP16 rounding (also used for checks and by the portable path) ---- */
+
+static inline uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+/* binary32 -> binary16 bits, round to nearest even; NaN stays NaN (quiet, payload's top
+ * bits kept, as vcvtps2ph does). After F. Giesen's float_to_half_fast3_rtne (public domain). */
+static inline uint16_t half_bits(float f)
+{
+    uint32_t x = f2u(f);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    x &= 0x7fffffffu;
+    if (x >= 0x47800000u) {                     /* |f| >= 65536: inf or NaN (or overflow) */
+        if (x > 0x7f800000u)
+            return (uint16_t)(sign | 0x7e00u | ((x >> 13) & 0x3ffu));
+        return (uint16_t)(sign | 0x7c00u);
+    }
+    if (x < 0x38800000u) {                      /* |f| < 2^-14: an FP16 subnormal or zero */
+        /* 0.5 has ulp 2^-24, the FP16 subnormal step: the FPU rounds |f| to it (RNE). */
+        float t = u2f(x) + 0.5f;
+        return (uint16_t)(sign | (uint16_t)(f2u(t) - 0x3f000000u));
+    }
+    /* normal: rebias the exponent by -112 and round the 13 dropped bits half to even; a
+     * carry out of the fraction bumps the exponent (65520 and up become inf). */
+    x += 0xc8000fffu + ((x >> 13) & 1u);
+    return (uint16_t)(sign | (uint16_t)(x >> 13));
+}
+
+/* binary16 bits -> binary32 (exact). */
+static inline float half_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+    if (e == 0x1fu)
+        return u2f(sign | 0x7f800000u | (m << 13));
+    if (e == 0) {
+        float v = (float)m * 5.9604644775390625e-8f;  /* m * 2^-24, exact */
+        return sign ? -v : v;
+    }
+    return u2f(sign | ((e + 112u) << 23) | (m << 13));
+}
+
+static inline float round16(float f) { return half_float(half_bits(f)); }
+
+/* ---- vector abstraction ---- */
+
+#if FP16GEMM_ISA == 2
+typedef __m512 vf;
+#define VL 16
+#define MR 4
+#define NR 2
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VBCAST(p) _mm512_set1_ps(*(p))
+#define VMUL(a, b) _mm512_mul_ps(a, b)
+#define VADD(a, b) _mm512_add_ps(a, b)
+#define VZERO() _mm512_setzero_ps()
+#define VTOH(v) _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VR16(v) _mm512_cvtph_ps(VTOH(v))
+#define VSTOREH(p, v) _mm256_storeu_si256((__m256i *)(p), VTOH(v))
+#elif FP16GEMM_ISA == 1
+typedef __m256 vf;
+#define VL 8
+#define MR 4
+#define NR 2
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VBCAST(p) _mm256_broadcast_ss(p)
+#define VMUL(a, b) _mm256_mul_ps(a, b)
+#define VADD(a, b) _mm256_add_ps(a, b)
+#define VZERO() _mm256_setzero_ps()
+#define VTOH(v) _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VR16(v) _mm256_cvtph_ps(VTOH(v))
+#define VSTOREH(p, v) _mm_storeu_si128((__m128i *)(p), VTOH(v))
+#else
+typedef float vf;
+#define VL 1
+#define MR 4
+#define NR 4
+#define VLOAD(p) (*(p))
+#define VBCAST(p) (*(p))
+#define VMUL(a, b) ((a) * (b))
+#define VADD(a, b) ((a) + (b))
+#define VZERO() 0.0f
+#define VR16(v) round16(v)
+#define VSTOREH(p, v) (*(p) = half_bits(v))
+#endif
+
+/* One block of mr rows by nr vectors of columns. mr, nr and acc16 are constants at every
+ * call site, so the loops unroll and the accumulators stay in registers. */
+ALWAYS void block(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
+                  uint16_t *out, int64_t ldo, int64_t kk, int64_t chunk, int acc16, int mr,
+                  int nr)
+{
+    vf tot[MR][NR], s[MR][NR], wv[NR];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            tot[i][j] = VZERO();
+    for (int64_t k0 = 0; k0 < kk; k0 += chunk) {
+        int64_t k1 = k0 + chunk < kk ? k0 + chunk : kk;
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++)
+                s[i][j] = VZERO();
+        for (int64_t k = k0; k < k1; k++) {
+            for (int j = 0; j < nr; j++)
+                wv[j] = VLOAD(w + k * ldw + j * VL);
+            for (int i = 0; i < mr; i++) {
+                vf xv = VBCAST(x + i * ldx + k);
+                for (int j = 0; j < nr; j++) {
+                    vf p = VR16(VMUL(xv, wv[j]));    /* exact product, rounded to FP16 */
+                    s[i][j] = VADD(s[i][j], p);
+                    if (acc16)
+                        s[i][j] = VR16(s[i][j]);
+                }
+            }
+        }
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) {
+                if (k0 == 0) {
+                    tot[i][j] = s[i][j];
+                } else {
+                    tot[i][j] = VADD(tot[i][j], s[i][j]);
+                    if (acc16)
+                        tot[i][j] = VR16(tot[i][j]);
+                }
+            }
+    }
+    if (bias)
+        for (int j = 0; j < nr; j++) {
+            vf b = VLOAD(bias + j * VL);
+            for (int i = 0; i < mr; i++) {
+                tot[i][j] = VADD(tot[i][j], b);
+                if (acc16)
+                    tot[i][j] = VR16(tot[i][j]);
+            }
+        }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            VSTOREH(out + i * ldo + j * VL, tot[i][j]);
+}
+
+/* All m rows of one panel of nr vectors (MR rows at a time, then single rows). */
+ALWAYS void panel(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
+                  uint16_t *out, int64_t ldo, int64_t m, int64_t kk, int64_t chunk,
+                  int acc16, int nr)
+{
+    int64_t i = 0;
+    for (; i + MR <= m; i += MR)
+        block(x + i * ldx, ldx, w, ldw, bias, out + i * ldo, ldo, kk, chunk, acc16, MR, nr);
+    for (; i < m; i++)
+        block(x + i * ldx, ldx, w, ldw, bias, out + i * ldo, ldo, kk, chunk, acc16, 1, nr);
+}
+
+static void panel_full(const float *x, int64_t ldx, const float *w, int64_t ldw,
+                       const float *bias, uint16_t *out, int64_t ldo, int64_t m, int64_t kk,
+                       int64_t chunk, int acc16)
+{
+    if (acc16)
+        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 1, NR);
+    else
+        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 0, NR);
+}
+
+static void panel_one(const float *x, int64_t ldx, const float *w, int64_t ldw,
+                      const float *bias, uint16_t *out, int64_t ldo, int64_t m, int64_t kk,
+                      int64_t chunk, int acc16)
+{
+    if (acc16)
+        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 1, 1);
+    else
+        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 0, 1);
+}
+
+/* Which path this build uses: 0 portable C, 1 AVX + F16C (8 lanes), 2 AVX-512F (16 lanes). */
+int fp16gemm_isa(void) { return FP16GEMM_ISA; }
+
+/* The FP16 bits of fl16(f) for n floats (the portable rounding, for tests). */
+void fp16gemm_half_bits(const float *f, uint16_t *out, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        out[i] = half_bits(f[i]);
+}
+
+/* out (m, n) FP16 bits, row stride ldo = x (m, kk) @ w (kk, n) (+ bias (n,)), all float32
+ * holding FP16 values, row strides ldx and ldw (elements); chunk >= 1 the fold (kk for
+ * none); acc16 nonzero: FP16 accumulator, else FP32. Returns 0, or -1 if the scratch
+ * buffer for the last columns cannot be allocated. */
+int fp16gemm_f32(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
+                 uint16_t *out, int64_t ldo, int64_t m, int64_t kk, int64_t n, int64_t chunk,
+                 int acc16)
+{
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (chunk < 1)
+        chunk = kk > 0 ? kk : 1;
+    int64_t j = 0;
+    for (; j + NR * VL <= n; j += NR * VL)
+        panel_full(x, ldx, w + j, ldw, bias ? bias + j : 0, out + j, ldo, m, kk, chunk, acc16);
+    for (; j + VL <= n; j += VL)
+        panel_one(x, ldx, w + j, ldw, bias ? bias + j : 0, out + j, ldo, m, kk, chunk, acc16);
+#if VL > 1
+    int64_t rest = n - j;
+    if (rest == 0)
+        return 0;
+    /* The last rest < VL columns: padded with zeros to one vector, written to a scratch row. */
+    float *wp = calloc((size_t)(kk > 0 ? kk : 1) * VL + VL, sizeof(float));
+    uint16_t *op = malloc((size_t)m * VL * sizeof(uint16_t));
+    if (!wp || !op) {
+        free(wp);
+        free(op);
+        return -1;
+    }
+    float *bp = wp + (kk > 0 ? kk : 1) * VL;
+    for (int64_t k = 0; k < kk; k++)
+        memcpy(wp + k * VL, w + k * ldw + j, (size_t)rest * sizeof(float));
+    if (bias)
+        memcpy(bp, bias + j, (size_t)rest * sizeof(float));
+    panel_one(x, ldx, wp, VL, bias ? bp : 0, op, VL, m, kk, chunk, acc16);
+    for (int64_t i = 0; i < m; i++)
+        memcpy(out + i * ldo + j, op + i * VL, (size_t)rest * sizeof(uint16_t));
+    free(wp);
+    free(op);
+#endif
+    return 0;
+}

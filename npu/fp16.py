@@ -25,7 +25,8 @@ numpy's float16 arithmetic and torch's CPU half arithmetic both compute in FP32 
 On the CPU :func:`gemm_fast` runs a C kernel (``_fp16gemm.c`` next to this file, compiled
 at first use by :class:`devices.cext.CExtension`): each output's accumulator stays in a
 register over the whole reduction and the roundings are AVX-512 or F16C conversions
-(``vcvtps2ph``, round-to-nearest-even), or a portable C rounding without them; it is
+(``vcvtps2ph``, round-to-nearest-even), or an exact arithmetic rounding in portable C
+without them (:func:`kernel_isa`); it is
 compiled with ``-ffp-contract=off`` (a fused multiply-add would skip the product's
 rounding). Without a C compiler, with ``NEURO_COSIM_NO_CEXT=1`` or for tensors off the
 CPU it falls back to a torch loop with the same bits (:func:`kernel_reason` says why).
@@ -86,11 +87,12 @@ def kernel_reason() -> str:
 
 
 def kernel_isa() -> str:
-    """The kernel's arithmetic path: ``"avx512f"``, ``"avx+f16c"`` or ``"portable"``, or
-    ``"unavailable"``."""
+    """The kernel's rounding path: ``"avx512f"`` or ``"avx+f16c"`` (conversion instructions),
+    ``"gnu-vector"`` (arithmetic rounding in GNU C vectors), ``"scalar"``, or ``"unavailable"``."""
     if not KERNEL.available():
         return "unavailable"
-    return {2: "avx512f", 1: "avx+f16c"}.get(KERNEL.lib().fp16gemm_isa(), "portable")
+    isa = KERNEL.lib().fp16gemm_isa()
+    return {2: "avx512f", 1: "avx+f16c", 3: "gnu-vector"}.get(isa, "scalar")
 
 
 def _check(accumulate: str, fold_k: int | None, k: int, k_w: int) -> None:
@@ -134,7 +136,7 @@ def gemm_reference(
     acc_t = np.float32 if accumulate == "fp32" else np.float16
     chunk = x16.shape[1] if fold_k is None else fold_k
     total = np.zeros((x16.shape[0], w16.shape[1]), dtype=acc_t)
-    with np.errstate(over="ignore"):  # IEEE overflow to inf is the defined behaviour
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE inf and NaN are defined behaviour
         return _reference_sum(x16, w16, bias, acc_t, chunk, total)
 
 

@@ -23,27 +23,21 @@ same output and the generator advances by one draw per call. Within a call each 
 vector's lanes are seeded from that integer and the vector's index in the batch, so a
 batch gives the same numbers in one piece or in chunks.
 
-The shared library is cached in ``$NEURO_CACHE/cext`` (else ``$XDG_CACHE_HOME/neuro-cosim``
-or ``~/.cache/neuro-cosim``), named by a hash of the source, the compiler, its flags and the
-machine, and built under a file lock. Without a C compiler (or if the build fails, or with
-``NEURO_COSIM_NO_CEXT=1`` in the environment) :func:`available` is False and the fused path
-uses torch (``torch.randn`` and elementwise ops), as it does for tensors that are not
-float32 on the CPU and under autograd.
+The library is built and cached by :class:`devices.cext.CExtension` (in
+``$NEURO_CACHE/cext``, else ``~/.cache/neuro-cosim/cext``; see there). Without a C
+compiler (or if the build fails, or with ``NEURO_COSIM_NO_CEXT=1`` in the environment)
+:func:`available` is False and the fused path uses torch (``torch.randn`` and elementwise
+ops), as it does for tensors that are not float32 on the CPU and under autograd.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import platform
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
+import ctypes
 from pathlib import Path
 
 import torch
+
+from devices import cext
 
 __all__ = [
     "CHUNK_ELEMENTS",
@@ -56,14 +50,8 @@ __all__ = [
     "usable",
 ]
 
-#: Environment variable that, set to a non-empty value other than ``0``, keeps the C kernel off.
-ENV_DISABLE = "NEURO_COSIM_NO_CEXT"
-_SOURCE = Path(__file__).with_name("_fastnoise.c")
-#: Flag sets tried in order: tuned for this CPU, then portable.
-_FLAG_SETS = (
-    ("-O3", "-march=native", "-fno-math-errno", "-std=c99", "-fPIC", "-shared"),
-    ("-O3", "-fno-math-errno", "-std=c99", "-fPIC", "-shared"),
-)
+#: Environment variable that, set to a non-empty value other than ``0``, keeps the C kernels off.
+ENV_DISABLE = cext.ENV_DISABLE
 #: Tile outputs (``Tr·b·M`` float32) per chunk of the fused path when the kernel converts
 #: them: 16 MiB. The kernel reads them once, so unlike torch's several elementwise passes
 #: it gains little from chunks in cache, while each chunk's matmul packs the weights anew
@@ -71,131 +59,30 @@ _FLAG_SETS = (
 #: 1.35x in 256-vector chunks, 1.63x in 64-vector chunks; 512x512: 1.29x, 1.41x, 1.73x).
 CHUNK_ELEMENTS = 1 << 22
 
-_lock = threading.Lock()
-_lib = None  # the loaded library, False once it failed
-_reason = "not loaded yet"
+
+def _declare(lib: ctypes.CDLL) -> None:
+    """Argument and result types of the kernel's functions."""
+    i64, p = ctypes.c_int64, ctypes.c_void_p
+    lib.fn_normal_f32.argtypes = [ctypes.c_uint64, p, i64]
+    lib.fn_normal_f32.restype = None
+    lib.fn_fused_adc_f32.argtypes = [p, i64, i64, i64, i64, i64, p, p, p, i64, i64,
+                                     ctypes.c_float, i64, ctypes.c_uint64, i64, p, i64]  # fmt: skip
+    lib.fn_fused_adc_f32.restype = ctypes.c_int
 
 
-def _disabled() -> bool:
-    return os.environ.get(ENV_DISABLE, "") not in ("", "0")
-
-
-def _cache_dir() -> Path:
-    """``$NEURO_CACHE/cext``, else ``$XDG_CACHE_HOME/neuro-cosim/cext``, else ``~/.cache/...``."""
-    root = os.environ.get("NEURO_CACHE")
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = (
-            str(Path(xdg) / "neuro-cosim") if xdg else str(Path.home() / ".cache" / "neuro-cosim")
-        )
-    return Path(root) / "cext"
-
-
-def _cpu_signature() -> str:
-    """What ``-march=native`` depends on: the CPU's model and feature flags where Linux says."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor()
-    keep = [ln for ln in text.splitlines() if ln.startswith(("model name", "flags", "Features"))]
-    return "\n".join(sorted(set(keep)))
-
-
-def _compiler() -> str | None:
-    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
-        if name and (path := shutil.which(name)):
-            return path
-    return None
-
-
-def _build(cc: str, source: bytes) -> tuple[Path | None, str]:
-    """Compile (or find in the cache) the library; ``(path, "")`` or ``(None, why)``."""
-    errors = []
-    try:
-        cache = _cache_dir()
-    except RuntimeError as exc:  # no home directory
-        return None, f"no cache directory: {exc}"
-    machine = f"{platform.machine()}\n{_cpu_signature()}".encode()
-    for flags in _FLAG_SETS:
-        parts = [source, cc.encode(), " ".join(flags).encode(), machine]
-        key = hashlib.sha256(b"\0".join(parts)).hexdigest()[:24]
-        lib = cache / f"fastnoise-{key}{'.dll' if sys.platform == 'win32' else '.so'}"
-        if lib.exists():
-            return lib, ""
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            from filelock import FileLock
-
-            with FileLock(str(lib) + ".lock", timeout=120):
-                if lib.exists():
-                    return lib, ""
-                fd, tmp = tempfile.mkstemp(suffix=lib.suffix, dir=cache)
-                os.close(fd)
-                try:
-                    run = subprocess.run(
-                        [cc, *flags, "-o", tmp, str(_SOURCE)],
-                        capture_output=True, text=True, timeout=120,
-                    )  # fmt: skip
-                    if run.returncode == 0:
-                        os.replace(tmp, lib)  # atomic: a reader sees all of it or nothing
-                        return lib, ""
-                    why = run.stderr.strip()[:300] or f"exit status {run.returncode}"
-                    errors.append(f"{Path(cc).name} {' '.join(flags)}: {why}")
-                finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-        except Exception as exc:  # noqa: BLE001 - any failure means "use torch"
-            errors.append(f"{type(exc).__name__}: {exc}")
-    return None, "; ".join(errors)
-
-
-def _load():
-    """The ctypes library, or None (and :data:`_reason` says why)."""
-    global _lib, _reason
-    if _lib is not None:
-        return _lib or None
-    with _lock:
-        if _lib is not None:
-            return _lib or None
-        _lib, _reason = False, ""
-        cc = _compiler()
-        if cc is None:
-            _reason = "no C compiler (cc, gcc, clang or $CC) on PATH"
-            return None
-        path, _reason = _build(cc, _SOURCE.read_bytes())
-        if path is None:
-            return None
-        try:
-            import ctypes
-
-            lib = ctypes.CDLL(str(path))
-            i64, p = ctypes.c_int64, ctypes.c_void_p
-            lib.fn_normal_f32.argtypes = [ctypes.c_uint64, p, i64]
-            lib.fn_normal_f32.restype = None
-            lib.fn_fused_adc_f32.argtypes = [p, i64, i64, i64, i64, i64, p, p, p, i64, i64,
-                                             ctypes.c_float, i64, ctypes.c_uint64, i64, p, i64]  # fmt: skip
-            lib.fn_fused_adc_f32.restype = ctypes.c_int
-        except Exception as exc:  # noqa: BLE001
-            _reason = f"cannot load {path}: {type(exc).__name__}: {exc}"
-            return None
-        _lib = lib
-        return lib
+#: The kernel (``devices.cext``: built at first use, cached, ``NEURO_COSIM_NO_CEXT``).
+_EXT = cext.CExtension("fastnoise", Path(__file__).with_name("_fastnoise.c"), _declare)
 
 
 def available() -> bool:
     """Whether the C kernel is in use: built (at the first call) and not disabled by
     ``NEURO_COSIM_NO_CEXT``. :func:`reason` says why not."""
-    if _disabled():
-        return False
-    return _load() is not None
+    return _EXT.available()
 
 
 def reason() -> str:
     """Why :func:`available` is False (empty when it is True)."""
-    if _disabled():
-        return f"disabled by {ENV_DISABLE}={os.environ[ENV_DISABLE]}"
-    _load()
-    return _reason
+    return _EXT.reason()
 
 
 def usable(*tensors: torch.Tensor) -> bool:
@@ -224,7 +111,7 @@ def normal(n: int, generator: torch.Generator) -> torch.Tensor:
     if not available():
         raise RuntimeError(f"crossbar.fastnoise is not available: {reason()}")
     out = torch.empty(int(n), dtype=torch.float32)
-    _load().fn_normal_f32(draw_seed(generator), out.data_ptr(), out.numel())
+    _EXT.lib().fn_normal_f32(draw_seed(generator), out.data_ptr(), out.numel())
     return out
 
 
@@ -249,7 +136,7 @@ class FusedADC:
         assert r.dtype == torch.float32 and out.dtype == torch.float32
         first, self.first = self.first, self.first + b
         r_bs, r_ts = (r.stride(0), r.stride(1)) if r.dim() else (0, 0)
-        rc = _load().fn_fused_adc_f32(
+        rc = _EXT.lib().fn_fused_adc_f32(
             sig.data_ptr(), tr, b, m, sig.stride(0), sig.stride(1),
             self.noise.data_ptr() if self.noise is not None else None,
             self.post.data_ptr(), r.data_ptr(), r_bs, r_ts, self.half, self.slices,

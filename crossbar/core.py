@@ -675,7 +675,9 @@ class Crossbar(nn.Module):
             x = torch.nn.functional.pad(x, (0, tm.tiles_r * tm.rows - k))
         xv = x.view(b, tm.tiles_r, tm.rows)
         r = self._dac_range(xv)
-        u = (xv / r.masked_fill(r == 0, 1.0)).clamp_(-1.0, 1.0)  # out of place: autograd
+        u = xv / r.masked_fill(r == 0, 1.0)  # out of place: autograd
+        if dac.range_mode != "dynamic":  # a range of max|x| leaves |u| <= 1: nothing to clip
+            u.clamp_(-1.0, 1.0)
         if dac.bits is not None:
             u.mul_(2**dac.bits - 1).round_()
         return u, r
@@ -738,7 +740,7 @@ class Crossbar(nn.Module):
             convert = fastnoise.fused_adc(noise, post, half, tm.n_slices, generator)
             for k, sl in enumerate(chunks):
                 _, ut, r = codes(k) if k else first
-                convert(torch.matmul(ut, w), r, y[sl])
+                convert(self._codes_matmul(ut, w), r, y[sl])
             return y
         eps = None
         if noise is not None:
@@ -751,6 +753,22 @@ class Crossbar(nn.Module):
             e = eps[:, sl] if eps is not None else None
             y[sl] = self._fused_chunk(ut, r, w, e, noise, post, half)
         return y
+
+    def _codes_matmul(self, ut: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """``ut (Tr, b, R) @ w (Tr, R, M)`` without the zero rows that pad a last row tile
+        the matrix fills only in part (a 288-input conv on 256-row tiles: 512 rows, 288 used).
+
+        The same numbers as the padded product (its extra terms are exact zeros; checked
+        bitwise on MKL); ``out=``, so not under autograd.
+        """
+        tm = self.tile_map
+        last = tm.n_in - (tm.tiles_r - 1) * tm.rows
+        if last == tm.rows:
+            return torch.matmul(ut, w)
+        out = ut.new_empty((tm.tiles_r, ut.shape[1], w.shape[-1]))
+        torch.matmul(ut[:-1], w[:-1], out=out[:-1])
+        torch.matmul(ut[-1, :, :last], w[-1, :last], out=out[-1])
+        return out
 
     def _fused_chunk(self, ut, r, w, eps, noise, post, half) -> torch.Tensor:
         """One chunk of :meth:`_fast_matvec`: codes ``(Tr, b, R)`` → ``(b, Tc·Kw)``."""

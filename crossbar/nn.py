@@ -261,15 +261,12 @@ class _AnalogConvNd(_AnalogBase):
         out_hw = [(x.shape[-2 + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
         n_img, n_pix = x.shape[0], out_hw[0] * out_hw[1]
         cg = x.shape[1] // self.groups
+        xh = x.permute(0, 2, 3, 1)  # (B, H, W, C_in) view
 
         def patches(g: int):
             def rows(i: int, j: int) -> torch.Tensor:
-                # im2col of images i/L .. j/L, channel-major: (images·L, C_in/g·kh·kw)
-                cols = F.unfold(x[i // n_pix : j // n_pix, g * cg : (g + 1) * cg], k, d, 0, s)
-                out = cols.new_empty((cols.shape[0], n_pix, cols.shape[1]))
-                for b in range(cols.shape[0]):  # 2-D transposes: blocked copies, ~5x a 3-D one
-                    out[b].copy_(cols[b].t())
-                return out.view(j - i, -1)
+                return _im2col(xh[i // n_pix : j // n_pix, ..., g * cg : (g + 1) * cg], k, s, d,
+                               out_hw)  # fmt: skip
 
             return rows
 
@@ -296,6 +293,27 @@ class _AnalogConvNd(_AnalogBase):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}, groups={self.groups}"
         )
+
+
+def _im2col(xh: torch.Tensor, k, s, d, out_hw) -> torch.Tensor:
+    """Patches of ``xh (b, H, W, C)`` (padded input, channels last; any strides) as rows
+    ``(b·H_out·W_out, C·kh·kw)``, channel-major like ``F.unfold``'s columns.
+
+    One strided copy per kernel offset (kh·kw of them) into the rows' layout: equal to
+    ``F.unfold(x).transpose(1, 2)`` and ~3x faster than it and the transpose (the im2col
+    kernel copies rows of a few pixels, the transpose is a strided copy), on inputs either
+    channels-last (what the analog conv itself returns) or not.
+    """
+    b, c = xh.shape[0], xh.shape[3]
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = k, s, d, out_hw
+    out = xh.new_empty((b, ho, wo, c, kh, kw))
+    for i in range(kh):
+        for j in range(kw):
+            hs, ws = i * dh, j * dw
+            out[..., i, j] = xh[
+                :, hs : hs + (ho - 1) * sh + 1 : sh, ws : ws + (wo - 1) * sw + 1 : sw
+            ]
+    return out.view(b * ho * wo, c * kh * kw)
 
 
 def _conv_pad(padding, kernel_size, dilation) -> tuple[int, ...]:

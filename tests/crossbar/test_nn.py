@@ -134,3 +134,19 @@ def test_analog_conv_equals_the_crossbars_on_the_whole_im2col(generator, monkeyp
         ref = torch.cat(parts, -1).transpose(1, 2).reshape(y.shape) + twin.bias.view(1, -1, 1, 1)
     assert y.shape == (7, 6, 6, 5)
     assert torch.equal(y, ref)
+
+
+@pytest.mark.parametrize(
+    "k, s, d", [((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 3)), ((1, 1), (2, 2), (1, 1))]
+)
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_im2col_rows_equal_unfold(k, s, d, channels_last, generator):
+    from crossbar.nn import _im2col
+
+    x = torch.randn(3, 5, 11, 9, generator=generator)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    ref = nn.functional.unfold(x, k, d, 0, s)  # (b, C·kh·kw, L)
+    out_hw = [(x.shape[2 + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    rows = _im2col(x.permute(0, 2, 3, 1), k, s, d, out_hw)
+    assert torch.equal(rows, ref.transpose(1, 2).reshape(-1, ref.shape[1]))

@@ -110,6 +110,7 @@ typedef __m512 vf;
 #define VTOH(v) _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define VR16(v) _mm512_cvtph_ps(VTOH(v))
 #define VSTOREH(p, v) _mm256_storeu_si256((__m256i *)(p), VTOH(v))
+#define VSTORE(p, v) _mm512_storeu_ps(p, v)
 #elif FP16GEMM_ISA == 1
 typedef __m256 vf;
 #define VL 8
@@ -123,6 +124,7 @@ typedef __m256 vf;
 #define VTOH(v) _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define VR16(v) _mm256_cvtph_ps(VTOH(v))
 #define VSTOREH(p, v) _mm_storeu_si128((__m128i *)(p), VTOH(v))
+#define VSTORE(p, v) _mm256_storeu_ps(p, v)
 #elif FP16GEMM_ISA == 3
 /* GNU C vector extensions (gcc, clang; any target): the rounding in arithmetic, no
  * conversion instructions. For |p| in binade 2^E with E clamped to [-14, 16], adding
@@ -173,6 +175,7 @@ static inline void vstoreh(uint16_t *o, vf v)
 #define VZERO() ((vf){0})
 #define VR16(v) vround16(v)
 #define VSTOREH(p, v) vstoreh(p, v)
+#define VSTORE(p, v) memcpy(p, &(v), sizeof(vf))
 #else
 typedef float vf;
 #define VL 1
@@ -185,12 +188,21 @@ typedef float vf;
 #define VZERO() 0.0f
 #define VR16(v) round16(v)
 #define VSTOREH(p, v) (*(p) = half_bits(v))
+#define VSTORE(p, v) (*(p) = (v))
 #endif
 
+/* Where the results go: FP16 bits, or float32 holding the FP16 values. */
+typedef struct {
+    void *p;
+    int64_t ld;   /* row stride, elements */
+    int f32;      /* nonzero: float32 */
+} dest;
+
 /* One block of mr rows by nr vectors of columns. mr, nr and acc16 are constants at every
- * call site, so the loops unroll and the accumulators stay in registers. */
+ * call site, so the loops unroll and the accumulators stay in registers. The bias is one
+ * per column (vectors at bias) or, with bias_rows, one per row (bias[i]). */
 ALWAYS void block(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
-                  uint16_t *out, int64_t ldo, int64_t kk, int64_t chunk, int acc16, int mr,
+                  int bias_rows, dest out, int64_t kk, int64_t chunk, int acc16, int mr,
                   int nr)
 {
     vf tot[MR][NR], s[MR][NR], wv[NR];
@@ -227,49 +239,63 @@ ALWAYS void block(const float *x, int64_t ldx, const float *w, int64_t ldw, cons
             }
     }
     if (bias)
-        for (int j = 0; j < nr; j++) {
-            vf b = VLOAD(bias + j * VL);
-            for (int i = 0; i < mr; i++) {
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) {
+                vf b = bias_rows ? VBCAST(bias + i) : VLOAD(bias + j * VL);
                 tot[i][j] = VADD(tot[i][j], b);
                 if (acc16)
                     tot[i][j] = VR16(tot[i][j]);
             }
-        }
     for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++)
-            VSTOREH(out + i * ldo + j * VL, tot[i][j]);
+        for (int j = 0; j < nr; j++) {
+            if (out.f32) {
+                vf r = VR16(tot[i][j]);
+                VSTORE((float *)out.p + i * out.ld + j * VL, r);
+            } else {
+                VSTOREH((uint16_t *)out.p + i * out.ld + j * VL, tot[i][j]);
+            }
+        }
+}
+
+static inline dest shift(dest d, int64_t rows, int64_t cols)
+{
+    d.p = d.f32 ? (void *)((float *)d.p + rows * d.ld + cols)
+                : (void *)((uint16_t *)d.p + rows * d.ld + cols);
+    return d;
 }
 
 /* All m rows of one panel of nr vectors (MR rows at a time, then single rows). */
 ALWAYS void panel(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
-                  uint16_t *out, int64_t ldo, int64_t m, int64_t kk, int64_t chunk,
-                  int acc16, int nr)
+                  int bias_rows, dest out, int64_t m, int64_t kk, int64_t chunk, int acc16,
+                  int nr)
 {
     int64_t i = 0;
     for (; i + MR <= m; i += MR)
-        block(x + i * ldx, ldx, w, ldw, bias, out + i * ldo, ldo, kk, chunk, acc16, MR, nr);
+        block(x + i * ldx, ldx, w, ldw, bias && bias_rows ? bias + i : bias, bias_rows,
+              shift(out, i, 0), kk, chunk, acc16, MR, nr);
     for (; i < m; i++)
-        block(x + i * ldx, ldx, w, ldw, bias, out + i * ldo, ldo, kk, chunk, acc16, 1, nr);
+        block(x + i * ldx, ldx, w, ldw, bias && bias_rows ? bias + i : bias, bias_rows,
+              shift(out, i, 0), kk, chunk, acc16, 1, nr);
 }
 
 static void panel_full(const float *x, int64_t ldx, const float *w, int64_t ldw,
-                       const float *bias, uint16_t *out, int64_t ldo, int64_t m, int64_t kk,
+                       const float *bias, int bias_rows, dest out, int64_t m, int64_t kk,
                        int64_t chunk, int acc16)
 {
     if (acc16)
-        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 1, NR);
+        panel(x, ldx, w, ldw, bias, bias_rows, out, m, kk, chunk, 1, NR);
     else
-        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 0, NR);
+        panel(x, ldx, w, ldw, bias, bias_rows, out, m, kk, chunk, 0, NR);
 }
 
 static void panel_one(const float *x, int64_t ldx, const float *w, int64_t ldw,
-                      const float *bias, uint16_t *out, int64_t ldo, int64_t m, int64_t kk,
+                      const float *bias, int bias_rows, dest out, int64_t m, int64_t kk,
                       int64_t chunk, int acc16)
 {
     if (acc16)
-        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 1, 1);
+        panel(x, ldx, w, ldw, bias, bias_rows, out, m, kk, chunk, 1, 1);
     else
-        panel(x, ldx, w, ldw, bias, out, ldo, m, kk, chunk, 0, 1);
+        panel(x, ldx, w, ldw, bias, bias_rows, out, m, kk, chunk, 0, 1);
 }
 
 /* Which path this build uses: 0 scalar C, 1 AVX + F16C (8 lanes), 2 AVX-512F (16 lanes),
@@ -283,45 +309,85 @@ void fp16gemm_half_bits(const float *f, uint16_t *out, int64_t n)
         out[i] = half_bits(f[i]);
 }
 
-/* out (m, n) FP16 bits, row stride ldo = x (m, kk) @ w (kk, n) (+ bias (n,)), all float32
- * holding FP16 values, row strides ldx and ldw (elements); chunk >= 1 the fold (kk for
- * none); acc16 nonzero: FP16 accumulator, else FP32. Returns 0, or -1 if the scratch
- * buffer for the last columns cannot be allocated. */
-int fp16gemm_f32(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
-                 uint16_t *out, int64_t ldo, int64_t m, int64_t kk, int64_t n, int64_t chunk,
+/* One GEMM: out (m, n) = x (m, kk) @ w (kk, n) (+ bias). */
+static int gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
+                 int bias_rows, dest out, int64_t m, int64_t kk, int64_t n, int64_t chunk,
                  int acc16)
+{
+    int64_t j = 0;
+    const float *bj;
+    for (; j + NR * VL <= n; j += NR * VL) {
+        bj = bias && !bias_rows ? bias + j : bias;
+        panel_full(x, ldx, w + j, ldw, bj, bias_rows, shift(out, 0, j), m, kk, chunk, acc16);
+    }
+    for (; j + VL <= n; j += VL) {
+        bj = bias && !bias_rows ? bias + j : bias;
+        panel_one(x, ldx, w + j, ldw, bj, bias_rows, shift(out, 0, j), m, kk, chunk, acc16);
+    }
+#if VL > 1
+    int64_t rest = n - j;
+    if (rest == 0)
+        return 0;
+    /* The last rest < VL columns: padded with zeros to one vector, results (float32 FP16
+     * values) in a scratch block, then copied. */
+    int64_t kp = kk > 0 ? kk : 1;
+    float *wp = calloc((size_t)kp * VL + VL + (size_t)m * VL, sizeof(float));
+    if (!wp)
+        return -1;
+    float *bp = wp + kp * VL, *op = bp + VL;
+    for (int64_t k = 0; k < kk; k++)
+        memcpy(wp + k * VL, w + k * ldw + j, (size_t)rest * sizeof(float));
+    if (bias && !bias_rows)
+        memcpy(bp, bias + j, (size_t)rest * sizeof(float));
+    dest scratch = {op, VL, 1};
+    panel_one(x, ldx, wp, VL, bias && !bias_rows ? bp : bias, bias_rows, scratch, m, kk,
+              chunk, acc16);
+    for (int64_t i = 0; i < m; i++) {
+        if (out.f32)
+            memcpy((float *)out.p + i * out.ld + j, op + i * VL, (size_t)rest * sizeof(float));
+        else
+            for (int64_t c = 0; c < rest; c++)
+                ((uint16_t *)out.p)[i * out.ld + j + c] = half_bits(op[i * VL + c]);
+    }
+    free(wp);
+#endif
+    return 0;
+}
+
+/* nb GEMMs out_b (m, n) = x (m, kk) @ w_b (kk, n) (+ bias), b = 0 ... nb-1, sharing x.
+ *
+ * x, w, bias: float32 holding FP16 values (the caller rounds them). Row strides ldx, ldw,
+ * ldo and batch strides sw, so (elements). bias: none (NULL), one per column (n,) or, with
+ * bias_rows, one per row (m,). out: FP16 bits, or with out_f32 float32 holding the FP16
+ * values. chunk >= 1: the fold (kk or more for none). acc16 nonzero: FP16 accumulator, else
+ * FP32. Returns 0, or -1 if the scratch buffer for the last columns cannot be allocated.
+ *
+ * With x the weights (C_out, K) and w the im2col columns (K, L) of each image, out is a
+ * convolution's output (C_out, L) as NCHW stores it: the products commute exactly and the
+ * order over k is the same, so this is the GEMM of npu/fp16.py transposed. */
+int fp16gemm_batched(const float *x, int64_t ldx, const float *w, int64_t ldw, int64_t sw,
+                     const float *bias, int bias_rows, void *out, int64_t ldo, int64_t so,
+                     int out_f32, int64_t m, int64_t kk, int64_t n, int64_t nb, int64_t chunk,
+                     int acc16)
 {
     if (m <= 0 || n <= 0)
         return 0;
     if (chunk < 1)
         chunk = kk > 0 ? kk : 1;
-    int64_t j = 0;
-    for (; j + NR * VL <= n; j += NR * VL)
-        panel_full(x, ldx, w + j, ldw, bias ? bias + j : 0, out + j, ldo, m, kk, chunk, acc16);
-    for (; j + VL <= n; j += VL)
-        panel_one(x, ldx, w + j, ldw, bias ? bias + j : 0, out + j, ldo, m, kk, chunk, acc16);
-#if VL > 1
-    int64_t rest = n - j;
-    if (rest == 0)
-        return 0;
-    /* The last rest < VL columns: padded with zeros to one vector, written to a scratch row. */
-    float *wp = calloc((size_t)(kk > 0 ? kk : 1) * VL + VL, sizeof(float));
-    uint16_t *op = malloc((size_t)m * VL * sizeof(uint16_t));
-    if (!wp || !op) {
-        free(wp);
-        free(op);
-        return -1;
+    for (int64_t b = 0; b < nb; b++) {
+        dest d = {out, ldo, out_f32};
+        d = shift(d, 0, b * so);
+        if (gemm1(x, ldx, w + b * sw, ldw, bias, bias_rows, d, m, kk, n, chunk, acc16))
+            return -1;
     }
-    float *bp = wp + (kk > 0 ? kk : 1) * VL;
-    for (int64_t k = 0; k < kk; k++)
-        memcpy(wp + k * VL, w + k * ldw + j, (size_t)rest * sizeof(float));
-    if (bias)
-        memcpy(bp, bias + j, (size_t)rest * sizeof(float));
-    panel_one(x, ldx, wp, VL, bias ? bp : 0, op, VL, m, kk, chunk, acc16);
-    for (int64_t i = 0; i < m; i++)
-        memcpy(out + i * ldo + j, op + i * VL, (size_t)rest * sizeof(uint16_t));
-    free(wp);
-    free(op);
-#endif
     return 0;
+}
+
+/* out (m, n) FP16 bits = x (m, kk) @ w (kk, n) (+ bias (n,)): fp16gemm_batched with nb = 1. */
+int fp16gemm_f32(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
+                 uint16_t *out, int64_t ldo, int64_t m, int64_t kk, int64_t n, int64_t chunk,
+                 int acc16)
+{
+    return fp16gemm_batched(x, ldx, w, ldw, 0, bias, 0, out, ldo, 0, 0, m, kk, n, 1, chunk,
+                            acc16);
 }

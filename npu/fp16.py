@@ -51,6 +51,7 @@ __all__ = [
     "gemm_fast",
     "gemm_reference",
     "kernel_available",
+    "kernel_gemm",
     "kernel_isa",
     "kernel_reason",
 ]
@@ -66,6 +67,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     i64, p = ctypes.c_int64, ctypes.c_void_p
     lib.fp16gemm_f32.argtypes = [p, i64, p, i64, p, p, i64, i64, i64, i64, i64, ctypes.c_int]
     lib.fp16gemm_f32.restype = ctypes.c_int
+    lib.fp16gemm_batched.argtypes = [p, i64, p, i64, i64, p, ctypes.c_int, p, i64, i64,
+                                     ctypes.c_int, i64, i64, i64, i64, i64, ctypes.c_int]  # fmt: skip
+    lib.fp16gemm_batched.restype = ctypes.c_int
     lib.fp16gemm_isa.argtypes = []
     lib.fp16gemm_isa.restype = ctypes.c_int
     lib.fp16gemm_half_bits.argtypes = [p, p, i64]
@@ -248,32 +252,90 @@ def _gemm_kernel(x, w, bias, accumulate: str, fold_k: int | None) -> torch.Tenso
     x32 = x.detach().to(torch.float16).to(torch.float32).contiguous()
     w32 = w.detach().to(torch.float16).to(torch.float32).contiguous()
     b32 = None if bias is None else bias.detach().to(torch.float16).to(torch.float32).contiguous()
-    m, k = x32.shape
-    n = w32.shape[1]
-    out = torch.empty((m, n), dtype=torch.float16)
-    if m == 0 or n == 0:
-        return out
+    out = torch.empty((x32.shape[0], w32.shape[1]), dtype=torch.float16)
+    return kernel_gemm(x32, w32, b32, out, accumulate=accumulate, fold_k=fold_k)
+
+
+def kernel_gemm(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    bias: torch.Tensor | None,
+    out: torch.Tensor,
+    *,
+    accumulate: str,
+    fold_k: int | None,
+    bias_per_row: bool = False,
+) -> torch.Tensor:
+    """The C kernel on operands already holding FP16 values, written into ``out``.
+
+    The arithmetic of :func:`gemm_fast` without its input roundings or copies: for the
+    layers of :mod:`npu.functional`, which keep FP16 values in float32 tensors. With
+    ``w`` and ``out`` batched, one GEMM per leading index sharing ``x``; with the weights
+    as ``x`` and im2col columns as ``w`` that is a convolution in NCHW order (the products
+    commute exactly, the order over ``k`` is unchanged).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(M, K)`` float32 FP16 values, contiguous.
+    w : torch.Tensor
+        ``(K, N)`` or ``(B, K, N)`` float32 FP16 values, unit stride along ``N``.
+    bias : torch.Tensor or None
+        Contiguous float32 FP16 values: ``(N,)``, or ``(M,)`` with ``bias_per_row``.
+    out : torch.Tensor
+        ``(M, N)`` or ``(B, M, N)``, float16 or float32 (then holding FP16 values), unit
+        stride along ``N``; written in place.
+    accumulate, fold_k
+        As in :func:`gemm_reference` (not checked here).
+    bias_per_row : bool
+        One bias per output row instead of per column.
+
+    Returns
+    -------
+    torch.Tensor
+        ``out``.
+    """
     lib = KERNEL.lib()
+    batched = w.dim() == 3
+    w3 = w if batched else w.unsqueeze(0)
+    o3 = out if batched else out.unsqueeze(0)
+    nb, k, n = w3.shape
+    m = x.shape[0]
+    assert x.dtype == w.dtype == torch.float32 and x.is_contiguous() and x.shape[1] == k
+    assert w3.stride(2) == 1 and o3.stride(2) == 1 and o3.shape == (nb, m, n)
+    assert out.dtype in (torch.float32, torch.float16)
+    assert bias is None or (bias.dtype == torch.float32 and bias.is_contiguous())
+    if m == 0 or n == 0 or nb == 0:
+        return out
+    size = out.element_size()
     chunk = k if fold_k is None else fold_k
     acc16 = int(accumulate == "fp16")
-    f32, f16 = 4, 2  # bytes
 
-    def rows(i: int, j: int) -> None:
-        rc = lib.fp16gemm_f32(
-            x32.data_ptr() + f32 * i * k, k, w32.data_ptr(), n,
-            None if b32 is None else b32.data_ptr(), out.data_ptr() + f16 * i * n, n,
-            j - i, k, n, chunk, acc16,
+    def part(rows: tuple[int, int], batch: tuple[int, int]) -> None:
+        (i, j), (b0, b1) = rows, batch
+        rc = lib.fp16gemm_batched(
+            x.data_ptr() + 4 * i * k, k,
+            w3.data_ptr() + 4 * b0 * w3.stride(0), w3.stride(1), w3.stride(0),
+            None if bias is None else bias.data_ptr() + (4 * i if bias_per_row else 0),
+            int(bias_per_row),
+            o3.data_ptr() + size * (b0 * o3.stride(0) + i * o3.stride(1)), o3.stride(1),
+            o3.stride(0), int(out.dtype == torch.float32), j - i, k, n, b1 - b0, chunk, acc16,
         )  # fmt: skip
         if rc != 0:
             raise MemoryError("npu.fp16 C kernel: cannot allocate its scratch buffer")
 
-    parts = max(1, min(torch.get_num_threads(), m, m * k * n // _MACS_PER_THREAD))
-    if parts == 1:
-        rows(0, m)
+    parts = max(1, min(torch.get_num_threads(), nb * m * k * n // _MACS_PER_THREAD))
+    if parts > 1 and nb >= parts:  # split the batch
+        bounds = [nb * i // parts for i in range(parts + 1)]
+        spans = [((0, m), (a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    elif min(parts, m) > 1:  # split the rows
+        parts = min(parts, m)
+        bounds = [m * i // parts for i in range(parts + 1)]
+        spans = [((a, b), (0, nb)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    else:
+        part((0, m), (0, nb))
         return out
-    bounds = [m * i // parts for i in range(parts + 1)]
-    jobs = [_pool().submit(rows, i, j) for i, j in zip(bounds[:-1], bounds[1:], strict=True)]
-    for job in jobs:
+    for job in [_pool().submit(part, *span) for span in spans]:
         job.result()  # ctypes releases the GIL during each call
     return out
 

@@ -3,7 +3,9 @@
 - Inputs are rounded to FP16.
 - ``nn.Linear`` and ``nn.Conv2d`` (im2col, reduction index ordered ``(c_in, kh, kw)`` as
   ``torch.nn.functional.unfold`` gives it) run through :func:`npu.fp16.gemm_fast`: FP16
-  products, accumulation in the chosen precision in the array's order, bias last.
+  products, accumulation in the chosen precision in the array's order, bias last. On the
+  CPU they call its C kernel directly (:func:`npu.fp16.kernel_gemm`: a convolution as
+  weights × im2col columns, so its output is NCHW with no transposed copies), bit-equal.
 - A leaf module with the class attribute ``matmul = True`` whose forward is ``a @ b`` of two
   activations (attention scores and context) runs as FP16 GEMMs too, one per leading index
   (batch, head), bit-equal to :func:`npu.fp16.gemm_fast` on each (:class:`FP16MatMul`).
@@ -20,6 +22,7 @@ import torch
 from torch import nn
 
 from devices.validation import check_choice, require
+from npu import fp16
 from npu.fp16 import ACCUMULATE, gemm_fast
 
 __all__ = ["FP16Linear", "FP16Conv2d", "FP16MatMul", "to_fp16", "run_fp16"]
@@ -36,6 +39,13 @@ class FP16Linear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         lead = x.shape[:-1]
+        if _on_kernel(x, self.weight_t):
+            x2 = _fp16_values(x.reshape(-1, x.shape[-1])).contiguous()
+            w = _fp16_values(self.weight_t).contiguous()
+            b = None if self.bias is None else _fp16_values(self.bias).contiguous()
+            y = torch.empty((x2.shape[0], w.shape[1]), dtype=torch.float32)
+            fp16.kernel_gemm(x2, w, b, y, accumulate=self.accumulate, fold_k=self.fold_k)
+            return y.reshape(*lead, -1)
         y = gemm_fast(x.reshape(-1, x.shape[-1]), self.weight_t, self.bias,
                       accumulate=self.accumulate, fold_k=self.fold_k)  # fmt: skip
         return y.to(torch.float32).reshape(*lead, -1)
@@ -57,10 +67,25 @@ class FP16Conv2d(nn.Module):
         kh, kw = c.kernel_size
         h_out = (h + 2 * c.padding[0] - c.dilation[0] * (kh - 1) - 1) // c.stride[0] + 1
         w_out = (w + 2 * c.padding[1] - c.dilation[1] * (kw - 1) - 1) // c.stride[1] + 1
-        cols = nn.functional.unfold(x, c.kernel_size, c.dilation, c.padding, c.stride)
         g = c.groups
-        k = cols.shape[1] // g
         n = c.out_channels // g
+        if _on_kernel(x, c.weight):
+            # im2col columns (B, K, L) are the right operand and the weights (N, K) the left:
+            # the output (B, C_out, L) comes out in NCHW order, with no transposed copies.
+            cols = nn.functional.unfold(_fp16_values(x), c.kernel_size, c.dilation, c.padding,
+                                        c.stride)  # fmt: skip
+            k = cols.shape[1] // g
+            wk = _fp16_values(c.weight).reshape(c.out_channels, k).contiguous()
+            bk = None if c.bias is None else _fp16_values(c.bias).contiguous()
+            y = torch.empty((b, c.out_channels, cols.shape[2]), dtype=torch.float32)
+            for gi in range(g):
+                rows = slice(gi * n, (gi + 1) * n)
+                fp16.kernel_gemm(wk[rows], cols[:, gi * k : (gi + 1) * k], None if bk is None
+                                 else bk[rows], y[:, rows], accumulate=self.accumulate,
+                                 fold_k=self.fold_k, bias_per_row=True)  # fmt: skip
+            return y.reshape(b, c.out_channels, h_out, w_out)
+        cols = nn.functional.unfold(x, c.kernel_size, c.dilation, c.padding, c.stride)
+        k = cols.shape[1] // g
         outs = []
         for gi in range(g):
             xg = cols[:, gi * k : (gi + 1) * k].transpose(1, 2).reshape(-1, k)  # (B·L, K)
@@ -101,6 +126,16 @@ class FP16MatMul(nn.Module):
             total = s if total is None else total.add_(s)
         assert total is not None
         return total.to(torch.float16).to(torch.float32)
+
+
+def _on_kernel(x: torch.Tensor, w: torch.Tensor) -> bool:
+    """Whether a layer runs on the C kernel of :mod:`npu.fp16` (CPU tensors, kernel built)."""
+    return x.device.type == "cpu" and w.device.type == "cpu" and fp16.kernel_available()
+
+
+def _fp16_values(t: torch.Tensor) -> torch.Tensor:
+    """``t`` rounded to FP16, as float32 (detached)."""
+    return t.detach().to(torch.float16).to(torch.float32)
 
 
 def _round_hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> torch.Tensor:

@@ -227,3 +227,67 @@ def test_backend_choices():
     with pytest.raises(ConfigError, match="'auto' or 'torch' for tensors off the CPU"):
         fp16.gemm_fast(x.to("meta"), w.to("meta"), backend="kernel")
     assert float(fp16.gemm_fast(x, w, backend="torch")[0, 0]) == 3.0
+
+
+def _without_kernel(monkeypatch, fn):
+    monkeypatch.setenv(cext.ENV_DISABLE, "1")
+    try:
+        return fn()
+    finally:
+        monkeypatch.delenv(cext.ENV_DISABLE)
+
+
+@pytest.mark.parametrize(("accumulate", "fold_k"), [("fp32", None), ("fp16", None), ("fp16", 5)])
+def test_layers_on_the_kernel_equal_gemm_fast_per_group(accumulate, fold_k, monkeypatch):
+    # FP16Conv2d on the kernel (weights left, im2col columns right, NCHW out) and FP16Linear
+    # (float32 out) against the torch path of gemm_fast, bit for bit.
+    from torch import nn
+
+    from npu.functional import FP16Conv2d, FP16Linear
+
+    torch.manual_seed(0)
+    convs = [
+        nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=1, groups=2),
+        nn.Conv2d(3, 5, (3, 2), stride=(1, 2), padding=(2, 0), dilation=(2, 1), bias=False),
+        nn.Conv2d(8, 8, 3, padding=1, groups=8),
+    ]
+    g = torch.Generator().manual_seed(1)
+    for conv in convs:
+        layer = FP16Conv2d(conv, accumulate, fold_k)
+        x = torch.randn((3, conv.in_channels, 9, 11), generator=g) * 4
+        got = layer(x)
+        ref = _without_kernel(monkeypatch, lambda: layer(x))  # noqa: B023
+        assert got.dtype == torch.float32 and got.shape == ref.shape
+        assert torch.equal(got, ref)
+    linear = FP16Linear(nn.Linear(37, 19), accumulate, fold_k)
+    x = torch.randn((2, 5, 37), generator=g)
+    got = linear(x)
+    ref = _without_kernel(monkeypatch, lambda: linear(x))
+    assert got.shape == (2, 5, 19) and torch.equal(got, ref)
+
+
+def test_kernel_gemm_batched_with_row_bias_and_float_output(rng):
+    x = rng.standard_normal((7, 13)).astype(np.float16).astype(np.float32)
+    w = rng.standard_normal((3, 13, 21)).astype(np.float16).astype(np.float32)
+    b = rng.standard_normal(7).astype(np.float16).astype(np.float32)
+    out = torch.empty((3, 7, 21))
+    fp16.kernel_gemm(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), out,
+                     accumulate="fp16", fold_k=4, bias_per_row=True)  # fmt: skip
+    for i in range(3):
+        ref = fp16.gemm_reference(w[i].T, x.T, b, accumulate="fp16", fold_k=4).T
+        assert np.array_equal(ref.astype(np.float32), out[i].numpy())
+
+
+def test_kernel_gemm_threads_split_the_batch_without_changing_bits(rng):
+    x = torch.from_numpy(rng.standard_normal((40, 96)).astype(np.float16).astype(np.float32))
+    w = torch.from_numpy(rng.standard_normal((4, 96, 500)).astype(np.float16).astype(np.float32))
+    one, several = torch.empty((4, 40, 500)), torch.empty((4, 40, 500))
+    fp16.kernel_gemm(x, w, None, one, accumulate="fp16", fold_k=None)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)  # 4·40·96·500 = 7.7e6 MACs: two threads, two images each
+        fp16.kernel_gemm(x, w, None, several, accumulate="fp16", fold_k=None)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one, several)
+    assert torch.equal(one[2], fp16.gemm_fast(x, w[2], accumulate="fp16").to(torch.float32))

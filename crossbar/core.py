@@ -740,7 +740,8 @@ class Crossbar(nn.Module):
             convert = fastnoise.fused_adc(noise, post, half, tm.n_slices, generator)
             for k, sl in enumerate(chunks):
                 _, ut, r = codes(k) if k else first
-                convert(self._codes_matmul(ut, w), r, y[sl])
+                sig = fastnoise.scratch((tm.tiles_r, ut.shape[1], w.shape[-1]))
+                convert(self._codes_matmul(ut, w, sig), r, y[sl])
             return y
         eps = None
         if noise is not None:
@@ -754,18 +755,22 @@ class Crossbar(nn.Module):
             y[sl] = self._fused_chunk(ut, r, w, e, noise, post, half)
         return y
 
-    def _codes_matmul(self, ut: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def _codes_matmul(
+        self, ut: torch.Tensor, w: torch.Tensor, out: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``ut (Tr, b, R) @ w (Tr, R, M)`` without the zero rows that pad a last row tile
         the matrix fills only in part (a 288-input conv on 256-row tiles: 512 rows, 288 used).
 
         The same numbers as the padded product (its extra terms are exact zeros; checked
-        bitwise on MKL); ``out=``, so not under autograd.
+        bitwise on MKL); ``out=``, so not under autograd. ``out``: where to write it (a
+        ``(Tr, b, M)`` buffer; default a new one).
         """
         tm = self.tile_map
         last = tm.n_in - (tm.tiles_r - 1) * tm.rows
         if last == tm.rows:
-            return torch.matmul(ut, w)
-        out = ut.new_empty((tm.tiles_r, ut.shape[1], w.shape[-1]))
+            return torch.matmul(ut, w, out=out)
+        if out is None:
+            out = ut.new_empty((tm.tiles_r, ut.shape[1], w.shape[-1]))
         torch.matmul(ut[:-1], w[:-1], out=out[:-1])
         torch.matmul(ut[-1, :, :last], w[-1, :last], out=out[-1])
         return out

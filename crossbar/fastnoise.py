@@ -33,6 +33,8 @@ ops), as it does for tensors that are not float32 on the CPU and under autograd.
 from __future__ import annotations
 
 import ctypes
+import math
+import threading
 from pathlib import Path
 
 import torch
@@ -47,6 +49,7 @@ __all__ = [
     "fused_adc",
     "normal",
     "reason",
+    "scratch",
     "usable",
 ]
 
@@ -145,6 +148,28 @@ class FusedADC:
         if rc != 0:
             raise MemoryError("crossbar.fastnoise: cannot allocate the kernel's scratch buffer")
         return out
+
+
+_local = threading.local()
+
+
+def scratch(shape: tuple[int, ...]) -> torch.Tensor:
+    """A float32 CPU tensor of ``shape`` in memory this thread reuses from call to call,
+    for the fused path's matmul output (the tile signals ``(Tr, b, M)``).
+
+    That output is read once by the kernel and then dead; fresh memory for it
+    costs a page fault per 4 KiB whenever the allocator has handed the last one back to
+    the system (measured in ``bench_crossbar.py``, interleaved with aihwkit: 1,024 faults
+    and ~1.5 ms per 512x512 forward, a quarter of the matmul). Up to
+    ``2 * CHUNK_ELEMENTS`` elements (32 MiB) are kept; a larger buffer is fresh each time.
+    """
+    n = math.prod(shape)
+    buf = getattr(_local, "buf", None)
+    if buf is None or buf.numel() < n:
+        buf = torch.empty(n, dtype=torch.float32)
+        if n <= 2 * CHUNK_ELEMENTS:
+            _local.buf = buf
+    return buf[:n].view(shape)
 
 
 def fused_adc(

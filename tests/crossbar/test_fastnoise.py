@@ -249,6 +249,22 @@ def test_usable_only_for_float32_cpu_tensors_without_autograd():
         assert fastnoise.usable(xg) == fastnoise.available()
 
 
+def test_scratch_is_this_threads_memory_reused():
+    import threading
+
+    a = fastnoise.scratch((2, 3, 4))
+    assert a.shape == (2, 3, 4) and a.dtype == torch.float32 and a.is_contiguous()
+    assert fastnoise.scratch((5, 4)).data_ptr() == a.data_ptr()
+    big = fastnoise.scratch((2 * fastnoise.CHUNK_ELEMENTS + 1,))  # too big to keep
+    assert big.numel() == 2 * fastnoise.CHUNK_ELEMENTS + 1
+    assert fastnoise.scratch((7,)).data_ptr() == a.data_ptr()
+    other = []
+    t = threading.Thread(target=lambda: other.append(fastnoise.scratch((2, 3, 4)).data_ptr()))
+    t.start()
+    t.join()
+    assert other[0] != a.data_ptr()
+
+
 @needs_cext
 def test_a_failed_allocation_raises(unloaded):
     class Lib:

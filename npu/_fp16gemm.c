@@ -309,49 +309,66 @@ void fp16gemm_half_bits(const float *f, uint16_t *out, int64_t n)
         out[i] = half_bits(f[i]);
 }
 
-/* One GEMM: out (m, n) = x (m, kk) @ w (kk, n) (+ bias). */
-static int gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
-                 int bias_rows, dest out, int64_t m, int64_t kk, int64_t n, int64_t chunk,
-                 int acc16)
+#define PW (NR * VL)   /* columns per panel */
+#define SCR_ROWS 64    /* rows per pass through the scratch block of a ragged last panel */
+
+/* nv (1 ... NR) vectors of a packed panel (row stride PW). */
+static void panel_cols(int nv, const float *x, int64_t ldx, const float *pk, const float *bias,
+                       int bias_rows, dest out, int64_t m, int64_t kk, int64_t chunk,
+                       int acc16)
 {
-    int64_t j = 0;
-    const float *bj;
-    for (; j + NR * VL <= n; j += NR * VL) {
-        bj = bias && !bias_rows ? bias + j : bias;
-        panel_full(x, ldx, w + j, ldw, bj, bias_rows, shift(out, 0, j), m, kk, chunk, acc16);
+    if (nv == NR) {
+        panel_full(x, ldx, pk, PW, bias, bias_rows, out, m, kk, chunk, acc16);
+        return;
     }
-    for (; j + VL <= n; j += VL) {
-        bj = bias && !bias_rows ? bias + j : bias;
-        panel_one(x, ldx, w + j, ldw, bj, bias_rows, shift(out, 0, j), m, kk, chunk, acc16);
+    for (int v = 0; v < nv; v++)
+        panel_one(x, ldx, pk + v * VL, PW, bias && !bias_rows ? bias + v * VL : bias,
+                  bias_rows, shift(out, 0, v * VL), m, kk, chunk, acc16);
+}
+
+/* One GEMM: out (m, n) = x (m, kk) @ w (kk, n) (+ bias). Each panel of PW columns of w is
+ * first copied to pk (row stride PW, 64-byte aligned, zeros past n): the kernel's loads
+ * then never straddle cache lines whatever w's row stride (a straddling row stride made it
+ * 2x slower), and a ragged last panel needs no special loads. Its results go through the
+ * scratch block scr (float32, SCR_ROWS x PW) and are copied out. */
+static void gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
+                  int bias_rows, dest out, int64_t m, int64_t kk, int64_t n, int64_t chunk,
+                  int acc16, float *pk, float *bp, float *scr)
+{
+    for (int64_t j = 0; j < n; j += PW) {
+        int64_t cols = n - j < PW ? n - j : PW;
+        for (int64_t k = 0; k < kk; k++) {
+            memcpy(pk + k * PW, w + k * ldw + j, (size_t)cols * sizeof(float));
+            if (cols < PW)
+                memset(pk + k * PW + cols, 0, (size_t)(PW - cols) * sizeof(float));
+        }
+        const float *bj = bias;
+        if (bias && !bias_rows) {
+            memcpy(bp, bias + j, (size_t)cols * sizeof(float));
+            if (cols < PW)
+                memset(bp + cols, 0, (size_t)(PW - cols) * sizeof(float));
+            bj = bp;
+        }
+        int nv = (int)((cols + VL - 1) / VL);
+        if (cols % VL == 0) {
+            panel_cols(nv, x, ldx, pk, bj, bias_rows, shift(out, 0, j), m, kk, chunk, acc16);
+            continue;
+        }
+        for (int64_t i0 = 0; i0 < m; i0 += SCR_ROWS) {
+            int64_t rows = m - i0 < SCR_ROWS ? m - i0 : SCR_ROWS;
+            dest d = {scr, PW, 1};
+            panel_cols(nv, x + i0 * ldx, ldx, pk, bj && bias_rows ? bj + i0 : bj, bias_rows, d,
+                       rows, kk, chunk, acc16);
+            for (int64_t i = 0; i < rows; i++) {
+                if (out.f32)
+                    memcpy((float *)out.p + (i0 + i) * out.ld + j, scr + i * PW,
+                           (size_t)cols * sizeof(float));
+                else
+                    for (int64_t c = 0; c < cols; c++)
+                        ((uint16_t *)out.p)[(i0 + i) * out.ld + j + c] = half_bits(scr[i * PW + c]);
+            }
+        }
     }
-#if VL > 1
-    int64_t rest = n - j;
-    if (rest == 0)
-        return 0;
-    /* The last rest < VL columns: padded with zeros to one vector, results (float32 FP16
-     * values) in a scratch block, then copied. */
-    int64_t kp = kk > 0 ? kk : 1;
-    float *wp = calloc((size_t)kp * VL + VL + (size_t)m * VL, sizeof(float));
-    if (!wp)
-        return -1;
-    float *bp = wp + kp * VL, *op = bp + VL;
-    for (int64_t k = 0; k < kk; k++)
-        memcpy(wp + k * VL, w + k * ldw + j, (size_t)rest * sizeof(float));
-    if (bias && !bias_rows)
-        memcpy(bp, bias + j, (size_t)rest * sizeof(float));
-    dest scratch = {op, VL, 1};
-    panel_one(x, ldx, wp, VL, bias && !bias_rows ? bp : bias, bias_rows, scratch, m, kk,
-              chunk, acc16);
-    for (int64_t i = 0; i < m; i++) {
-        if (out.f32)
-            memcpy((float *)out.p + i * out.ld + j, op + i * VL, (size_t)rest * sizeof(float));
-        else
-            for (int64_t c = 0; c < rest; c++)
-                ((uint16_t *)out.p)[i * out.ld + j + c] = half_bits(op[i * VL + c]);
-    }
-    free(wp);
-#endif
-    return 0;
 }
 
 /* nb GEMMs out_b (m, n) = x (m, kk) @ w_b (kk, n) (+ bias), b = 0 ... nb-1, sharing x.
@@ -360,7 +377,7 @@ static int gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, const
  * ldo and batch strides sw, so (elements). bias: none (NULL), one per column (n,) or, with
  * bias_rows, one per row (m,). out: FP16 bits, or with out_f32 float32 holding the FP16
  * values. chunk >= 1: the fold (kk or more for none). acc16 nonzero: FP16 accumulator, else
- * FP32. Returns 0, or -1 if the scratch buffer for the last columns cannot be allocated.
+ * FP32. Returns 0, or -1 if the packing buffer cannot be allocated.
  *
  * With x the weights (C_out, K) and w the im2col columns (K, L) of each image, out is a
  * convolution's output (C_out, L) as NCHW stores it: the products commute exactly and the
@@ -374,12 +391,18 @@ int fp16gemm_batched(const float *x, int64_t ldx, const float *w, int64_t ldw, i
         return 0;
     if (chunk < 1)
         chunk = kk > 0 ? kk : 1;
+    int64_t kp = kk > 0 ? kk : 1;
+    float *raw = malloc(((size_t)kp * PW + PW + (size_t)SCR_ROWS * PW + 16) * sizeof(float));
+    if (!raw)
+        return -1;
+    float *pk = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    float *bp = pk + kp * PW, *scr = bp + PW;
     for (int64_t b = 0; b < nb; b++) {
         dest d = {out, ldo, out_f32};
         d = shift(d, 0, b * so);
-        if (gemm1(x, ldx, w + b * sw, ldw, bias, bias_rows, d, m, kk, n, chunk, acc16))
-            return -1;
+        gemm1(x, ldx, w + b * sw, ldw, bias, bias_rows, d, m, kk, n, chunk, acc16, pk, bp, scr);
     }
+    free(raw);
     return 0;
 }
 

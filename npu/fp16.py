@@ -322,7 +322,7 @@ def kernel_gemm(
             o3.stride(0), int(out.dtype == torch.float32), j - i, k, n, b1 - b0, chunk, acc16,
         )  # fmt: skip
         if rc != 0:
-            raise MemoryError("npu.fp16 C kernel: cannot allocate its scratch buffer")
+            raise MemoryError("npu.fp16 C kernel: cannot allocate its packing buffer")
 
     parts = max(1, min(torch.get_num_threads(), nb * m * k * n // _MACS_PER_THREAD))
     if parts > 1 and nb >= parts:  # split the batch

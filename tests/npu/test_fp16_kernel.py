@@ -1,7 +1,7 @@
 """The C kernel of the FP16 GEMM: bit-equal to the numpy reference on every path it has.
 
 Shapes cover the kernel's blocks (4 rows by 2 vectors of 16 or 8 columns), their
-remainders and the padded last columns; values cover FP16 subnormal products and sums,
+remainders and the ragged last panel (padded, through a 64-row scratch block); values cover FP16 subnormal products and sums,
 overflow to inf, inf and NaN inputs; both accumulators, folds and bias.
 """
 
@@ -44,7 +44,9 @@ def check(x: np.ndarray, w: np.ndarray, b, accumulate: str, fold_k, gemm=fp16.ge
 
 @pytest.mark.parametrize("accumulate", ["fp32", "fp16"])
 @pytest.mark.parametrize("fold_k", [None, 1, 3, 16])
-@pytest.mark.parametrize(("m", "k", "n"), [(1, 1, 1), (5, 40, 33), (9, 17, 64), (4, 3, 7)])
+@pytest.mark.parametrize(
+    ("m", "k", "n"), [(1, 1, 1), (5, 40, 33), (9, 17, 64), (4, 3, 7), (130, 6, 45)]
+)
 def test_kernel_bit_equal_to_reference(m, k, n, accumulate, fold_k, rng):
     x = rng.standard_normal((m, k)).astype(np.float32)
     w = rng.standard_normal((k, n)).astype(np.float32)
@@ -173,7 +175,7 @@ def test_every_rounding_path_is_bit_equal(define, monkeypatch, rng):
         expect = 3  # a CPU without F16C
     assert ext.lib().fp16gemm_isa() == expect
     monkeypatch.setattr(fp16, "KERNEL", ext)
-    for m, k, n, log2_scale in [(5, 23, 37, 0), (3, 9, 17, -28), (7, 5, 3, 9)]:
+    for m, k, n, log2_scale in [(5, 23, 37, 0), (3, 9, 17, -28), (7, 5, 3, 9), (67, 4, 21, 0)]:
         x = (rng.standard_normal((m, k)) * 2.0**log2_scale).astype(np.float32)
         w = rng.standard_normal((k, n)).astype(np.float32)
         b = rng.standard_normal(n).astype(np.float32)

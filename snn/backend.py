@@ -163,12 +163,17 @@ class StandaloneProject:
             # at once; as many as there are cores is as fast and kinder to a shared machine.
             b2.prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{os.cpu_count() or 1}"]
             standalone.generate_network_source = _network_source(standalone)
-            standalone.copy_source_files = _copy_source_files(standalone)
+            consumers: dict[str, bool] = {}  # code objects reading a spike queue: patched?
+            standalone.generate_codeobj_source = _codeobj_source(standalone, consumers)
+            standalone.generate_synapses_classes_source = _synapses_classes_source(standalone)
+            standalone.copy_source_files = _copy_source_files(standalone, consumers)
             b2.device.build(directory=str(self.directory), compile=True, run=False,
                             with_output=False)  # fmt: skip
         finally:
             del standalone.generate_network_source
             del standalone.copy_source_files
+            del standalone.generate_codeobj_source
+            del standalone.generate_synapses_classes_source
             for k, v in saved.items():
                 b2.prefs[k] = v
         self.build_time_s = time.perf_counter() - t0
@@ -261,6 +266,10 @@ _QUEUE_RUN_MEMBERS = (
     + "    vector< vector<int> > run_starts;  // per source: start of each run, then the end\n"
     "    vector< vector<int> > run_delays;  // per source: delay of each run (steps)\n"
     "    bool use_runs = false;\n"
+    "    bool pair_runs = false;  // push a run as (~first, end): see _PEEK_RUNS\n"
+    "    vector<int32_t> run_flat;  // pair_runs: (delay, first, end) of every run\n"
+    "    vector<int> run_off;  // pair_runs: runs of source s from run_off[s]\n"
+    "    vector<int32_t*> _tail;  // pair_runs: where push writes next, per slot\n"
 )
 _QUEUE_PREPARED = "        scalar_delay = (min_delay == max_delay);\n"
 _QUEUE_FIND_RUNS = (
@@ -288,11 +297,68 @@ _QUEUE_FIND_RUNS = (
             }
         }
         use_runs = !scalar_delay && 4 * _n_runs <= (size_t)n_synapses;
+        pair_runs = use_runs && PAIR_RUNS_OK;  // and every source's indices consecutive
+        for (size_t _s=0; pair_runs && _s<synapses.size(); _s++)
+            for (size_t _k=1; _k<synapses[_s].size(); _k++)
+                if (synapses[_s][_k] != synapses[_s][_k-1] + 1)
+                {
+                    pair_runs = false;
+                    break;
+                }
+        run_flat.clear();
+        run_off.assign(1, 0);
+        for (size_t _s=0; pair_runs && _s<synapses.size(); _s++)
+        {
+            for (size_t _r=0; _r<run_delays[_s].size(); _r++)
+            {
+                run_flat.push_back(run_delays[_s][_r]);
+                run_flat.push_back(synapses[_s][run_starts[_s][_r]]);
+                run_flat.push_back(synapses[_s][run_starts[_s][_r+1] - 1] + 1);
+            }
+            run_off.push_back(run_off.back() + run_delays[_s].size());
+        }
+        if (pair_runs && run_flat.empty())
+            run_flat.push_back(0);  // &run_flat[0] valid
 """
 )
 _QUEUE_ELSE = "        } else // (!scalar_delay)\n"
 _QUEUE_PUSH_RUNS = (
     """\
+        } else if (pair_runs)
+        {
+            // each spike adds at most one run (two numbers) to each slot: grow every slot
+            // once, write through pointers, then trim
+            const int _qsize = queue.size();
+            const size_t _most = 2 * (size_t)(stop - start);
+            if (_most == 0) return;
+            _tail.resize(_qsize);
+            for (int _k=0; _k<_qsize; _k++)
+            {
+                const size_t _n = queue[_k].size();
+                queue[_k].resize(_n + _most);
+                _tail[_k] = &queue[_k][_n];
+            }
+            for(int idx_spike=start; idx_spike<stop; idx_spike++)
+            {
+                const int idx_neuron = rspikes[idx_spike] - source_start;
+                const int32_t* __restrict _run = &run_flat[0] + 3 * run_off[idx_neuron];
+                const int32_t* const _run_stop = &run_flat[0] + 3 * run_off[idx_neuron + 1];
+                for(; _run<_run_stop; _run+=3)
+                {
+                    const int _slot = offset + _run[0];
+                    int32_t* &_t = _tail[_slot < _qsize ? _slot : _slot - _qsize];
+                    if (_run[2] - _run[1] == 1)
+                        *_t++ = _run[1];
+                    else
+                    {
+                        _t[0] = ~_run[1];
+                        _t[1] = _run[2];
+                        _t += 2;
+                    }
+                }
+            }
+            for (int _k=0; _k<_qsize; _k++)
+                queue[_k].resize(_tail[_k] - &queue[_k][0]);
         } else if (use_runs)
         {
             const int _qsize = queue.size();
@@ -314,19 +380,201 @@ _QUEUE_PUSH_RUNS = (
 """
     + _QUEUE_ELSE
 )
+#: The loop of Brian2's ``synapses.cpp`` template over the synapses a pathway's queue
+#: delivers this step (one index each). Patched (:func:`_codeobj_source`) to also read a
+#: run of consecutive synapses pushed as two numbers, ``~first`` (negative) and ``end``:
+#: the same synapses in the same order, without copying 20 indices per run into the
+#: queue, and the loop's body then reads and writes adjacent synapses.
+_PEEK_LOOP = re.compile(
+    r"(?P<indent>[ \t]*)for\(int _spiking_synapse_idx=0;\n"
+    r"[ \t]*_spiking_synapse_idx<_num_spiking_synapses;\n"
+    r"[ \t]*_spiking_synapse_idx\+\+\)\n"
+    r"[ \t]*\{\n"
+    r"[ \t]*const size_t _idx = \(\*_spiking_synapses\)\[_spiking_synapse_idx\];\n"
+)
+_PEEK_RUNS = """\
+{i}const int32_t* const _queued = _num_spiking_synapses ? &(*_spiking_synapses)[0] : 0;
+{i}for(int _spiking_synapse_idx=0;
+{i}    _spiking_synapse_idx<_num_spiking_synapses;
+{i}    _spiking_synapse_idx++)
+{i}{{
+{i}    int32_t _first = _queued[_spiking_synapse_idx], _end = _first + 1;
+{i}    if (_spiking_synapse_idx + _PREFETCH_AHEAD < _num_spiking_synapses)
+{i}    {{  // the synapses of a run a few runs ahead: their cache lines on the way
+{i}        int32_t _ahead = _queued[_spiking_synapse_idx + _PREFETCH_AHEAD];
+{i}        _ahead = _ahead < 0 ? ~_ahead : _ahead;
+{prefetch}
+{i}    }}
+{i}    if (_first < 0)  // a run of consecutive synapses: ~first, end
+{i}    {{
+{i}        _first = ~_first;
+{i}        _end = _queued[++_spiking_synapse_idx];
+{i}    }}
+{i}    for(int32_t _run_idx=_first; _run_idx<_end; _run_idx++)
+{i}    {{
+{i}    const size_t _idx = _run_idx;
+"""
+
+
+#: How far ahead (in numbers of the queue's slot, two per run) the loop prefetches.
+_PREFETCH_AHEAD = 8
+
+
+def _read_runs(code: str) -> str | None:
+    """A code object's source with its queue loop reading runs (None: not of the form)."""
+    found = list(_PEEK_LOOP.finditer(code))
+    if len(found) != 1:
+        return None
+    m = found[0]
+    depth, pos = 1, m.end()
+    while depth and pos < len(code):  # the loop's closing brace
+        depth += {"{": 1, "}": -1}.get(code[pos], 0)
+        pos += 1
+    if depth:
+        return None
+    close = pos - 1
+    indent = m.group("indent")
+    arrays = sorted(set(re.findall(r"(_ptr_array_\w+)\[_idx\]", code[m.end() : close])))
+    prefetch = "\n".join(
+        f"{indent}        __builtin_prefetch(&{a}[_ahead]);\n"
+        f"{indent}        __builtin_prefetch((const char*)&{a}[_ahead] + 64);"
+        for a in arrays
+    )  # fmt: skip
+    head = _PEEK_RUNS.format(i=indent, prefetch=prefetch)
+    head = f"{indent}const int _PREFETCH_AHEAD = {_PREFETCH_AHEAD};\n" + head
+    return code[: m.start()] + head + code[m.end() : close] + "}\n" + indent + code[close:]
+
+
+#: The loop of Brian2's ``threshold.cpp`` template: every neuron's condition, then its
+#: index appended to the spike space when it holds.
+_THRESHOLD_LOOP = re.compile(
+    r"(?P<indent>[ \t]*)long _count = 0;\n"
+    r"[ \t]*for\(size_t _idx=0; _idx<N; _idx\+\+\)\n"
+    r"[ \t]*\{\n"
+    r"[ \t]*const size_t _vectorisation_idx = _idx;\n"
+    r"(?P<cond>.*?)\n[ \t]*if\(_cond\) \{\n",
+    re.S,
+)
+#: Neurons per block of the patched threshold loop.
+_THRESHOLD_BLOCK = 64
+
+
+def _blocked_threshold(code: str) -> str | None:
+    """A threshold code object's source that tests blocks of neurons first (None: not
+    of the form, or the condition is not a pure expression of the neurons' state).
+
+    Spikes are rare, so the conditions of a block are first evaluated in a loop that
+    only ORs them (it vectorises), and the block's neurons are visited one by one only
+    when one of them crossed: the same spikes in the same order.
+    """
+    found = list(_THRESHOLD_LOOP.finditer(code))
+    if len(found) != 1:
+        return None
+    m = found[0]
+    cond = m.group("cond")
+    if re.search(r"rand|_vectorisation_idx|\w+\s*\(\s*_idx|\+\+|\[_idx\]\s*=[^=]", cond):
+        return None  # random numbers, calls or writes: evaluated once per neuron only
+    i = m.group("indent")
+    head = (
+        f"{i}long _count = 0;\n"
+        f"{i}for(size_t _block=0; _block<N; _block+={_THRESHOLD_BLOCK})\n"
+        f"{i}{{\n"
+        f"{i}const size_t _block_end = _block + {_THRESHOLD_BLOCK} < N ? "
+        f"_block + {_THRESHOLD_BLOCK} : N;\n"
+        f"{i}char _any = 0;\n"
+        f"{i}for(size_t _idx=_block; _idx<_block_end; _idx++)\n"
+        f"{i}{{\n{cond}\n{i}    _any |= _cond;\n{i}}}\n"
+        f"{i}if(!_any) continue;\n"
+        f"{i}for(size_t _idx=_block; _idx<_block_end; _idx++)\n"
+        f"{i}{{\n"
+        f"{i}    const size_t _vectorisation_idx = _idx;\n"
+        f"{cond}\n{i}    if(_cond) {{\n"
+    )
+    depth, pos = 2, m.end()
+    while depth > 1 and pos < len(code):  # the end of the per-neuron loop
+        depth += {"{": 1, "}": -1}.get(code[pos], 0)
+        pos += 1
+    if depth > 1:
+        return None
+    return code[: m.start()] + head + code[m.end() : pos] + f"\n{i}}}" + code[pos:]
+
+
+class _PatchingWriter:
+    """Brian2's ``CPPWriter`` that hands some files' contents to a patch first."""
+
+    def __init__(self, writer, patch: Callable[[str, str], str]) -> None:
+        self._writer, self._patch = writer, patch
+
+    def write(self, filename: str, contents) -> None:
+        if filename.endswith(".*"):
+            self.write(f"{filename[:-1]}cpp", contents.cpp_file)
+            self.write(f"{filename[:-1]}h", contents.h_file)
+            return
+        self._writer.write(filename, self._patch(filename, contents))
+
+    def __getattr__(self, name: str):
+        return getattr(self._writer, name)
+
+
+def _codeobj_source(device: CPPStandaloneDevice, consumers: dict[str, bool]) -> Callable:
+    """``device.generate_codeobj_source`` with every code object that reads a spike queue
+    patched to read runs (:data:`_PEEK_LOOP`); ``consumers`` records which were."""
+    original = type(device).generate_codeobj_source
+
+    def patch(filename: str, code: str) -> str:
+        if filename.endswith("_thresholder_codeobject.cpp"):
+            return _blocked_threshold(code) or code
+        if not filename.endswith(".cpp") or ".peek();" not in code:
+            return code
+        new = _read_runs(code)
+        consumers[filename] = new is not None
+        return code if new is None else new
+
+    def generate(writer):
+        return original(device, _PatchingWriter(writer, patch))
+
+    return generate
+
+
+#: ``SynapticPathway::peek`` copies the queue's current slot into a second vector every
+#: time step, for the OpenMP threads' queues; with one thread, the slot itself is read.
+_PEEK_COPY = re.compile(r"vector<int32_t>\* peek\(\)\n[ \t]*\{\n")
+
+
+def _synapses_classes_source(device: CPPStandaloneDevice) -> Callable:
+    """``device.generate_synapses_classes_source`` without the copy in ``peek`` when
+    there is one thread."""
+    original = type(device).generate_synapses_classes_source
+
+    def patch(filename: str, code: str) -> str:
+        found = list(_PEEK_COPY.finditer(code))
+        if len(found) != 1 or "_nb_threads" not in code:
+            return code
+        at = found[0].end()
+        return code[:at] + "        if (_nb_threads == 1) return queue[0]->peek();\n" + code[at:]
+
+    def generate(writer):
+        return original(device, _PatchingWriter(writer, patch))
+
+    return generate
+
+
 #: Part of every project's spec (a change of the patches must not meet old objects).
-PATCHES = "network-clock-1,queue-slot-1,queue-runs-1"
+PATCHES = "network-clock-1,queue-slot-1,queue-runs-1,queue-pairs-2,peek-1,threshold-blocks-3"
 
 
-def _copy_source_files(device: CPPStandaloneDevice) -> Callable:
+def _copy_source_files(device: CPPStandaloneDevice, consumers: dict[str, bool]) -> Callable:
     """``device.copy_source_files`` with the spike queue's slot computed without a
     division and pushes by runs of equal delay (when the file has the expected form;
-    otherwise Brian2's own). The patched
+    otherwise Brian2's own); runs go in as pairs only if every code object that reads a
+    queue (``consumers``, filled by :func:`_codeobj_source` before this runs) was
+    patched to read them. The patched
     header keeps the original's modification time (Brian2 copies it with ``copy2`` on
     every build), so a cached rebuild recompiles nothing."""
     original = type(device).copy_source_files
 
     def copy(writer, directory):
+        pairs = "true" if consumers and all(consumers.values()) else "false"
         original(device, writer, directory)
         path = Path(directory) / "brianlib" / "spikequeue.h"
         text = path.read_text()
@@ -338,7 +586,7 @@ def _copy_source_files(device: CPPStandaloneDevice) -> Callable:
             _QUEUE_LOOP, _QUEUE_LOOP + "\n            const int _qsize = queue.size();"
         )
         text = text.replace(_QUEUE_MEMBERS, _QUEUE_RUN_MEMBERS)
-        text = text.replace(_QUEUE_PREPARED, _QUEUE_FIND_RUNS)
+        text = text.replace(_QUEUE_PREPARED, _QUEUE_FIND_RUNS.replace("PAIR_RUNS_OK", pairs))
         text = text.replace(_QUEUE_ELSE, _QUEUE_PUSH_RUNS)
         path.write_text(text)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))

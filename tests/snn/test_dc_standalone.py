@@ -14,9 +14,10 @@ pytestmark = [pytest.mark.brian2, pytest.mark.slow]
 
 def test_delay_runs_in_the_spike_queue_give_the_same_training_bit_for_bit():
     # 96 targets per input over 21 delay steps: runs of about 5 synapses, so the patched
-    # queue pushes blocks (it falls back to Brian2's loop below 4 per run). The same
-    # delays stored source-major use Brian2's per-synapse pushes; each queue slot gets the
-    # same synapses in the same order, so training is identical to the last bit.
+    # queue pushes each run as two numbers (first, end) that the patched on_pre loop
+    # expands (it falls back to Brian2's loop below 4 per run). The same delays stored
+    # source-major use Brian2's per-synapse pushes; each queue slot delivers the same
+    # synapses in the same order, so training is identical to the last bit.
     from brian2 import ms
 
     from snn import DiehlCook, DiehlCookConfig
@@ -30,13 +31,20 @@ def test_delay_runs_in_the_spike_queue_give_the_same_training_bit_for_bit():
         x[k, rng.choice(n_in, 8, replace=False)] = 255.0
     dc = DiehlCook(n_exc, n_input=n_in, chunk=2, config=cfg, seed=5, backend="numpy")
     state = dict(dc.state, plastic=1.0, colsum=dc.weights.sum(axis=0))
-    outs, queues = [], []
+    outs, queues, codes = [], [], []
     for by in (True, False):
         net = DCNetwork(cfg, n_in, n_exc, dc.synapse, 2, "standalone", by_delay=by)
         outs.append(net.run(x * 0.125 * 2, state, seed=3))
-        queues.append((net._project.directory / "brianlib" / "spikequeue.h").read_text())
+        d = net._project.directory
+        queues.append((d / "brianlib" / "spikequeue.h").read_text())
+        codes.append((d / "code_objects" / "syn_pre_codeobject.cpp").read_text())
     a, b = outs
     assert "use_runs" in queues[0] and a["exc_spikes"] > 0 and a["input_spikes"] > 0
+    # every queue reader was patched, so runs go in as pairs (where they are long enough)
+    assert "pair_runs = use_runs && true" in queues[0] and "_queued" in codes[0]
+    thresholds = (d / "code_objects" / "exc_spike_thresholder_codeobject.cpp").read_text()
+    assert "_any |= _cond" in thresholds
+    assert "return queue[0]->peek();" in (d / "synapses_classes.h").read_text()
     assert a["input_spikes"] == b["input_spikes"] and a["exc_spikes"] == b["exc_spikes"]
     np.testing.assert_array_equal(a["counts"], b["counts"])
     assert not np.array_equal(a["state"]["w"], state["w"])

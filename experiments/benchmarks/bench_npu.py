@@ -116,10 +116,14 @@ def time_fp16(repeats: int, batch: int, yolo: bool, yolo_torch: bool) -> dict:
         x = torch.rand((batch, *wl.input_shape), generator=g)
         reps = repeats if batch > 1 else 1
         row = {"workload": name, "images": batch, "macs_per_image": wl.macs}
-        row["kernel_s_per_image"] = _best(partial(npu.run_fp16, model, x), reps) / batch
+        row["kernel_s_per_image"] = (
+            _best(partial(npu.run_fp16, model, x, accumulate="fp16"), reps) / batch
+        )
         if with_torch:
             with _torch_loop():
-                row["torch_loop_s_per_image"] = _best(partial(npu.run_fp16, model, x), 1, False)
+                row["torch_loop_s_per_image"] = _best(
+                    partial(npu.run_fp16, model, x, accumulate="fp16"), 1, False
+                )
                 row["torch_loop_s_per_image"] /= batch
         with torch.no_grad():
             row["fp32_s_per_image"] = _best(partial(model, x), reps) / batch

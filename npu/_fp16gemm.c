@@ -13,7 +13,8 @@
  * rounding is innocuous since 24 >= 2*11 + 2; Figueroa, ACM SIGNUM Newsletter 30(3), 1995).
  *
  * Each output's accumulator lives in a register over the whole reduction: blocks of MR rows
- * by NR vectors of columns, one broadcast of x and one load of w per (row, k) and (vector, k).
+ * by NR vectors of columns, one broadcast of x per (row, k) and one load per (vector, k) of
+ * w's panel of NR vectors, packed first into an aligned buffer (see gemm1).
  * Vector paths: AVX-512F (16 lanes) or AVX + F16C (8 lanes), rounding with vcvtps2ph
  * (immediate round-to-nearest-even, independent of MXCSR) and back with vcvtph2ps. Without
  * them, GNU C vectors (any target gcc or clang supports) with an arithmetic rounding (see
@@ -22,9 +23,10 @@
  * and without -ffast-math: a fused multiply-add would skip the product's rounding, and
  * reassociation would undo (p + c) - c.
  *
- * Speed, one thread of a shared AMD EPYC (Zen 4), GEMM 676 x 2304 x 512, FP16 / FP32
- * accumulator, GMAC/s: AVX-512 3.3 / 5.8, AVX + F16C 3.4 / 5.5 (the conversions bound
- * it), GNU vectors 0.9 / 1.5 (512-bit), 0.4 / 0.8 (SSE2), scalar 0.09 / 0.21.
+ * Speed, one thread of a shared 2-core AMD EPYC (Zen 4), GEMM 676 x 2304 x 512, FP16 / FP32
+ * accumulator, GMAC/s, all under the same load (about 6): AVX-512 3.3 / 5.8, AVX + F16C
+ * 3.4 / 5.5 (the conversions bound it), GNU vectors 0.9 / 1.5 (512-bit), 0.4 / 0.8 (SSE2),
+ * scalar 0.09 / 0.21. At load 2 the AVX-512 path gives 6.4 (FP16, 676 x 2304 x 128).
  *
  * Defining FP16GEMM_NO_AVX512, FP16GEMM_PORTABLE or FP16GEMM_SCALAR at compile time forces
  * the 8-lane, GNU-vector or scalar path; the tests check every path against the reference.

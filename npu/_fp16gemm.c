@@ -328,22 +328,56 @@ static void panel_cols(int nv, const float *x, int64_t ldx, const float *pk, con
                   bias_rows, shift(out, 0, v * VL), m, kk, chunk, acc16);
 }
 
+/* A convolution's right operand, read in place: the im2col columns (kk = C*kh*kw rows
+ * ordered (c, r, s), n = Ho*Wo columns) of one image (C, H, W) with zero padding. */
+typedef struct {
+    const float *in;
+    int64_t h, w, kh, kw, sh, sw, ph, pw, dh, dw, wo;
+} conv;
+
+/* Columns j ... j+cols-1 of the im2col matrix of cv into pk (row stride PW, zeros past). */
+static void pack_conv(float *pk, const conv *cv, int64_t j, int64_t cols, int64_t kk)
+{
+    int64_t h0[PW], w0[PW];
+    for (int64_t q = 0; q < cols; q++) {
+        int64_t l = j + q;
+        h0[q] = (l / cv->wo) * cv->sh - cv->ph;
+        w0[q] = (l % cv->wo) * cv->sw - cv->pw;
+    }
+    int64_t taps = cv->kh * cv->kw;
+    for (int64_t k = 0; k < kk; k++) {
+        int64_t c = k / taps, r = (k % taps) / cv->kw, t = k % cv->kw;
+        const float *plane = cv->in + c * cv->h * cv->w;
+        float *row = pk + k * PW;
+        for (int64_t q = 0; q < cols; q++) {
+            int64_t ih = h0[q] + r * cv->dh, iw = w0[q] + t * cv->dw;
+            row[q] = (uint64_t)ih < (uint64_t)cv->h && (uint64_t)iw < (uint64_t)cv->w
+                         ? plane[ih * cv->w + iw] : 0.0f;
+        }
+        for (int64_t q = cols; q < PW; q++)
+            row[q] = 0.0f;
+    }
+}
+
 /* One GEMM: out (m, n) = x (m, kk) @ w (kk, n) (+ bias). Each panel of PW columns of w is
  * first copied to pk (row stride PW, 64-byte aligned, zeros past n): the kernel's loads
  * then never straddle cache lines whatever w's row stride (a straddling row stride made it
  * 2x slower), and a ragged last panel needs no special loads. Its results go through the
  * scratch block scr (float32, SCR_ROWS x PW) and are copied out. */
-static void gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias,
-                  int bias_rows, dest out, int64_t m, int64_t kk, int64_t n, int64_t chunk,
-                  int acc16, float *pk, float *bp, float *scr)
+static void gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, const conv *cv,
+                  const float *bias, int bias_rows, dest out, int64_t m, int64_t kk, int64_t n,
+                  int64_t chunk, int acc16, float *pk, float *bp, float *scr)
 {
     for (int64_t j = 0; j < n; j += PW) {
         int64_t cols = n - j < PW ? n - j : PW;
-        for (int64_t k = 0; k < kk; k++) {
-            memcpy(pk + k * PW, w + k * ldw + j, (size_t)cols * sizeof(float));
-            if (cols < PW)
-                memset(pk + k * PW + cols, 0, (size_t)(PW - cols) * sizeof(float));
-        }
+        if (cv)
+            pack_conv(pk, cv, j, cols, kk);
+        else
+            for (int64_t k = 0; k < kk; k++) {
+                memcpy(pk + k * PW, w + k * ldw + j, (size_t)cols * sizeof(float));
+                if (cols < PW)
+                    memset(pk + k * PW + cols, 0, (size_t)(PW - cols) * sizeof(float));
+            }
         const float *bj = bias;
         if (bias && !bias_rows) {
             memcpy(bp, bias + j, (size_t)cols * sizeof(float));
@@ -402,7 +436,40 @@ int fp16gemm_batched(const float *x, int64_t ldx, const float *w, int64_t ldw, i
     for (int64_t b = 0; b < nb; b++) {
         dest d = {out, ldo, out_f32};
         d = shift(d, 0, b * so);
-        gemm1(x, ldx, w + b * sw, ldw, bias, bias_rows, d, m, kk, n, chunk, acc16, pk, bp, scr);
+        gemm1(x, ldx, w + b * sw, ldw, 0, bias, bias_rows, d, m, kk, n, chunk, acc16, pk, bp,
+              scr);
+    }
+    free(raw);
+    return 0;
+}
+
+/* nb convolutions, one per image, without an im2col matrix: out_b (m, Ho*Wo) = x (m, kk) @
+ * im2col(in_b) (kk = C*kh*kw, (c, r, s) order as torch's unfold) (+ bias (m,) per row).
+ * in: images (C, H, W) at batch stride sin; x the weights (m, kk), row stride ldx; out
+ * row stride ldo, batch stride so, FP16 bits or float32 (out_f32). The columns are
+ * gathered straight into the packed panel; the arithmetic is fp16gemm_batched's. */
+int fp16gemm_conv(const float *x, int64_t ldx, const float *in, int64_t sin, int64_t h,
+                  int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                  int64_t pw, int64_t dh, int64_t dw, int64_t ho, int64_t wo, const float *bias,
+                  void *out, int64_t ldo, int64_t so, int out_f32, int64_t m, int64_t kk,
+                  int64_t nb, int64_t chunk, int acc16)
+{
+    int64_t n = ho * wo;
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (chunk < 1)
+        chunk = kk > 0 ? kk : 1;
+    int64_t kp = kk > 0 ? kk : 1;
+    float *raw = malloc(((size_t)kp * PW + PW + (size_t)SCR_ROWS * PW + 16) * sizeof(float));
+    if (!raw)
+        return -1;
+    float *pk = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    float *bp = pk + kp * PW, *scr = bp + PW;
+    for (int64_t b = 0; b < nb; b++) {
+        conv cv = {in + b * sin, h, w, kh, kw, sh, sw, ph, pw, dh, dw, wo};
+        dest d = {out, ldo, out_f32};
+        d = shift(d, 0, b * so);
+        gemm1(x, ldx, 0, 0, &cv, bias, 1, d, m, kk, n, chunk, acc16, pk, bp, scr);
     }
     free(raw);
     return 0;

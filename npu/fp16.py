@@ -51,6 +51,7 @@ __all__ = [
     "gemm_fast",
     "gemm_reference",
     "kernel_available",
+    "kernel_conv",
     "kernel_gemm",
     "kernel_isa",
     "kernel_reason",
@@ -70,6 +71,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.fp16gemm_batched.argtypes = [p, i64, p, i64, i64, p, ctypes.c_int, p, i64, i64,
                                      ctypes.c_int, i64, i64, i64, i64, i64, ctypes.c_int]  # fmt: skip
     lib.fp16gemm_batched.restype = ctypes.c_int
+    lib.fp16gemm_conv.argtypes = [p, i64, p, *[i64] * 13, p, p, i64, i64, ctypes.c_int, i64,
+                                  i64, i64, i64, ctypes.c_int]  # fmt: skip
+    lib.fp16gemm_conv.restype = ctypes.c_int
     lib.fp16gemm_isa.argtypes = []
     lib.fp16gemm_isa.restype = ctypes.c_int
     lib.fp16gemm_half_bits.argtypes = [p, p, i64]
@@ -171,39 +175,39 @@ def gemm_fast(
 ) -> torch.Tensor:
     """The same FP16 GEMM, fast (bit-equal to the reference).
 
-    On CPU tensors, the C kernel (module docstring): accumulators in registers, threads
-    over row ranges as many as ``torch.get_num_threads()`` (results do not depend on them).
-    Otherwise a torch loop: one pass per reduction index ``k`` over all ``(M, N)`` outputs,
-    an FP32 outer product (exact), a cast to FP16 (the product rounding), an in-place add
-    in the accumulator precision; rows in blocks of ``block_rows`` so the buffers stay in
-    cache. At 1 thread the kernel is 2-30x faster on single GEMMs and 11x on a YOLOv2 image
-(``experiments/benchmarks/bench_npu.py --fp16``; numbers in ``npu/README.md``).
+        On CPU tensors, the C kernel (module docstring): accumulators in registers, threads
+        over row ranges as many as ``torch.get_num_threads()`` (results do not depend on them).
+        Otherwise a torch loop: one pass per reduction index ``k`` over all ``(M, N)`` outputs,
+        an FP32 outer product (exact), a cast to FP16 (the product rounding), an in-place add
+        in the accumulator precision; rows in blocks of ``block_rows`` so the buffers stay in
+        cache. At 1 thread the kernel is 2-30x faster on single GEMMs and 11x on a YOLOv2 image
+    (``experiments/benchmarks/bench_npu.py --fp16``; numbers in ``npu/README.md``).
 
-    Parameters
-    ----------
-    x : torch.Tensor
-        ``(M, K)``, any float dtype (values are rounded to FP16 first).
-    w : torch.Tensor
-        ``(K, N)``.
-    bias : torch.Tensor, optional
-        ``(N,)``.
-    accumulate, fold_k
-        As in :func:`gemm_reference`.
-    block_rows : int
-        Rows per block of the torch loop (performance only; results do not depend on it).
-    backend : str
-        ``"auto"`` (the kernel when it is available and the tensors are on the CPU, else
-        torch), ``"kernel"`` or ``"torch"``.
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(M, K)``, any float dtype (values are rounded to FP16 first).
+        w : torch.Tensor
+            ``(K, N)``.
+        bias : torch.Tensor, optional
+            ``(N,)``.
+        accumulate, fold_k
+            As in :func:`gemm_reference`.
+        block_rows : int
+            Rows per block of the torch loop (performance only; results do not depend on it).
+        backend : str
+            ``"auto"`` (the kernel when it is available and the tensors are on the CPU, else
+            torch), ``"kernel"`` or ``"torch"``.
 
-    Returns
-    -------
-    torch.Tensor
-        ``(M, N)`` float16 (on the inputs' device).
+        Returns
+        -------
+        torch.Tensor
+            ``(M, N)`` float16 (on the inputs' device).
 
-    Raises
-    ------
-    RuntimeError
-        With ``backend="kernel"`` when the kernel is not available (the message says why).
+        Raises
+        ------
+        RuntimeError
+            With ``backend="kernel"`` when the kernel is not available (the message says why).
     """
     _check(accumulate, fold_k, x.shape[1], w.shape[0])
     check_choice("gemm_fast", "backend", backend, BACKENDS)
@@ -338,6 +342,83 @@ def kernel_gemm(
         return out
     for job in [_pool().submit(part, *span) for span in spans]:
         job.result()  # ctypes releases the GIL during each call
+    return out
+
+
+def kernel_conv(
+    weight: torch.Tensor,
+    x: torch.Tensor,
+    bias: torch.Tensor | None,
+    out: torch.Tensor,
+    *,
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    kernel_size: tuple[int, int],
+    accumulate: str,
+    fold_k: int | None,
+) -> torch.Tensor:
+    """A convolution (one group) on the C kernel, its im2col columns gathered in place.
+
+    Bit-equal to :func:`kernel_gemm` of ``weight`` and the ``unfold`` columns of ``x``
+    (reduction index ``(c_in, kh, kw)``, zero padding), per image; no column matrix is
+    built.
+
+    Parameters
+    ----------
+    weight : torch.Tensor
+        ``(C_out, C_in·kh·kw)`` float32 FP16 values, contiguous.
+    x : torch.Tensor
+        ``(B, C_in, H, W)`` float32 FP16 values, each image contiguous (a channel slice of
+        a contiguous batch is fine).
+    bias : torch.Tensor or None
+        ``(C_out,)`` float32 FP16 values, contiguous.
+    out : torch.Tensor
+        ``(B, C_out, H_out·W_out)``, float32 or float16, unit stride along the last axis.
+    stride, padding, dilation, kernel_size : tuple of int
+        As in ``torch.nn.Conv2d`` (zero padding).
+    accumulate, fold_k
+        As in :func:`gemm_reference` (not checked here).
+
+    Returns
+    -------
+    torch.Tensor
+        ``out``.
+    """
+    lib = KERNEL.lib()
+    nb, c_in, h, w = x.shape
+    m, k = weight.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    assert k == c_in * kh * kw and weight.is_contiguous() and weight.dtype == torch.float32
+    assert x.dtype == torch.float32 and x.stride()[1:] == (h * w, w, 1)
+    assert out.shape == (nb, m, ho * wo) and out.stride(2) == 1
+    assert bias is None or (bias.dtype == torch.float32 and bias.is_contiguous())
+    if nb == 0 or m == 0 or ho <= 0 or wo <= 0:
+        return out
+    size = out.element_size()
+    chunk = k if fold_k is None else fold_k
+
+    def part(b0: int, b1: int) -> None:
+        rc = lib.fp16gemm_conv(
+            weight.data_ptr(), k, x.data_ptr() + 4 * b0 * x.stride(0), x.stride(0), h, w,
+            kh, kw, sh, sw, ph, pw, dh, dw, ho, wo,
+            None if bias is None else bias.data_ptr(),
+            out.data_ptr() + size * b0 * out.stride(0), out.stride(1), out.stride(0),
+            int(out.dtype == torch.float32), m, k, b1 - b0, chunk, int(accumulate == "fp16"),
+        )  # fmt: skip
+        if rc != 0:
+            raise MemoryError("npu.fp16 C kernel: cannot allocate its packing buffer")
+
+    parts = min(torch.get_num_threads(), nb, nb * m * k * ho * wo // _MACS_PER_THREAD)
+    if parts <= 1:
+        part(0, nb)
+        return out
+    bounds = [nb * i // parts for i in range(parts + 1)]
+    jobs = [_pool().submit(part, a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    for job in jobs:
+        job.result()
     return out
 
 

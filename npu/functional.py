@@ -4,8 +4,9 @@
 - ``nn.Linear`` and ``nn.Conv2d`` (im2col, reduction index ordered ``(c_in, kh, kw)`` as
   ``torch.nn.functional.unfold`` gives it) run through :func:`npu.fp16.gemm_fast`: FP16
   products, accumulation in the chosen precision in the array's order, bias last. On the
-  CPU they call its C kernel directly (:func:`npu.fp16.kernel_gemm`: a convolution as
-  weights × im2col columns, so its output is NCHW with no transposed copies), bit-equal.
+  CPU they call its C kernel directly (:func:`npu.fp16.kernel_gemm`, and for a convolution
+  :func:`npu.fp16.kernel_conv`: weights × im2col columns gathered from the input, so its
+  output is NCHW with no column matrix and no transposed copies), bit-equal.
 - A leaf module with the class attribute ``matmul = True`` whose forward is ``a @ b`` of two
   activations (attention scores and context) runs as FP16 GEMMs too, one per leading index
   (batch, head), bit-equal to :func:`npu.fp16.gemm_fast` on each (:class:`FP16MatMul`).
@@ -70,19 +71,21 @@ class FP16Conv2d(nn.Module):
         g = c.groups
         n = c.out_channels // g
         if _on_kernel(x, c.weight):
-            # im2col columns (B, K, L) are the right operand and the weights (N, K) the left:
-            # the output (B, C_out, L) comes out in NCHW order, with no transposed copies.
-            cols = nn.functional.unfold(_fp16_values(x), c.kernel_size, c.dilation, c.padding,
-                                        c.stride)  # fmt: skip
-            k = cols.shape[1] // g
-            wk = _fp16_values(c.weight).reshape(c.out_channels, k).contiguous()
+            # The weights (N, K) are the left operand and the im2col columns (K, L) of each
+            # image the right, gathered by the kernel from x itself: the output (B, C_out, L)
+            # comes out in NCHW order, with no column matrix and no transposed copies.
+            xr = _fp16_values(x).contiguous()
+            cg = c.in_channels // g
+            wk = _fp16_values(c.weight).reshape(c.out_channels, cg * kh * kw).contiguous()
             bk = None if c.bias is None else _fp16_values(c.bias).contiguous()
-            y = torch.empty((b, c.out_channels, cols.shape[2]), dtype=torch.float32)
+            y = torch.empty((b, c.out_channels, h_out * w_out), dtype=torch.float32)
             for gi in range(g):
                 rows = slice(gi * n, (gi + 1) * n)
-                fp16.kernel_gemm(wk[rows], cols[:, gi * k : (gi + 1) * k], None if bk is None
-                                 else bk[rows], y[:, rows], accumulate=self.accumulate,
-                                 fold_k=self.fold_k, bias_per_row=True)  # fmt: skip
+                fp16.kernel_conv(wk[rows], xr[:, gi * cg : (gi + 1) * cg],
+                                 None if bk is None else bk[rows], y[:, rows],
+                                 stride=c.stride, padding=c.padding, dilation=c.dilation,
+                                 kernel_size=c.kernel_size, accumulate=self.accumulate,
+                                 fold_k=self.fold_k)  # fmt: skip
             return y.reshape(b, c.out_channels, h_out, w_out)
         cols = nn.functional.unfold(x, c.kernel_size, c.dilation, c.padding, c.stride)
         k = cols.shape[1] // g

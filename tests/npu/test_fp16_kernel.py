@@ -241,7 +241,8 @@ def _without_kernel(monkeypatch, fn):
 
 @pytest.mark.parametrize(("accumulate", "fold_k"), [("fp32", None), ("fp16", None), ("fp16", 5)])
 def test_layers_on_the_kernel_equal_gemm_fast_per_group(accumulate, fold_k, monkeypatch):
-    # FP16Conv2d on the kernel (weights left, im2col columns right, NCHW out) and FP16Linear
+    # FP16Conv2d on the kernel (weights left, im2col columns gathered from the input right,
+    # NCHW out: npu.fp16.kernel_conv) and FP16Linear
     # (float32 out) against the torch path of gemm_fast, bit for bit.
     from torch import nn
 
@@ -252,6 +253,8 @@ def test_layers_on_the_kernel_equal_gemm_fast_per_group(accumulate, fold_k, monk
         nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=1, groups=2),
         nn.Conv2d(3, 5, (3, 2), stride=(1, 2), padding=(2, 0), dilation=(2, 1), bias=False),
         nn.Conv2d(8, 8, 3, padding=1, groups=8),
+        nn.Conv2d(4, 3, 1, stride=2),
+        nn.Conv2d(4, 40, 5, padding=3),  # more than 32 output pixels and 64 rows
     ]
     g = torch.Generator().manual_seed(1)
     for conv in convs:

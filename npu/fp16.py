@@ -180,7 +180,7 @@ def gemm_fast(
         Otherwise a torch loop: one pass per reduction index ``k`` over all ``(M, N)`` outputs,
         an FP32 outer product (exact), a cast to FP16 (the product rounding), an in-place add
         in the accumulator precision; rows in blocks of ``block_rows`` so the buffers stay in
-        cache. At 1 thread the kernel is 2-30x faster on single GEMMs and 11x on a YOLOv2 image
+        cache. At 1 thread the kernel is 2-30x faster on single GEMMs and 10x on a YOLOv2 image
     (``experiments/benchmarks/bench_npu.py --fp16``; numbers in ``npu/README.md``).
 
         Parameters

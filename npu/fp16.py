@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from devices.cext import CExtension
+from devices.cext import DEFAULT_FLAGS, CExtension
 from devices.validation import check_choice, require
 
 __all__ = [
@@ -80,8 +80,11 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.fp16gemm_half_bits.restype = None
 
 
+#: Compiler flags tried in order: the defaults (this CPU, then portable), then plain scalar C
+#: for a compiler that rejects the GNU vector extensions of the portable path.
+_FLAGS = (*DEFAULT_FLAGS, (*DEFAULT_FLAGS[-1], "-DFP16GEMM_SCALAR"))
 #: The C kernel (built at first use; see :mod:`devices.cext`).
-KERNEL = CExtension("fp16gemm", Path(__file__).with_name("_fp16gemm.c"), setup=_declare)
+KERNEL = CExtension("fp16gemm", Path(__file__).with_name("_fp16gemm.c"), _declare, _FLAGS)
 
 
 def kernel_available() -> bool:

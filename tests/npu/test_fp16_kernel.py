@@ -296,3 +296,9 @@ def test_kernel_gemm_threads_split_the_batch_without_changing_bits(rng):
         torch.set_num_threads(threads)
     assert torch.equal(one, several)
     assert torch.equal(one[2], fp16.gemm_fast(x, w[2], accumulate="fp16").to(torch.float32))
+
+
+def test_last_flag_set_builds_scalar_c():
+    # A compiler without GNU vector extensions still gets a kernel: the last flag set.
+    assert fp16._FLAGS[: len(cext.DEFAULT_FLAGS)] == cext.DEFAULT_FLAGS
+    assert fp16._FLAGS[-1][-1] == "-DFP16GEMM_SCALAR" and "-march=native" not in fp16._FLAGS[-1]

@@ -407,10 +407,11 @@ static void gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, cons
     }
 }
 
-/* nb GEMMs out_b (m, n) = x (m, kk) @ w_b (kk, n) (+ bias), b = 0 ... nb-1, sharing x.
+/* nb GEMMs out_b (m, n) = x_b (m, kk) @ w_b (kk, n) (+ bias), b = 0 ... nb-1 (sx = 0: one
+ * x shared by all).
  *
  * x, w, bias: float32 holding FP16 values (the caller rounds them). Row strides ldx, ldw,
- * ldo and batch strides sw, so (elements). bias: none (NULL), one per column (n,) or, with
+ * ldo and batch strides sx, sw, so (elements). bias: none (NULL), one per column (n,) or, with
  * bias_rows, one per row (m,). out: FP16 bits, or with out_f32 float32 holding the FP16
  * values. chunk >= 1: the fold (kk or more for none). acc16 nonzero: FP16 accumulator, else
  * FP32. Returns 0, or -1 if the packing buffer cannot be allocated.
@@ -418,7 +419,8 @@ static void gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, cons
  * With x the weights (C_out, K) and w the im2col columns (K, L) of each image, out is a
  * convolution's output (C_out, L) as NCHW stores it: the products commute exactly and the
  * order over k is the same, so this is the GEMM of npu/fp16.py transposed. */
-int fp16gemm_batched(const float *x, int64_t ldx, const float *w, int64_t ldw, int64_t sw,
+int fp16gemm_batched(const float *x, int64_t ldx, int64_t sx, const float *w, int64_t ldw,
+                     int64_t sw,
                      const float *bias, int bias_rows, void *out, int64_t ldo, int64_t so,
                      int out_f32, int64_t m, int64_t kk, int64_t n, int64_t nb, int64_t chunk,
                      int acc16)
@@ -436,8 +438,8 @@ int fp16gemm_batched(const float *x, int64_t ldx, const float *w, int64_t ldw, i
     for (int64_t b = 0; b < nb; b++) {
         dest d = {out, ldo, out_f32};
         d = shift(d, 0, b * so);
-        gemm1(x, ldx, w + b * sw, ldw, 0, bias, bias_rows, d, m, kk, n, chunk, acc16, pk, bp,
-              scr);
+        gemm1(x + b * sx, ldx, w + b * sw, ldw, 0, bias, bias_rows, d, m, kk, n, chunk, acc16,
+              pk, bp, scr);
     }
     free(raw);
     return 0;
@@ -480,6 +482,6 @@ int fp16gemm_f32(const float *x, int64_t ldx, const float *w, int64_t ldw, const
                  uint16_t *out, int64_t ldo, int64_t m, int64_t kk, int64_t n, int64_t chunk,
                  int acc16)
 {
-    return fp16gemm_batched(x, ldx, w, ldw, 0, bias, 0, out, ldo, 0, 0, m, kk, n, 1, chunk,
+    return fp16gemm_batched(x, ldx, 0, w, ldw, 0, bias, 0, out, ldo, 0, 0, m, kk, n, 1, chunk,
                             acc16);
 }

@@ -68,7 +68,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     i64, p = ctypes.c_int64, ctypes.c_void_p
     lib.fp16gemm_f32.argtypes = [p, i64, p, i64, p, p, i64, i64, i64, i64, i64, ctypes.c_int]
     lib.fp16gemm_f32.restype = ctypes.c_int
-    lib.fp16gemm_batched.argtypes = [p, i64, p, i64, i64, p, ctypes.c_int, p, i64, i64,
+    lib.fp16gemm_batched.argtypes = [p, i64, i64, p, i64, i64, p, ctypes.c_int, p, i64, i64,
                                      ctypes.c_int, i64, i64, i64, i64, i64, ctypes.c_int]  # fmt: skip
     lib.fp16gemm_batched.restype = ctypes.c_int
     lib.fp16gemm_conv.argtypes = [p, i64, p, *[i64] * 13, p, p, i64, i64, ctypes.c_int, i64,
@@ -285,7 +285,8 @@ def kernel_gemm(
     Parameters
     ----------
     x : torch.Tensor
-        ``(M, K)`` float32 FP16 values, contiguous.
+        ``(M, K)``, or ``(B, M, K)`` with a batched ``w``: float32 FP16 values, unit stride
+        along ``K``.
     w : torch.Tensor
         ``(K, N)`` or ``(B, K, N)`` float32 FP16 values, unit stride along ``N``.
     bias : torch.Tensor or None
@@ -308,8 +309,10 @@ def kernel_gemm(
     w3 = w if batched else w.unsqueeze(0)
     o3 = out if batched else out.unsqueeze(0)
     nb, k, n = w3.shape
-    m = x.shape[0]
-    assert x.dtype == w.dtype == torch.float32 and x.is_contiguous() and x.shape[1] == k
+    m = x.shape[-2]
+    sx = x.stride(0) if x.dim() == 3 else 0
+    assert x.dim() == 2 or (batched and x.shape[0] == nb)
+    assert x.dtype == w.dtype == torch.float32 and x.stride(-1) == 1 and x.shape[-1] == k
     assert w3.stride(2) == 1 and o3.stride(2) == 1 and o3.shape == (nb, m, n)
     assert out.dtype in (torch.float32, torch.float16)
     assert bias is None or (bias.dtype == torch.float32 and bias.is_contiguous())
@@ -322,7 +325,7 @@ def kernel_gemm(
     def part(rows: tuple[int, int], batch: tuple[int, int]) -> None:
         (i, j), (b0, b1) = rows, batch
         rc = lib.fp16gemm_batched(
-            x.data_ptr() + 4 * i * k, k,
+            x.data_ptr() + 4 * (i * x.stride(-2) + b0 * sx), x.stride(-2), sx,
             w3.data_ptr() + 4 * b0 * w3.stride(0), w3.stride(1), w3.stride(0),
             None if bias is None else bias.data_ptr() + (4 * i if bias_per_row else 0),
             int(bias_per_row),

@@ -104,7 +104,8 @@ class FP16MatMul(nn.Module):
 
     The arithmetic of :func:`npu.fp16.gemm_fast` (FP32 outer product per ``k``, rounded to
     FP16, added in the accumulator precision, folds of ``fold_k``), batched over the
-    leading dimensions: bit-equal to one ``gemm_fast`` per leading index.
+    leading dimensions: bit-equal to one ``gemm_fast`` per leading index. On the CPU one
+    batched call of the C kernel (:func:`npu.fp16.kernel_gemm`).
     """
 
     def __init__(self, accumulate: str, fold_k: int | None) -> None:
@@ -117,6 +118,13 @@ class FP16MatMul(nn.Module):
         lead = torch.broadcast_shapes(a32.shape[:-2], b32.shape[:-2])
         a32 = a32.expand(*lead, *a32.shape[-2:])
         b32 = b32.expand(*lead, *b32.shape[-2:])
+        if _on_kernel(a32, b32):  # one kernel call for all leading indices
+            (m, k), n = a32.shape[-2:], b32.shape[-1]
+            a3 = a32.reshape(-1, m, k).contiguous()
+            b3 = b32.reshape(-1, k, n).contiguous()
+            out = torch.empty((a3.shape[0], m, n), dtype=torch.float32)
+            fp16.kernel_gemm(a3, b3, None, out, accumulate=self.accumulate, fold_k=self.fold_k)
+            return out.reshape(*lead, m, n)
         k = a32.shape[-1]
         acc = torch.float32 if self.accumulate == "fp32" else torch.float16
         chunk = k if self.fold_k is None else self.fold_k

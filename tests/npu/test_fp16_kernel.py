@@ -302,3 +302,20 @@ def test_last_flag_set_builds_scalar_c():
     # A compiler without GNU vector extensions still gets a kernel: the last flag set.
     assert fp16._FLAGS[: len(cext.DEFAULT_FLAGS)] == cext.DEFAULT_FLAGS
     assert fp16._FLAGS[-1][-1] == "-DFP16GEMM_SCALAR" and "-march=native" not in fp16._FLAGS[-1]
+
+
+@pytest.mark.parametrize(("accumulate", "fold_k"), [("fp32", None), ("fp16", None), ("fp16", 4)])
+def test_batched_matmul_on_the_kernel_equals_the_torch_path(accumulate, fold_k, monkeypatch):
+    from npu.functional import FP16MatMul
+
+    g = torch.Generator().manual_seed(2)
+    layer = FP16MatMul(accumulate, fold_k)
+    for sa, sb in [
+        ((3, 2, 5, 12), (3, 2, 12, 37)),
+        ((2, 1, 70, 9), (1, 3, 9, 6)),
+        ((4, 3), (3, 5)),
+    ]:
+        a, b = torch.randn(sa, generator=g) * 8, torch.randn(sb, generator=g)
+        got = layer(a, b)
+        ref = _without_kernel(monkeypatch, lambda: layer(a, b))  # noqa: B023
+        assert got.shape == ref.shape and torch.equal(got, ref)

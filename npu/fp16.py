@@ -178,39 +178,39 @@ def gemm_fast(
 ) -> torch.Tensor:
     """The same FP16 GEMM, fast (bit-equal to the reference).
 
-        On CPU tensors, the C kernel (module docstring): accumulators in registers, threads
-        over row ranges as many as ``torch.get_num_threads()`` (results do not depend on them).
-        Otherwise a torch loop: one pass per reduction index ``k`` over all ``(M, N)`` outputs,
-        an FP32 outer product (exact), a cast to FP16 (the product rounding), an in-place add
-        in the accumulator precision; rows in blocks of ``block_rows`` so the buffers stay in
-        cache. At 1 thread the kernel is 2-30x faster on single GEMMs and 10x on a YOLOv2 image
+    On CPU tensors, the C kernel (module docstring): accumulators in registers, threads
+    over row ranges as many as ``torch.get_num_threads()`` (results do not depend on them).
+    Otherwise a torch loop: one pass per reduction index ``k`` over all ``(M, N)`` outputs,
+    an FP32 outer product (exact), a cast to FP16 (the product rounding), an in-place add
+    in the accumulator precision; rows in blocks of ``block_rows`` so the buffers stay in
+    cache. At 1 thread the kernel is 2-30x faster on single GEMMs and 10x on a YOLOv2 image
     (``experiments/benchmarks/bench_npu.py --fp16``; numbers in ``npu/README.md``).
 
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``(M, K)``, any float dtype (values are rounded to FP16 first).
-        w : torch.Tensor
-            ``(K, N)``.
-        bias : torch.Tensor, optional
-            ``(N,)``.
-        accumulate, fold_k
-            As in :func:`gemm_reference`.
-        block_rows : int
-            Rows per block of the torch loop (performance only; results do not depend on it).
-        backend : str
-            ``"auto"`` (the kernel when it is available and the tensors are on the CPU, else
-            torch), ``"kernel"`` or ``"torch"``.
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(M, K)``, any float dtype (values are rounded to FP16 first).
+    w : torch.Tensor
+        ``(K, N)``.
+    bias : torch.Tensor, optional
+        ``(N,)``.
+    accumulate, fold_k
+        As in :func:`gemm_reference`.
+    block_rows : int
+        Rows per block of the torch loop (performance only; results do not depend on it).
+    backend : str
+        ``"auto"`` (the kernel when it is available and the tensors are on the CPU, else
+        torch), ``"kernel"`` or ``"torch"``.
 
-        Returns
-        -------
-        torch.Tensor
-            ``(M, N)`` float16 (on the inputs' device).
+    Returns
+    -------
+    torch.Tensor
+        ``(M, N)`` float16 (on the inputs' device).
 
-        Raises
-        ------
-        RuntimeError
-            With ``backend="kernel"`` when the kernel is not available (the message says why).
+    Raises
+    ------
+    RuntimeError
+        With ``backend="kernel"`` when the kernel is not available (the message says why).
     """
     _check(accumulate, fold_k, x.shape[1], w.shape[0])
     check_choice("gemm_fast", "backend", backend, BACKENDS)

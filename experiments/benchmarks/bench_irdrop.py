@@ -20,12 +20,14 @@
 4. **ResNet**: the ``resnet-fmnist`` workload (10 convs, BatchNorm, skips; its trained
    weights when cached, else random) converted with ``crossbar.nn.convert`` on PCM and on
    ReRAM with ``ir_drop="exact"`` on every tile, calibrated, read at one day; images/s of a
-   batch of 256 images with 2 threads, steady state and with the read's transfer matrices
-   included (``ir_drop="none"`` beside it). ``--resnet20`` adds ResNet-20 (random weights,
+   batch of 256 images (wall clock, median of 3, with 2 threads unless ``--resnet-threads``
+   says otherwise), steady state and with the read's transfer matrices included
+   (``ir_drop="none"`` beside it), and images per CPU-second of the process (steady, best
+   of 3: what a shared machine's load changes least). ``--resnet20`` adds ResNet-20 (random weights,
    CIFAR-sized random input).
 
     OMP_NUM_THREADS=1 python experiments/benchmarks/bench_irdrop.py [--out out/bench_irdrop.json]
-        [--resnet20] [--sections precompute errors amortised resnet]
+        [--resnet20] [--resnet-threads 1 2] [--sections precompute errors amortised resnet]
 """
 
 from __future__ import annotations
@@ -161,12 +163,14 @@ def _resnet_fmnist() -> tuple[torch.nn.Module, torch.Tensor, str]:
         return wl.build().eval(), torch.rand(512, 1, 28, 28), f"random ({type(exc).__name__})"
 
 
-def resnet(threads: int, batch: int, repeats: int, with_resnet20: bool) -> list[dict]:
+def resnet(
+    threads: int, batch: int, repeats: int, with_resnet20: bool, which=("resnet-fmnist", "resnet20")
+) -> list[dict]:
     from crossbar.nn import analog_layers, calibrate, convert, set_time
 
     torch.set_num_threads(threads)
-    nets = [("resnet-fmnist", *_resnet_fmnist())]
-    if with_resnet20:
+    nets = [("resnet-fmnist", *_resnet_fmnist())] if "resnet-fmnist" in which else []
+    if with_resnet20 and "resnet20" in which:
         from neuro.workloads.models import resnet20
 
         torch.manual_seed(0)
@@ -189,17 +193,18 @@ def resnet(threads: int, batch: int, repeats: int, with_resnet20: bool) -> list[
             shapes = sorted({(xb.tile_map.rows, xb.tile_map.phys_cols) for xb in xbars})
             res = {}
             for mode, am in models.items():
-                first, steady = [], []
+                first, steady, cpu = [], [], []
                 for _ in range(repeats):
                     set_time(am, 86400.0)  # a new read of every crossbar
                     with torch.no_grad():
                         t0 = time.perf_counter()
                         am(x_run)
                         first.append(time.perf_counter() - t0)
-                        t0 = time.perf_counter()
+                        t0, c0 = time.perf_counter(), time.process_time()
                         am(x_run)
                         steady.append(time.perf_counter() - t0)
-                res[mode] = (float(np.median(first)), float(np.median(steady)))
+                        cpu.append(time.process_time() - c0)
+                res[mode] = (float(np.median(first)), float(np.median(steady)), min(cpu))
             rows.append(
                 dict(
                     network=name,
@@ -211,11 +216,14 @@ def resnet(threads: int, batch: int, repeats: int, with_resnet20: bool) -> list[
                     tile_shapes=[list(s) for s in shapes],
                     images_per_s_steady={m: batch / res[m][1] for m in res},
                     images_per_s_with_read={m: batch / res[m][0] for m in res},
+                    images_per_cpu_s_steady={m: batch / res[m][2] for m in res},
                     exact_vs_none_steady=res["exact"][1] / res["none"][1],
                 )  # fmt: skip
             )
-            print(f"  {name} {dev}: {rows[-1]['images_per_s_steady']} img/s steady, "
-                  f"{rows[-1]['images_per_s_with_read']} with a new read", flush=True)  # fmt: skip
+            print(f"  {name} {dev} {threads} thr: {rows[-1]['images_per_s_steady']} img/s "
+                  f"steady, {rows[-1]['images_per_s_with_read']} with a new read, "
+                  f"{rows[-1]['images_per_cpu_s_steady']} img/CPU-s, load {os.getloadavg()[0]:.1f}",
+                  flush=True)  # fmt: skip
     torch.set_num_threads(1)
     return rows
 
@@ -228,6 +236,19 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--resnet-batch", type=int, default=256)
     p.add_argument("--resnet20", action="store_true")
+    p.add_argument(
+        "--resnet-threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="torch threads of the ResNet section (default: the largest of --threads)",
+    )
+    p.add_argument(
+        "--resnet-nets",
+        nargs="+",
+        default=["resnet-fmnist", "resnet20"],
+        help="which of resnet-fmnist and resnet20 (with --resnet20) to run",
+    )
     p.add_argument("--sections", nargs="+", default=["precompute", "errors", "amortised", "resnet"])
     args = p.parse_args(argv)
     rng = np.random.default_rng(0)
@@ -251,7 +272,9 @@ def main(argv: list[str] | None = None) -> dict:
                   f"{a['amortised_ratio']}, 1.5x at {a['break_even_vectors']:.3g} vectors",
                   flush=True)  # fmt: skip
     if "resnet" in args.sections:
-        result["resnet"] = resnet(max(args.threads), args.resnet_batch, 3, args.resnet20)
+        result["resnet"] = []
+        for n in args.resnet_threads or [max(args.threads)]:
+            result["resnet"] += resnet(n, args.resnet_batch, 3, args.resnet20, args.resnet_nets)
     result["config"] = dataclasses.asdict(CrossbarConfig(ir_drop="exact"))
     result["load_avg_end"] = list(os.getloadavg())
     out = Path(args.out)

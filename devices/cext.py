@@ -113,7 +113,10 @@ def build(
         ``(path, "")`` on success, else ``(None, why)`` with every attempt's error.
     """
     errors = []
-    cache = cache_dir()
+    try:
+        cache = cache_dir()
+    except (RuntimeError, KeyError) as exc:  # Path.home() without a home directory
+        return None, f"no cache folder for the compiled kernel: {exc} (set NEURO_CACHE)"
     try:
         text = Path(source).read_bytes()
     except OSError as exc:

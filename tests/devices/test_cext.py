@@ -112,3 +112,18 @@ def test_invalid_arguments():
         cext.CExtension("not a name", "x.c")
     with pytest.raises(ConfigError, match="at least one flag set"):
         cext.CExtension("ok", "x.c", flag_sets=())
+
+
+def test_no_home_directory_makes_it_unavailable_with_a_reason(tmp_path, monkeypatch):
+    src = tmp_path / "add3.c"
+    src.write_text(SOURCE)
+    for var in ("NEURO_CACHE", "XDG_CACHE_HOME", cext.ENV_DISABLE):
+        monkeypatch.delenv(var, raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(cext.Path, "home", staticmethod(no_home))
+    ext = cext.CExtension("add3", src, declare)
+    assert not ext.available()
+    assert ext.reason().startswith("no cache folder for the compiled kernel: Could not determine")

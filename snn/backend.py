@@ -522,7 +522,7 @@ def _codeobj_source(device: CPPStandaloneDevice, consumers: dict[str, bool]) -> 
     original = type(device).generate_codeobj_source
 
     def patch(filename: str, code: str) -> str:
-        if filename.endswith("_thresholder_codeobject.cpp"):
+        if re.search(r"_thresholder_codeobject(_\d+)?\.cpp$", filename):  # names get _1, _2
             return _blocked_threshold(code) or code
         if not filename.endswith(".cpp") or ".peek();" not in code:
             return code

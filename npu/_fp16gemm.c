@@ -407,6 +407,21 @@ static void gemm1(const float *x, int64_t ldx, const float *w, int64_t ldw, cons
     }
 }
 
+/* Work memory of one GEMM: the packed weight panel (kk x PW, 64-byte aligned), the bias
+ * panel (PW) and the scratch rows (SCR_ROWS x PW). Returns the block to free (NULL when
+ * out of memory) and sets the three pointers into it. */
+static float *panels(int64_t kk, float **pk, float **bp, float **scr)
+{
+    int64_t kp = kk > 0 ? kk : 1;
+    float *raw = malloc(((size_t)kp * PW + PW + (size_t)SCR_ROWS * PW + 16) * sizeof(float));
+    if (!raw)
+        return NULL;
+    *pk = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    *bp = *pk + kp * PW;
+    *scr = *bp + PW;
+    return raw;
+}
+
 /* nb GEMMs out_b (m, n) = x_b (m, kk) @ w_b (kk, n) (+ bias), b = 0 ... nb-1 (sx = 0: one
  * x shared by all).
  *
@@ -429,12 +444,10 @@ int fp16gemm_batched(const float *x, int64_t ldx, int64_t sx, const float *w, in
         return 0;
     if (chunk < 1)
         chunk = kk > 0 ? kk : 1;
-    int64_t kp = kk > 0 ? kk : 1;
-    float *raw = malloc(((size_t)kp * PW + PW + (size_t)SCR_ROWS * PW + 16) * sizeof(float));
+    float *pk, *bp, *scr;
+    float *raw = panels(kk, &pk, &bp, &scr);
     if (!raw)
         return -1;
-    float *pk = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    float *bp = pk + kp * PW, *scr = bp + PW;
     for (int64_t b = 0; b < nb; b++) {
         dest d = {out, ldo, out_f32};
         d = shift(d, 0, b * so);
@@ -461,12 +474,10 @@ int fp16gemm_conv(const float *x, int64_t ldx, const float *in, int64_t sin, int
         return 0;
     if (chunk < 1)
         chunk = kk > 0 ? kk : 1;
-    int64_t kp = kk > 0 ? kk : 1;
-    float *raw = malloc(((size_t)kp * PW + PW + (size_t)SCR_ROWS * PW + 16) * sizeof(float));
+    float *pk, *bp, *scr;
+    float *raw = panels(kk, &pk, &bp, &scr);
     if (!raw)
         return -1;
-    float *pk = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    float *bp = pk + kp * PW, *scr = bp + PW;
     for (int64_t b = 0; b < nb; b++) {
         conv cv = {in + b * sin, h, w, kh, kw, sh, sw, ph, pw, dh, dw, wo};
         dest d = {out, ldo, out_f32};

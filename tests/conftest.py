@@ -41,3 +41,16 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("NEURO_CACHE", None)
     else:
         os.environ["NEURO_CACHE"] = old
+
+
+@pytest.fixture
+def restore_workload_registries():
+    """The workloads and datasets a test registers are removed after it."""
+    from neuro import datasets, workloads
+
+    saved = dict(workloads.REGISTRY._items), dict(datasets._REGISTRY)
+    yield
+    workloads.REGISTRY._items.clear()
+    workloads.REGISTRY._items.update(saved[0])
+    datasets._REGISTRY.clear()
+    datasets._REGISTRY.update(saved[1])

@@ -26,16 +26,7 @@ from neuro.detection import (
 from neuro.workloads import models
 from neuro.workloads.pretrained import with_weights
 
-
-@pytest.fixture(autouse=True)
-def _restore_registries():
-    """The workloads and datasets these tests register are removed after each."""
-    saved = dict(workloads.REGISTRY._items), dict(datasets._REGISTRY)
-    yield
-    workloads.REGISTRY._items.clear()
-    workloads.REGISTRY._items.update(saved[0])
-    datasets._REGISTRY.clear()
-    datasets._REGISTRY.update(saved[1])
+pytestmark = pytest.mark.usefixtures("restore_workload_registries")
 
 
 def _gt(*rows):

@@ -12,18 +12,7 @@ from neuro.data import DataError
 from neuro.workloads import models
 from neuro.workloads.pretrained import output_errors, relative_error, with_weights
 
-
-@pytest.fixture(autouse=True)
-def _restore_registries():
-    """The workloads and datasets these tests register are removed after each."""
-    from neuro import datasets
-
-    saved = dict(workloads.REGISTRY._items), dict(datasets._REGISTRY)
-    yield
-    workloads.REGISTRY._items.clear()
-    workloads.REGISTRY._items.update(saved[0])
-    datasets._REGISTRY.clear()
-    datasets._REGISTRY.update(saved[1])
+pytestmark = pytest.mark.usefixtures("restore_workload_registries")
 
 
 def _randomise(model: torch.nn.Module, seed: int) -> torch.nn.Module:

@@ -295,6 +295,13 @@ class _AnalogConvNd(_AnalogBase):
         )
 
 
+#: Below this many patch elements :func:`_im2col` uses ``F.unfold`` (one call) instead of
+#: ``kh·kw`` strided copies. Measured (1 thread, 3x3 kernels): 7 k elements 18 µs against
+#: 57 µs, 28 k 49 against 71 µs, 56 k equal, 113 k 168 against 131 µs, 0.9 M 5.1 against
+#: 0.65 ms.
+_UNFOLD_MAX_ELEMENTS = 60_000
+
+
 def _im2col(xh: torch.Tensor, k, s, d, out_hw) -> torch.Tensor:
     """Patches of ``xh (b, H, W, C)`` (padded input, channels last; any strides) as rows
     ``(b·H_out·W_out, C·kh·kw)``, channel-major like ``F.unfold``'s columns.
@@ -302,10 +309,14 @@ def _im2col(xh: torch.Tensor, k, s, d, out_hw) -> torch.Tensor:
     One strided copy per kernel offset (kh·kw of them) into the rows' layout: equal to
     ``F.unfold(x).transpose(1, 2)`` and ~3x faster than it and the transpose (the im2col
     kernel copies rows of a few pixels, the transpose is a strided copy), on inputs either
-    channels-last (what the analog conv itself returns) or not.
+    channels-last (what the analog conv itself returns) or not. Small inputs (batch 1)
+    take ``F.unfold``, whose one call costs less than the ``kh·kw`` copies' overhead.
     """
     b, c = xh.shape[0], xh.shape[3]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = k, s, d, out_hw
+    if b * ho * wo * c * kh * kw < _UNFOLD_MAX_ELEMENTS:  # small: one call beats kh·kw copies
+        cols = F.unfold(xh.permute(0, 3, 1, 2), (kh, kw), dilation=(dh, dw), stride=(sh, sw))
+        return cols.transpose(1, 2).reshape(b * ho * wo, c * kh * kw)
     out = xh.new_empty((b, ho, wo, c, kh, kw))
     for i in range(kh):
         for j in range(kw):

@@ -140,8 +140,12 @@ def test_analog_conv_equals_the_crossbars_on_the_whole_im2col(generator, monkeyp
     "k, s, d", [((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 3)), ((1, 1), (2, 2), (1, 1))]
 )
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_im2col_rows_equal_unfold(k, s, d, channels_last, generator):
+@pytest.mark.parametrize("strided", [True, False])  # kh·kw strided copies, or F.unfold (small)
+def test_im2col_rows_equal_unfold(k, s, d, channels_last, strided, generator, monkeypatch):
+    import crossbar.nn
     from crossbar.nn import _im2col
+
+    monkeypatch.setattr(crossbar.nn, "_UNFOLD_MAX_ELEMENTS", 0 if strided else 10**9)
 
     x = torch.randn(3, 5, 11, 9, generator=generator)
     if channels_last:

@@ -714,7 +714,8 @@ class Archive:
         ``archive ls`` must start in under 0.5 s and importing pandas alone takes about
         that, so the listing reads the few fields it shows straight from each run's group
         (``run_id``, ``workload``, ``target``, ``seed``, ``status``, ``accuracy``,
-        ``energy_per_inference``, ``latency``, ``finished``; a metric not modelled is None),
+        ``energy_per_inference``, ``latency``, ``finished``, ``accuracy_metric``: top-1 or a
+        detector's mAP@0.5; a metric not modelled is None),
         runs in order and damaged ones skipped with one warning, as :meth:`table` does.
         """
 
@@ -735,7 +736,9 @@ class Archive:
                          "status": str(g.attrs["status"]), "accuracy": metric(g, "accuracy"),
                          "energy_per_inference": metric(g, "energy_per_inference"),
                          "latency": metric(g, "latency"),
-                         "finished": str(g.attrs.get("finished", ""))}
+                         "finished": str(g.attrs.get("finished", "")),
+                         "accuracy_metric": json.loads(g.attrs.get("provenance", "{}") or "{}")
+                         .get("accuracy_metric") or "top-1"}
                     )  # fmt: skip
                 except (OSError, KeyError, ValueError, TypeError, AttributeError,
                         RuntimeError) as exc:  # fmt: skip

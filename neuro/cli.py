@@ -351,8 +351,10 @@ def _cmd_archive(args: argparse.Namespace) -> int:
                 if r["accuracy"] is None or r["accuracy"] != r["accuracy"]
                 else f"{100 * r['accuracy']:.2f} %"
             )
-            if acc != "—":  # a subset of the test inputs says so
+            if acc != "—":  # a subset of the test inputs says so, and a detector its mAP
                 acc += subset_mark(r.get("test_inputs"), r.get("test_inputs_total"))
+                if r.get("accuracy_metric", "top-1") != "top-1":
+                    acc += f" {r['accuracy_metric']}"
             rows.append(
                 [r["run_id"], r["workload"], r["target"], str(r["seed"]), r["status"], acc,
                  si(r["energy_per_inference"], "J"), si(r["latency"], "s"), r["finished"]]

@@ -222,6 +222,17 @@ def _fp32(results: Sequence[Result], same_inputs: bool = False) -> tuple[float, 
     return None
 
 
+def _accuracy_label(results: Sequence[Result]) -> str:
+    """The accuracy axis' label: what the results' accuracy is (top-1, or a detector's
+    mAP@0.5; :attr:`Result.accuracy_metric`), in per cent."""
+    metrics = sorted({r.accuracy_metric for r in results if r.accuracy is not None})
+    if metrics == ["top-1"] or not metrics:
+        return "top-1 accuracy (%)"
+    if len(metrics) == 1:
+        return f"{metrics[0]} (%)"
+    return f"accuracy (%): {' or '.join(metrics)}"
+
+
 def _box_overlaps(a: tuple, b: tuple) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -421,7 +432,7 @@ def accuracy_vs_energy(results: Sequence[Result], ax=None):
     else:
         ax.set_title("no run has both an accuracy and an energy", fontsize=9)
     ax.set_xlabel("chip energy per inference (J)")
-    ax.set_ylabel("top-1 accuracy (%)")
+    ax.set_ylabel(_accuracy_label(rows))
     ax.grid(True, which="major", alpha=0.3)
     _legend_outside(ax, handles)
     return ax
@@ -696,7 +707,7 @@ def grid_sweep(results: Sequence[Result], option: str, curve: str = "accuracy_vs
         ax.set_title(panel, fontsize=9)
         ax.set_xlabel(_OPTIONS.get(option, option))
         ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("top-1 accuracy (%)")
+    axes[0].set_ylabel(_accuracy_label(having))
     if ally:
         lo, hi = min(ally), max(ally)
         margin = max(0.08 * (hi - lo), 0.2)

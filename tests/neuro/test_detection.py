@@ -365,6 +365,22 @@ def test_the_report_names_the_metric():
     assert any("accuracy metric" in line and "mAP@0.5" in line for line in run_lines("r1", det))
 
 
+def test_archive_ls_names_the_metric(tmp_path, capsys):
+    from neuro.archive import Archive
+    from neuro.cli import main
+    from neuro.result import Result
+
+    path = tmp_path / "runs.h5"
+    with Archive(path, mode="a") as archive:
+        archive.append(Result("yolov2+y@voc", "npu:ab9", 0, 1.0, accuracy=0.431,
+                              provenance={"accuracy_metric": "mAP@0.5"}))  # fmt: skip
+        archive.append(Result("mlp-digits", "npu:ab9", 0, 1.0, accuracy=0.9))
+    assert [r["accuracy_metric"] for r in Archive(path).summary()] == ["mAP@0.5", "top-1"]
+    assert main(["archive", "ls", str(path)]) == 0
+    det_row, cls_row = [ln for ln in capsys.readouterr().out.splitlines() if "npu:ab9" in ln]
+    assert "43.10 % mAP@0.5" in det_row and "90.00 %" in cls_row and "mAP" not in cls_row
+
+
 def _synthetic_detection_set(root, model, n_images=6, size=64, seed=0):
     """Images with coloured rectangles, labelled by ``model``'s own FP32 detections.
 

@@ -92,6 +92,18 @@ def test_a_tenth_of_a_point_is_not_drawn_as_a_cliff():
     assert ax.get_xscale() == "linear"  # a factor 2 spans no decade
 
 
+def test_the_accuracy_axis_names_a_detectors_map():
+    import dataclasses
+
+    detector = [dataclasses.replace(r, provenance={**r.provenance, "accuracy_metric": "mAP@0.5"})
+                for r in _results()]  # fmt: skip
+    assert plots.accuracy_vs_energy(detector, ax=_ax()).get_ylabel() == "mAP@0.5 (%)"
+    mixed = [*_results()[:1], *detector[1:]]
+    assert plots.accuracy_vs_energy(mixed, ax=_ax()).get_ylabel() == (
+        "accuracy (%): mAP@0.5 or top-1"
+    )
+
+
 def test_close_labels_do_not_overlap():
     # loihi and truenorth at the same accuracy, four analog devices within 2 % of energy
     pts = [("snn:loihi", 0.88, 2.3e-4), ("snn:truenorth", 0.88, 1.35e-3), ("snn:seneca", 0.88, 5.4e-6),

@@ -29,6 +29,8 @@ Three ways, all resolved by name wherever a workload, device or target is named 
          model = "resnet18"                   # a workload name (no ':')
          weights = "resnet18.pt"              # relative to the TOML file
          data = "imagenet-val-subset"         # a folder: image folder or CIFAR binaries
+         image_size = 224                     # optional: input size for image folders
+         # anchors = [[1.08, 1.19], ...]      # optional, YOLOv2: anchor priors in grid cells
 
    * ``devices/<name>.toml``: a device preset in the format of ``devices/presets/*.toml``
      (:func:`devices.register_preset`); it becomes ``aimc:<name>`` and ``snn:<name>``.
@@ -81,7 +83,7 @@ __all__ = [
 ENTRY_POINT_GROUPS = ("neuro_cosim.workloads", "neuro_cosim.devices", "neuro_cosim.targets")
 _WORKLOAD_KEYS = {
     "name", "model", "description", "input_shape", "dataset", "weights", "train", "data",
-    "spiking_steps",
+    "spiking_steps", "image_size", "anchors",
 }  # fmt: skip
 _loaded: set[str] = set()
 
@@ -216,14 +218,18 @@ def workload_from_toml(path: str | os.PathLike) -> Workload:
                 f"workload preset {path}: model {ref!r} names a workload; give weights, data "
                 "or both (or model = 'file.py:function')"
             )
-        found = with_weights(ref, fields.pop("weights", None), data)
+        options = {k: spec[k] for k in ("image_size", "anchors") if k in spec}
+        if "anchors" in options:
+            options["anchors"] = [tuple(a) for a in options["anchors"]]
+        found = with_weights(ref, fields.pop("weights", None), data, **options)
         fields.pop("input_shape", None)
         return dataclasses.replace(found, **fields)
-    if "data" in spec:
-        raise ConfigError(
-            f"workload preset {path}: 'data' goes with a workload name as model; with "
-            "model = 'file.py:function' name the dataset ('dataset') or return a Workload"
-        )
+    for key in ("data", "image_size", "anchors"):
+        if key in spec:
+            raise ConfigError(
+                f"workload preset {path}: {key!r} goes with a workload name as model; with "
+                "model = 'file.py:function' name the dataset ('dataset') or return a Workload"
+            )
     return _as_workload(ref, _load_function(ref, path.parent), **fields)
 
 

@@ -88,7 +88,7 @@ def _resnet18_weights(path, classes=2):
     return path
 
 
-def test_a_user_preset_gives_resnet18_its_weights_and_data(tmp_path):
+def test_a_user_preset_gives_resnet18_its_weights_and_data(tmp_path, monkeypatch):
     home = tmp_path / "home"
     (home / "workloads").mkdir(parents=True)
     _resnet18_weights(home / "workloads" / "r18.pt")
@@ -110,6 +110,29 @@ def test_a_user_preset_gives_resnet18_its_weights_and_data(tmp_path):
     (home / "workloads" / "bad2.toml").write_text('model = "m.py:build"\ndata = "eval"\n')
     with pytest.raises(ConfigError, match=r"'data' goes with a workload name as model"):
         user.workload_from_toml(home / "workloads" / "bad2.toml")
+    (home / "workloads" / "bad3.toml").write_text('model = "m.py:build"\nimage_size = 64\n')
+    with pytest.raises(ConfigError, match=r"'image_size' goes with a workload name as model"):
+        user.workload_from_toml(home / "workloads" / "bad3.toml")
+    # a detector's input size and anchors reach with_weights
+    (home / "workloads" / "my-yolo.toml").write_text(textwrap.dedent("""
+        model = "yolov2"
+        weights = "y.pt"
+        data = "voc"
+        image_size = 320
+        anchors = [[1.0, 2.0], [3.0, 4.5]]
+    """))  # fmt: skip
+    import neuro.workloads.pretrained as pretrained
+
+    seen = {}
+
+    def fake(name, weights, data, **options):
+        seen.update(name=name, data=data, **options)
+        return workloads.get("mlp-digits")
+
+    monkeypatch.setattr(pretrained, "with_weights", fake)
+    user.workload_from_toml(home / "workloads" / "my-yolo.toml")
+    assert seen["name"] == "yolov2" and seen["data"] == home / "workloads" / "voc"
+    assert seen["image_size"] == 320 and seen["anchors"] == [(1.0, 2.0), (3.0, 4.5)]
 
 
 @pytest.mark.slow

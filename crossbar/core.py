@@ -58,6 +58,12 @@ _FUSED_CHUNK = 1 << 20
 #: gains (measured on a 4096x4096 layer at batch 256: 3.0x the ideal in 16-vector chunks,
 #: 2.3x in one piece).
 _FUSED_MIN_VECTORS = 256
+#: A fused matvec with at most this many tile outputs (``Tr·B·M``) skips the chunking and
+#: the C kernel: one DAC, ``torch.randn`` and elementwise ops, as the torch path does in one
+#: chunk. Their fixed cost per call is the smaller there (1 thread, batch 1: a 256x256
+#: linear 122 us on the torch path against 144 us with the kernel's setup; a 16-channel
+#: 3x3 conv on 28x28, 12.5 k outputs, 477 against 522 us).
+_SMALL_CALL = 1 << 14
 
 _STATIC_BUFFERS = (
     "state_value", "scale", "shape_nk", "drift_ref", "c_nominal", "adc_fs", "dac_r", "target",
@@ -712,11 +718,20 @@ class Crossbar(nn.Module):
         exact standard normals of its own generator (Box-Muller on xoshiro256++, seeded by
         one int64 drawn from ``generator``) instead of ``torch.randn``, so the draw differs
         from the reference path's but has the same distribution; ``NEURO_COSIM_NO_CEXT=1``
-        keeps torch's.
+        keeps torch's. A call of at most :data:`_SMALL_CALL` tile outputs (batch 1) takes
+        the torch path in one piece: there its fixed cost per call is the smaller.
         """
         w, noise, post, half = ops if ops is not None else self._fast_operands(g, alpha)
         tm = self.tile_map
         b, rows = xb if isinstance(xb, tuple) else (xb.shape[0], None)
+        if tm.tiles_r * b * w.shape[-1] <= _SMALL_CALL:  # one chunk, torch: least overhead
+            xc = xb if rows is None else rows(0, b).to(w.dtype)
+            u, r = self._fast_dac(xc)
+            eps = None
+            if noise is not None:
+                shape = (tm.tiles_r, b, w.shape[-1])
+                eps = torch.randn(shape, generator=generator, dtype=w.dtype, device=w.device)
+            return self._fused_chunk(u.transpose(0, 1), r, w, eps, noise, post, half)
         # Chunks by the larger of a vector's inputs and its tile outputs (a conv's im2col
         # rows are often longer than its outputs), in whole units. The C kernel reads the
         # tile outputs once (no elementwise passes to keep in cache) while each chunk's

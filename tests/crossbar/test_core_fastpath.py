@@ -272,12 +272,31 @@ def test_gradient_through_the_fused_path_equals_the_reference(generator):
 
 
 @pytest.mark.parametrize("name", ["default", "dac-fixed", "sliced"])
+def test_a_small_call_gives_the_torch_paths_numbers(name, generator, monkeypatch):
+    # A call with few tile outputs (batch 1) skips the chunking and the C kernel: the same
+    # DAC, draw and elementwise ops as the torch path in one chunk, so the same numbers.
+    import copy
+
+    import crossbar.core
+
+    monkeypatch.setenv("NEURO_COSIM_NO_CEXT", "1")
+    xbar, x = _crossbar(CrossbarConfig(**CONFIGS[name]), 20, 300, generator)
+    x = x[:3]
+    assert xbar._fast_ok  # 2 row tiles x 3 vectors x at most 20 columns x slices: small
+    twin = copy.deepcopy(xbar)
+    y_small = xbar.matvec(x, DAY)
+    monkeypatch.setattr(crossbar.core, "_SMALL_CALL", 0)
+    assert torch.equal(y_small, twin.matvec(x, DAY))
+
+
+@pytest.mark.parametrize("name", ["default", "dac-fixed", "sliced"])
 def test_chunked_batches_equal_the_reference_path(name, generator, monkeypatch):
     # Large batches run in chunks of vectors (elementwise passes in cache); the noise is
     # still drawn in one piece, so the numbers stay those of the reference path.
     import crossbar.core
 
     monkeypatch.setattr(crossbar.core, "_FUSED_CHUNK", 5000)  # chunks of 4-9 vectors here
+    monkeypatch.setattr(crossbar.core, "_SMALL_CALL", 0)  # chunked even though small
     monkeypatch.setattr(crossbar.core, "_FUSED_MIN_VECTORS", 1)
     xbar, x = _crossbar(CrossbarConfig(**CONFIGS[name]), 200, 300, generator)
     y_fast, y_ref = _both(xbar, x, DAY, seed=9)

@@ -25,6 +25,14 @@ DAY = 86400.0
 needs_cext = pytest.mark.skipif(not fastnoise.available(), reason=fastnoise.reason())
 
 
+@pytest.fixture(autouse=True)
+def _no_small_call_lane(monkeypatch):
+    """The small layers here take the kernel too (small calls otherwise skip it)."""
+    import crossbar.core
+
+    monkeypatch.setattr(crossbar.core, "_SMALL_CALL", 0)
+
+
 def _layer(cfg: CrossbarConfig, gen: torch.Generator, n: int = 300, k: int = 520, b: int = 96):
     w = torch.randn(n, k, generator=gen) / k**0.5
     x = torch.rand(b, k, generator=gen) * 2 - 0.5

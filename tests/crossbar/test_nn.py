@@ -87,6 +87,7 @@ def test_matvec_rows_equals_matvec_of_all_rows_in_chunks_of_whole_units(
 
     monkeypatch.setenv("NEURO_COSIM_NO_CEXT", cext)
     monkeypatch.setattr(crossbar.core, "_FUSED_CHUNK", 1000)  # 1000 // (2·32): 5 units of 3
+    monkeypatch.setattr(crossbar.core, "_SMALL_CALL", 0)  # chunked even though small
     monkeypatch.setattr(crossbar.core, "_FUSED_MIN_VECTORS", 1)
     cfg = CrossbarConfig(ir_drop=mode, tile_rows=32, tile_cols=16)  # 2 row tiles, 3 col tiles
     x = torch.randn(60, 40, generator=generator)
@@ -113,6 +114,7 @@ def test_analog_conv_equals_the_crossbars_on_the_whole_im2col(generator, monkeyp
     import crossbar.core
 
     monkeypatch.setattr(crossbar.core, "_FUSED_CHUNK", 1100)  # 2 images per chunk here
+    monkeypatch.setattr(crossbar.core, "_SMALL_CALL", 0)  # chunked even though small
     monkeypatch.setattr(crossbar.core, "_FUSED_MIN_VECTORS", 1)
     torch.manual_seed(0)
     conv = nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2, padding_mode="reflect")

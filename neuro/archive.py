@@ -135,6 +135,10 @@ class _MissingRun(KeyError):
     """:meth:`Archive.get` of an id that names no completed run (not a read error)."""
 
 
+#: What reading a damaged run's group can raise (h5py, the JSON attributes, a wrong type).
+_UNREADABLE = (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError)
+
+
 class DamagedRunWarning(UserWarning):
     """A run of the archive cannot be read back and is skipped."""
 
@@ -435,7 +439,7 @@ class Archive:
                 yield f
             except _MissingRun:
                 raise
-            except (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+            except _UNREADABLE as exc:
                 raise ArchiveError(f"{self.path}: cannot read ({_short(exc)})") from None
             finally:
                 f.close()
@@ -670,7 +674,7 @@ class Archive:
                 for name, cg in g.get("curves", {}).items():
                     if len(cg["x"]) != len(cg["y"]):
                         return f"curve {name!r}: x and y differ in length"
-        except (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        except _UNREADABLE as exc:
             return f"unreadable ({_short(exc)})"
         return None
 
@@ -699,14 +703,19 @@ class Archive:
                 damaged.append(f"{rid} ({problem})")
                 continue
             out.append((rid, g))
-        if damaged and warn:
+        if warn:
+            self._warn_damaged(damaged, stacklevel=4)
+        return out
+
+    def _warn_damaged(self, damaged: list[str], stacklevel: int = 3) -> None:
+        """One :class:`DamagedRunWarning` naming up to five skipped runs (none: nothing)."""
+        if damaged:
             warnings.warn(
                 f"{self.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}"
                 + (f"; and {len(damaged) - 5} more" if len(damaged) > 5 else ""),
                 DamagedRunWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
-        return out
 
     def summary(self) -> list[dict[str, Any]]:
         """What ``neuro archive ls`` shows of each run (completed and failed), without pandas.
@@ -740,15 +749,9 @@ class Archive:
                          "accuracy_metric": json.loads(g.attrs.get("provenance", "{}") or "{}")
                          .get("accuracy_metric") or "top-1"}
                     )  # fmt: skip
-                except (OSError, KeyError, ValueError, TypeError, AttributeError,
-                        RuntimeError) as exc:  # fmt: skip
+                except _UNREADABLE as exc:
                     damaged.append(f"{rid} (unreadable: {_short(exc)})")
-        if damaged:
-            warnings.warn(
-                f"{self.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}",
-                DamagedRunWarning,
-                stacklevel=2,
-            )
+        self._warn_damaged(damaged)
         return rows
 
     def runs(self, *, include_failed: bool = False) -> list[str]:
@@ -872,21 +875,9 @@ class Archive:
             for rid, g in self._groups(f, include_failed, metrics=False):
                 try:
                     rows.append(self._row(rid, g, include_failed, grid))
-                except (
-                    OSError,
-                    KeyError,
-                    ValueError,
-                    TypeError,
-                    AttributeError,
-                    RuntimeError,
-                ) as exc:
+                except _UNREADABLE as exc:
                     damaged.append(f"{rid} (unreadable: {_short(exc)})")
-        if damaged:
-            warnings.warn(
-                f"{self.path}: skipped {len(damaged)} damaged run(s): {'; '.join(damaged[:5])}",
-                DamagedRunWarning,
-                stacklevel=2,
-            )
+        self._warn_damaged(damaged)
         base = ["run_id", "workload", "target", "seed", *grid, "status", *METRIC_FIELDS]
         columns = list(dict.fromkeys(base + [c for row in rows for c in row]))
         return finish_table(pd.DataFrame(rows, columns=columns), list(grid))

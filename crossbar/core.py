@@ -724,23 +724,17 @@ class Crossbar(nn.Module):
         w, noise, post, half = ops if ops is not None else self._fast_operands(g, alpha)
         tm = self.tile_map
         b, rows = xb if isinstance(xb, tuple) else (xb.shape[0], None)
-        if tm.tiles_r * b * w.shape[-1] <= _SMALL_CALL:  # one chunk, torch: least overhead
-            xc = xb if rows is None else rows(0, b).to(w.dtype)
-            u, r = self._fast_dac(xc)
-            eps = None
-            if noise is not None:
-                shape = (tm.tiles_r, b, w.shape[-1])
-                eps = torch.randn(shape, generator=generator, dtype=w.dtype, device=w.device)
-            return self._fused_chunk(u.transpose(0, 1), r, w, eps, noise, post, half)
+        # A small call (batch 1) is one chunk on torch's path: the least fixed cost.
+        small = tm.tiles_r * b * w.shape[-1] <= _SMALL_CALL
         # Chunks by the larger of a vector's inputs and its tile outputs (a conv's im2col
         # rows are often longer than its outputs), in whole units. The C kernel reads the
         # tile outputs once (no elementwise passes to keep in cache) while each chunk's
         # matmul packs the weights anew: bigger chunks for it, on a matrix of inputs.
         limit = _FUSED_CHUNK
-        if rows is None and fastnoise.usable(xb, w, post):
+        if not small and rows is None and fastnoise.usable(xb, w, post):
             limit = fastnoise.CHUNK_ELEMENTS
         step = limit // (tm.tiles_r * max(w.shape[-1], tm.rows))
-        step = max(unit, max(_FUSED_MIN_VECTORS, step) // unit * unit)
+        step = max(b, 1) if small else max(unit, max(_FUSED_MIN_VECTORS, step) // unit * unit)
         chunks = [slice(b0, min(b0 + step, b)) for b0 in range(0, b, step)] or [slice(0, 0)]
 
         def codes(k: int) -> tuple:  # the DAC of chunk k: inputs, codes (Tr, b, R), ranges
@@ -750,8 +744,8 @@ class Crossbar(nn.Module):
             return xc, u.transpose(0, 1), r
 
         first = codes(0)
-        y = w.new_empty((b, w.shape[-1] // tm.n_slices))
-        if fastnoise.usable(first[0], w, post, first[2]):
+        if not small and fastnoise.usable(first[0], w, post, first[2]):
+            y = w.new_empty((b, w.shape[-1] // tm.n_slices))
             convert = fastnoise.fused_adc(noise, post, half, tm.n_slices, generator)
             for k, sl in enumerate(chunks):
                 _, ut, r = codes(k) if k else first
@@ -764,6 +758,7 @@ class Crossbar(nn.Module):
             eps = torch.randn(shape, generator=generator, dtype=w.dtype, device=w.device)
         if len(chunks) == 1:
             return self._fused_chunk(first[1], first[2], w, eps, noise, post, half)
+        y = w.new_empty((b, w.shape[-1] // tm.n_slices))
         for k, sl in enumerate(chunks):
             _, ut, r = codes(k) if k else first
             e = eps[:, sl] if eps is not None else None

@@ -49,7 +49,7 @@ __all__ = [
 #: Kinds of check (see the module docstring).
 KINDS = ("held-out", "regression", "exact", "statistics")
 #: The modules that register checks, imported by :func:`load_all`.
-MODULES = ("tools", "digital", "analog", "spiking")
+MODULES = ("tools", "digital", "analog", "spiking", "brainscales2")
 
 
 @dataclasses.dataclass(frozen=True)

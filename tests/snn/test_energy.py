@@ -84,18 +84,19 @@ def test_seneca_has_only_its_synaptic_figure_and_says_why():
     assert "neuron-update" in miss["conversion"]
 
 
-def test_spinnaker_is_all_in_and_brainscales2_prices_nothing():
+def test_spinnaker_is_all_in_and_brainscales2_prices_its_whole_chip_power():
     s = preset("spinnaker")
     assert s.synaptic_op_J == 5.9e-6  # van Albada et al. 2018, whole machine
     comp, miss = s.energy(Activity(synaptic_events=10, time_s=1.0, host_bytes=1e6))
     assert comp == {"synaptic_events": ("compute", pytest.approx(59e-6))}
     assert {"conversion", "movement", "static", "off_chip"} <= set(miss)
+    # BrainScaleS-2: < 200 mW for the whole chip while trained networks run (Cramer et al.,
+    # PNAS 2022), over the time on the chip; the events are in it
     comp, miss = preset("brainscales2").energy(
         Activity(synaptic_events=10, time_s=1.0, host_bytes=10)
     )
-    assert comp == {}
-    assert all(miss[g].startswith("not modelled") for g in GROUPS)
-    assert "57 mW" in miss["compute"]  # the prototype's whole-chip power, not per event
+    assert comp == {"static": ("static", 0.2), "host_io": ("off_chip", pytest.approx(2080e-12))}
+    assert all(miss[g].startswith("included in static_W") for g in GROUPS[:3])
 
 
 def test_spinnaker2_prices_synaptic_ops_and_neuron_updates_of_its_28nm_prototype():

@@ -427,6 +427,27 @@ _LOIHI_TIME = (
 )
 
 
+#: SENECA, all pre-silicon (one core synthesized in GF 22 nm, energies from gate-level
+#: power estimation): Tang et al., "SENECA: building a fully digital neuromorphic
+#: processor, design trade-offs and challenges", Front. Neurosci. 17:1187252 (2023). Read:
+#: the abstract, Table 3 and Table 8 (PMC10326429); the rest of the text was not in our
+#: sources. 2.8 pJ per synaptic operation: abstract and Table 3 ("only mentioned for
+#: high-level comparison"; the synaptic operation varies between applications).
+SENECA_SYNOP_J = 2.8e-12
+_TANG = "Tang et al., Front. Neurosci. 17:1187252 (2023)"
+_TANG8 = f"{_TANG}, Table 8 (pre-silicon, synthesized GF 22 nm core; all numbers in pJ)"
+#: Table 8, event generator: the event-capture instruction (EVC) costs "+1.1" pJ "per
+#: generated event" on top of the 0.5 pJ per NPE of the instruction itself (which runs for
+#: every neuron checked, spiking or not, and so belongs to the neuron update).
+SENECA_SPIKE_OUT_J = 1.1e-12
+#: Table 8, NoC: 2 pJ "per 32b event transmission". Not charged: no placement (neurons per
+#: core, mesh) and no hop count per transmission in what we read (see sources['message_J']).
+SENECA_NOC_EVENT_J = 2e-12
+#: Table 8, RISC-V (the per-event controller): 11.6 pJ averaged per instruction (5.9 pJ
+#: core and peripheries + 5.7 pJ instruction memory), +10 pJ with a data-memory access. An
+#: energy per instruction, not a power; the instructions per event are not in what we read.
+SENECA_RISCV_INSTR_J = 11.6e-12
+
 #: BrainScaleS-2's whole-chip power while trained spiking networks run on it: "less than
 #: 200 mW" (Cramer et al., "Surrogate gradients for analog neuromorphic computing", PNAS
 #: 119(4):e2109194119, 2022, abstract: the networks "perform inference at rates of up to
@@ -496,27 +517,40 @@ PRESETS: dict[str, ChipEnergy] = {
         tick_s=1e-3, time_source=f"1 ms per time step: TrueNorth's global 1 kHz tick, {_MEROLLA}",
     ),
     "seneca": ChipEnergy(
-        "seneca", "imec SENECA (GF 22 nm, 0.47 mm^2 per core)",
-        synaptic_op_J=2.8e-12, host_io_J_per_byte=HOST_LINK_J_PER_BYTE,
+        "seneca", "imec SENECA (GF 22 nm, 0.47 mm^2 per core; pre-silicon)",
+        synaptic_op_J=SENECA_SYNOP_J, spike_out_J=SENECA_SPIKE_OUT_J,
+        host_io_J_per_byte=HOST_LINK_J_PER_BYTE,
         sources={
-            "synaptic_op_J": "2.8 pJ per synaptic operation, synthesized core (pre-silicon), "
-            "Tang et al., Front. Neurosci. 17:1187252 (2023)",
-            "neuron_update_active_J": "not modelled: no per-neuron-update energy in the "
-            "parts of Tang et al. 2023 (and Tang et al., ISCAS 2023, arXiv:2303.15224) we "
-            "could read",
-            "neuron_update_idle_J": "not modelled: no idle neuron-update figure in our sources",
-            "spike_out_J": "not modelled: no spike-generation figure in our sources",
-            "message_J": "not modelled: no network-on-chip energy per message in our sources",
-            "hop_in_tile_J": "not modelled: no network-on-chip energy per hop in our sources",
-            "hop_ew_J": "not modelled: no network-on-chip energy per hop in our sources",
-            "hop_ns_J": "not modelled: no network-on-chip energy per hop in our sources",
-            "static_W": "not modelled: no leakage or idle power in our sources",
-            "control_W": "not modelled: no power figure of SENECA's RISC-V controller cores in "
-            "our sources",
+            "synaptic_op_J": f"2.8 pJ per synaptic operation (pre-silicon: one core "
+            f"synthesized in GF 22 nm), {_TANG}, abstract and Table 3 (a figure 'only "
+            f"mentioned for high-level comparison')",
+            "neuron_update_active_J": f"not modelled: {_TANG8} prices the NPE instructions a "
+            "neuron update is built from (16-bit data-memory load 3.7, store 3.9, FP16 "
+            "add/sub/mul 1.4, FP16 compare 1.2, event capture 0.5 pJ per NPE), but the "
+            "instruction sequence of a neuron update, and so its energy, is not in the parts "
+            "we read (the abstract, Tables 3 and 8; Tang et al., ISCAS 2023, arXiv:2303.15224, "
+            "and Xu et al., Front. Neurosci. 18:1335422, 2024: abstracts only)",
+            "neuron_update_idle_J": f"not modelled: no idle neuron-update figure, nor whether "
+            f"SENECA's NPEs skip neurons without input, in {_TANG8} or the abstracts we read",
+            "spike_out_J": f"1.1 pJ per generated event: the event generator's increment of "
+            f"the event-capture instruction (EVC, '+1.1 per generated event'), {_TANG8}",
+            "message_J": f"not modelled: {_TANG8} gives {SENECA_NOC_EVENT_J * 1e12:g} pJ per "
+            "32-bit event transmission on the NoC, but no placement (neurons per core, cores "
+            "per mesh row) or hops per transmission, so messages cannot be counted (without a "
+            "placement they would read 0)",
+            **{t: f"not modelled: {_TANG8} gives one NoC figure per 32-bit event "
+               f"transmission ({SENECA_NOC_EVENT_J * 1e12:g} pJ), not split per hop"
+               for t in ("hop_in_tile_J", "hop_ew_J", "hop_ns_J")},
+            "static_W": f"not modelled: no leakage or idle power of a SENECA core in {_TANG8} "
+            "or the abstracts we read",
+            "control_W": f"not modelled: {_TANG8} prices SENECA's RISC-V controller per "
+            f"instruction ({SENECA_RISCV_INSTR_J * 1e12:g} pJ averaged, +10 pJ with a "
+            "data-memory access), not as a power, and the instructions it runs per event "
+            "are not in what we read",
             "host_io_J_per_byte": _HOST,
-        },
-        tick_s=1e-3, time_source="1 ms per time step: real time (an assumption: our sources give "
-        "no time per operation or step of SENECA)",
+        },  # fmt: skip
+        tick_s=1e-3, time_source="1 ms per time step: real time (an assumption: Tang et al. "
+        "2023, Tables 3 and 8, give energies only, no clock or time per operation or step)",
     ),
     "spinnaker": ChipEnergy(
         "spinnaker", "SpiNNaker (130 nm, 18 ARM968 cores per chip), whole machine",

@@ -72,16 +72,17 @@ def test_truenorth_splits_static_from_the_dynamic_event_energy():
     assert miss["movement"].startswith("included in the truenorth per-event figure")
 
 
-def test_seneca_has_only_its_synaptic_figure_and_says_why():
-    c = preset("seneca")
-    assert c.synaptic_op_J == 2.8e-12  # Tang et al. 2023
+def test_seneca_prices_synaptic_ops_and_spikes_and_says_why_not_the_rest():
+    c = preset("seneca")  # more in tests/snn/test_energy_seneca.py
+    assert c.synaptic_op_J == 2.8e-12  # Tang et al. 2023, abstract and Table 3
+    assert c.spike_out_J == 1.1e-12  # Tang et al. 2023, Table 8 (EVC per generated event)
     assert c.neuron_update_active_J is None and c.static_W is None
     comp, miss = c.energy(Activity(synaptic_events=1000, neuron_updates_active=10, time_s=1))
-    assert set(comp) == {"synaptic_events", "host_io"}
+    assert set(comp) == {"synaptic_events", "spike_generation", "host_io"}
     assert comp["synaptic_events"][1] == pytest.approx(2.8e-9)
-    for g in ("conversion", "movement", "static"):
+    for g in ("neuron_updates", "movement", "static"):
         assert miss[g].startswith("not modelled"), g
-    assert "neuron-update" in miss["conversion"]
+    assert "neuron update" in miss["neuron_updates"]
 
 
 def test_spinnaker_is_all_in_and_brainscales2_prices_its_whole_chip_power():

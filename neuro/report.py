@@ -196,7 +196,9 @@ def results_table(results: Sequence[Result]) -> str:
 
 def breakdown_table(results: Sequence[Result]) -> str:
     """Where each target's system energy goes: the share of every group of the boundary
-    (``n/m`` where the target does not model a group; the reasons follow the table)."""
+    (``n/m`` where the target does not model a group, ``incl.`` where the group's energy is
+    inside another group's figure, e.g. an all-in energy per event; the reasons follow the
+    table)."""
     from neuro.result import ENERGY_GROUPS
 
     rows = []
@@ -208,7 +210,9 @@ def breakdown_table(results: Sequence[Result]) -> str:
         rows.append(
             [r.target]
             + [
-                "n/m" if groups[g] is None else f"{100 * groups[g] / total:.1f} %"
+                _absent(r.energy_missing.get(g, ""))
+                if groups[g] is None
+                else f"{100 * groups[g] / total:.1f} %"
                 for g in ENERGY_GROUPS
             ]
         )
@@ -217,10 +221,32 @@ def breakdown_table(results: Sequence[Result]) -> str:
     return format_table(["target", *ENERGY_GROUPS], rows)
 
 
+def _why(reason: str) -> tuple[str, str]:
+    """``("included", text)`` for a term inside another term's figure (its reason starts
+    with "included"), else ``("not modelled", text)``; a leading "not modelled: " of the
+    reason is not repeated."""
+    text = reason.strip()
+    if text.lower().startswith("not modelled: "):
+        text = text[len("not modelled: ") :]
+    return ("included" if text.lower().startswith("included") else "not modelled"), text
+
+
+def _absent(reason: str) -> str:
+    """The breakdown table's cell of a group without its own figure: ``incl.`` or ``n/m``."""
+    return "incl." if _why(reason)[0] == "included" else "n/m"
+
+
+def _missing_line(term: str, reason: str) -> str:
+    """``"conversion included in ..."`` or ``"static not modelled: ..."``."""
+    kind, text = _why(reason)
+    return f"{term} {text}" if kind == "included" else f"{term} not modelled: {text}"
+
+
 def missing_lines(results: Sequence[Result]) -> list[str]:
-    """One line per term a target does not model, with its reason."""
+    """One line per term a target does not model or prices inside another figure, with
+    its reason."""
     return [
-        f"  {r.target}: {term} not modelled: {reason}"
+        f"  {r.target}: {_missing_line(term, reason)}"
         for r in results
         for term, reason in r.energy_missing.items()
     ]
@@ -354,7 +380,10 @@ def run_lines(run_id: str, r: Result) -> list[str]:
             group = r.energy_groups.get(name, "no group")
             lines.append(f"  {name:31s} {si(value, 'J'):>10s}  {group}")
         for term, reason in r.energy_missing.items():
-            lines.append(f"  {term:28s} {'n/m':>10s}  not modelled: {reason}")
+            kind, text = _why(reason)
+            cell = "incl." if kind == "included" else "n/m"
+            why = text if kind == "included" else f"not modelled: {text}"
+            lines.append(f"  {term:28s} {cell:>10s}  {why}")
     if r.extra:
         lines.append("other figures (per inference where they count something):")
         for name, value in r.extra.items():

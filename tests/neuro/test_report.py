@@ -95,3 +95,25 @@ def test_quiet_bars_follow_the_neuro_logger_level():
         assert quiet_bars() is True
     finally:
         logger.setLevel(before)
+
+
+def test_a_group_inside_another_figure_is_reported_as_included_not_as_not_modelled():
+    from neuro.report import breakdown_table, missing_lines
+
+    r = _r("snn:truenorth", 0.9).set_energy(
+        {"synaptic_events": ("compute", 3e-9), "static": ("static", 1e-9),
+         "host_io": ("off_chip", 0.0)},
+        missing={
+            "conversion": "included in the truenorth per-event figure",
+            "movement": "not modelled: included in the truenorth per-event figure",
+            "neuron_updates": "not modelled: no figure in our sources",
+        },
+    )  # fmt: skip
+    lines = missing_lines([r])
+    assert lines == [
+        "  snn:truenorth: conversion included in the truenorth per-event figure",
+        "  snn:truenorth: movement included in the truenorth per-event figure",
+        "  snn:truenorth: neuron_updates not modelled: no figure in our sources",
+    ]
+    row = breakdown_table([r]).splitlines()[2].split()
+    assert row == ["snn:truenorth", "75.0", "%", "incl.", "incl.", "25.0", "%", "0.0", "%"]

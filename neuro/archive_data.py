@@ -49,7 +49,7 @@ _NB_UNITS = {"footprint_B": "B", "connection_sparsity": "fraction",
 _COUNTS = {"synaptic_events", "spikes", "spikes_out", "hidden_spikes", "messages",
            "messages_in_tile", "neuron_updates", "neuron_updates_active", "neuron_updates_idle",
            "hops_ew", "hops_ns", "host_bytes", "row_drives", "column_conversions", "tiles",
-           "cells", "train_images", "passes"}  # fmt: skip
+           "cells", "train_images", "passes", "chips"}  # fmt: skip
 #: Curve x labels -> the dimension they become in :func:`to_xarray`.
 CURVE_DIMS = {"t_s": "read_time_s", "steps": "steps", "training_images": "training_images"}
 _NO_XARRAY = (

@@ -51,6 +51,12 @@ Davies 2018, Table 2 and the mean activity per step spread evenly over a populat
 cores (a lower bound: the busiest step and the busiest core take longer). Static and
 control power are charged over ``steps x step time``; ``dt_s`` overrides it.
 
+Chips (:func:`chips_needed`): static and control power are per chip, and a network larger
+than one chip draws them on every chip it occupies: Loihi's placed cores over its 128
+cores per chip; BrainScaleS-2's neuron circuits (512 per chip, a neuron of fan-in F taking
+``ceil(F / 256)`` merged circuits) and TrueNorth's 1,048,576 neurons per chip. The chips
+run in parallel (time unchanged); chip-to-chip links are not priced.
+
 Device-backed synapses (``snn:<device>``, :func:`device_chip`) pay the crossbar periphery
 per event, not a bare cell read: a spike drives its row in every column tile (word-line
 driver and wire, priced by :func:`crossbar.cost.matrix_cost` for a 1-bit input), each
@@ -83,6 +89,7 @@ __all__ = [
     "Timing",
     "inference_time",
     "place",
+    "chips_needed",
     "HOST_LINK_J_PER_BYTE",
     "AER_BYTES",
 ]
@@ -180,6 +187,9 @@ class Activity:
     steps, step_s : float
         Time steps per inference and the mean time of one (``time_s = steps x step_s``;
         informative, see :func:`inference_time`).
+    chips : float
+        Chips the network occupies (:func:`chips_needed`); static and control power are
+        drawn by every one of them for ``time_s``.
     """
 
     synaptic_events: float
@@ -197,6 +207,12 @@ class Activity:
     cells_per_event: float = 1.0
     steps: float = 0.0
     step_s: float = 0.0
+    chips: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.chips >= 1.0:
+            raise ConfigError(f"Activity.chips must be at least 1 (a network occupies whole "
+                              f"chips); got {self.chips!r}")  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,7 +257,15 @@ hop_ns_s : float or None
         Synapses one core can hold (placement).
     cores_per_chip : int or None
         Cores of one chip (the mesh's height is ``cores_per_chip / cores_per_tile /
-        mesh_width``).
+        mesh_width``); with a placement, the chips a network occupies are its cores over
+        this (:func:`chips_needed`).
+    neurons_per_chip : int or None
+        Neuron circuits of one chip, for a chip without a placement (:func:`chips_needed`);
+        None: a network is taken to fit on one chip.
+    fan_in_per_neuron : int or None
+        Synapses of one neuron circuit; a neuron with a larger mean fan-in takes
+        ``ceil(fan_in / fan_in_per_neuron)`` circuits (BrainScaleS-2 merges circuits into
+        one logical neuron to raise its fan-in). None: one circuit per neuron.
     time_source : str
         Citation of the tick, or of the step-time figures.
     """
@@ -279,6 +303,8 @@ hop_ns_s : float or None
     array_read_s: float | None = param(None, unit="s", ge=0.0, optional=True)
     synapses_per_core: int | None = param(None, integer=True, ge=1, optional=True)
     cores_per_chip: int | None = param(None, integer=True, ge=1, optional=True)
+    neurons_per_chip: int | None = param(None, integer=True, ge=1, optional=True)
+    fan_in_per_neuron: int | None = param(None, integer=True, ge=1, optional=True)
     time_source: str = "1 ms per time step: real time (TrueNorth's 1 kHz tick)"
 
     def __post_init__(self) -> None:
@@ -365,10 +391,10 @@ hop_ns_s : float or None
         elif self.static_W is None and "lane_static" in comp:
             miss["always_on_static"] = src["static_W"]
         else:
-            add("static", "static", ("static_W", a.time_s))
+            add("static", "static", ("static_W", a.time_s * a.chips))
         if "static" not in self.includes:
             if self.control_W is not None:
-                comp["control"] = ("static", self.control_W * a.time_s)
+                comp["control"] = ("static", self.control_W * a.time_s * a.chips)
             elif not src["control_W"].startswith("included"):
                 miss["control"] = src["control_W"]
         if "off_chip" not in self.includes:
@@ -514,6 +540,8 @@ PRESETS: dict[str, ChipEnergy] = {
             "embedded processor cores)",
             "host_io_J_per_byte": _HOST,
         },
+        # 4,096 cores x 256 neurons = 1,048,576 neurons per chip (Merolla 2014)
+        neurons_per_chip=4096 * 256,
         tick_s=1e-3, time_source=f"1 ms per time step: TrueNorth's global 1 kHz tick, {_MEROLLA}",
     ),
     "seneca": ChipEnergy(
@@ -600,6 +628,9 @@ PRESETS: dict[str, ChipEnergy] = {
         # while trained spiking networks run (Cramer et al. 2022), charged over the time on
         # the chip; the per-event terms are in it (at the measured networks' activity).
         static_W=BRAINSCALES2_CHIP_W, host_io_J_per_byte=HOST_LINK_J_PER_BYTE,
+        # 512 neuron circuits in two rows of 256, each under a synapse array of 256 rows;
+        # circuits merge into larger logical neurons to raise the fan-in (_BSS2_CHAPTER)
+        neurons_per_chip=512, fan_in_per_neuron=256,
         sources={
             "synaptic_op_J": f"{_BSS2_IN_CHIP_W}: it holds the analog synapse currents of the "
             "measured networks' events (on average less than one spike per hidden neuron and "
@@ -723,6 +754,43 @@ def place(
         max(math.ceil(n / chip.neurons_per_core), math.ceil(s / spc) if spc and s > 0 else 1)
         for n, s in zip(sizes, syn)
     )
+
+
+def chips_needed(
+    chip: ChipEnergy,
+    sizes: Sequence[int],
+    synapses_in: Sequence[float],
+    routes: Routes | None = None,
+) -> int:
+    """Chips a network of ``sizes`` populations occupies on ``chip``.
+
+    With a placement (Loihi): ``ceil(routes.cores / cores_per_chip)``. Else, with
+    ``neurons_per_chip``: every population with incoming synapses (the input comes from
+    the host) needs ``n x ceil(fan-in / fan_in_per_neuron)`` neuron circuits, ``fan-in``
+    its mean synapses per neuron (``synapses_in / n``), and the chips are the circuits
+    over ``neurons_per_chip``, rounded up. Otherwise 1 (a chip without a capacity figure).
+
+    Static and control power are per chip (:meth:`ChipEnergy.energy`); the chips run in
+    parallel, so the time per inference is unchanged (running the parts one after another
+    on one chip, as BrainScaleS-2's partitioned emulation does, costs the same energy and
+    that many times the time). Chip-to-chip links are not priced.
+    """
+    if len(synapses_in) != len(sizes):
+        raise ConfigError(
+            f"chips_needed: {len(sizes)} populations but {len(synapses_in)} synapse counts"
+        )
+    if chip.places and chip.cores_per_chip is not None and routes is not None:
+        return max(1, math.ceil(routes.cores / chip.cores_per_chip))
+    if chip.neurons_per_chip is None:
+        return 1
+    circuits = 0
+    for n, syn in zip(sizes, synapses_in):
+        if n <= 0 or syn <= 0:
+            continue
+        fan_in = round(syn / n, 6)  # a mean of float fan-outs: 256.0000001 is 256
+        merge = math.ceil(fan_in / chip.fan_in_per_neuron) if chip.fan_in_per_neuron else 1
+        circuits += n * merge
+    return max(1, math.ceil(circuits / chip.neurons_per_chip))
 
 
 def mesh_routes(

@@ -11,7 +11,8 @@ events, active and idle neuron updates, spikes, and (from a placement on the chi
 synaptic events → ``compute``; neuron updates and spike generation (neuron circuits),
 and for device synapses the row drives and column sensing → ``conversion``; spike routing
 → ``movement``; static power (and Loihi's embedded x86 cores' power) × the inference's time
-(``latency``) → ``static``; input spikes in and results out over the host link → ``off_chip``. A term the chip's sources do
+(``latency``) × the chips the network occupies (:func:`snn.energy.chips_needed`, in
+``extra["chips"]``) → ``static``; input spikes in and results out over the host link → ``off_chip``. A term the chip's sources do
 not give is in ``energy_missing`` with its reason (:class:`snn.energy.ChipEnergy`).
 A neuron update is active in a step when the neuron integrates a bias (converted networks
 add their bias every step) or at least one synaptic event (probability ``1 - exp(-λ)``
@@ -335,7 +336,7 @@ class Spiking:
 def _activity_extra(a: Activity) -> dict[str, float]:
     keys = ("neuron_updates_active", "neuron_updates_idle", "spikes_out", "messages",
             "messages_in_tile", "hops_ew", "hops_ns", "host_bytes", "row_drives",
-            "column_conversions", "step_s")  # fmt: skip
+            "column_conversions", "step_s", "chips")  # fmt: skip
     return {k: float(getattr(a, k)) for k in keys}
 
 
@@ -357,7 +358,7 @@ def _converted_activity(
     (:func:`snn.energy.inference_time`; ``dt_s`` overrides it). ``all_active``: every
     neuron update is active (a leaky membrane changes every step).
     """
-    from snn.energy import crossbar_counts, inference_time
+    from snn.energy import chips_needed, crossbar_counts, inference_time
 
     sizes = net.sizes
     fans = [float(np.mean(f)) for f in net.fan_out]
@@ -390,6 +391,7 @@ def _converted_activity(
                   hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
     timing = inference_time(chip, steps, routes=routes, events_in=ev_in, updates_active=act_in,
                             updates_idle=idle_in, dt_s=dt_s)  # fmt: skip
+    kw["chips"] = float(chips_needed(chip, sizes, syn_in, routes))
     if device:
         # one crossbar per projection (a skip's too), driven by its source's spikes
         projections = getattr(net, "projections", None)
@@ -427,14 +429,14 @@ def _dc_activity(
     (BrainScaleS-2: 1,000× faster); Loihi takes ``steps`` of its modelled step time;
     ``dt_s`` overrides both.
     """
-    from snn.energy import Timing, crossbar_counts, inference_time
+    from snn.energy import Timing, chips_needed, crossbar_counts, inference_time
 
     sizes = [784, n_exc, n_exc]
     proj = [(0, 1, float(n_exc)), (1, 2, 1.0), (2, 1, float(max(n_exc - 1, 1)))]
+    syn_in = [0.0, 784.0 * n_exc + n_exc * max(n_exc - 1, 1), float(n_exc)]
     kw = {}
     routes = None
     if chip.places:
-        syn_in = [0.0, 784.0 * n_exc + n_exc * max(n_exc - 1, 1), float(n_exc)]
         routes = mesh_routes(sizes, proj, spikes, chip, syn_in)
         kw = dict(messages=routes.messages, messages_in_tile=routes.messages_in_tile,
                   hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
@@ -450,6 +452,7 @@ def _dc_activity(
         timing = inference_time(chip, steps, routes=routes, events_in=[0.0, raw_e * k, raw_i * k],
                                 updates_active=[0.0, n_exc * steps, n_exc * steps],
                                 dt_s=dt_s)  # fmt: skip
+    kw["chips"] = float(chips_needed(chip, sizes, syn_in, routes))
     if device:
         drives, conv, cells = crossbar_counts([(n_exc, 784), (n_exc, n_exc), (n_exc, n_exc)],
                                               spikes, max(int(round(steps)), 1))  # fmt: skip

@@ -295,3 +295,44 @@ def test_timing_refusals():
         inference_time(preset("loihi"), 10)
     with pytest.raises(ConfigError, match="place: 2 populations but 1 synapse counts"):
         place([10, 10], preset("loihi"), [0.0])
+
+
+def test_chips_needed_counts_neuron_circuits_and_fan_in_merges_on_brainscales2():
+    from snn.energy import chips_needed
+
+    bss2 = preset("brainscales2")
+    # 784 -> 256 -> 10: a hidden neuron of fan-in 784 merges ceil(784 / 256) = 4 circuits,
+    # an output of fan-in 256 one: 256 x 4 + 10 = 1,034 circuits over 512 per chip -> 3 chips
+    assert chips_needed(bss2, [784, 256, 10], [0.0, 784 * 256, 256 * 10]) == 3
+    # fan-in exactly 256 (a float mean) is one circuit: 512 neurons fill one chip
+    assert chips_needed(bss2, [100, 512], [0.0, 512 * 256.0000001]) == 1
+    # TrueNorth: 4,096 x 256 neurons per chip, no fan-in merging
+    tn = preset("truenorth")
+    assert chips_needed(tn, [784, 2_000_000], [0.0, 2_000_000 * 784.0]) == 2
+    # no capacity figure (SENECA): one chip
+    assert chips_needed(preset("seneca"), [784, 10**7], [0.0, 1e9]) == 1
+
+
+def test_chips_needed_from_the_placement_on_loihi():
+    from snn.energy import chips_needed
+
+    loihi = preset("loihi")
+    sizes = [784, 300_000]  # 300,000 neurons: 293 cores of 1,024 + the input's 1
+    syn = [0.0, 300_000 * 10.0]
+    routes = mesh_routes(sizes, [(0, 1, 10.0)], [100.0, 0.0], loihi, syn)
+    assert routes.cores == 1 + math.ceil(300_000 / 1024)
+    assert chips_needed(loihi, sizes, syn, routes) == math.ceil(routes.cores / 128) == 3
+    with pytest.raises(ConfigError, match=r"chips_needed: 2 populations but 1 synapse counts"):
+        chips_needed(loihi, sizes, [0.0], routes)
+
+
+def test_static_and_control_power_are_drawn_by_every_chip():
+    loihi = preset("loihi")
+    comp, _ = loihi.energy(Activity(synaptic_events=0.0, time_s=1e-3, chips=3.0))
+    assert comp["static"][1] == pytest.approx(0.029 * 3 * 1e-3)
+    assert comp["control"][1] == pytest.approx(2.09 / 32 * 3 * 1e-3)
+    bss2 = preset("brainscales2")
+    comp, _ = bss2.energy(Activity(synaptic_events=0.0, time_s=64e-6, chips=3.0))
+    assert comp["static"][1] == pytest.approx(0.2 * 3 * 64e-6)
+    with pytest.raises(ConfigError, match=r"Activity.chips must be at least 1"):
+        Activity(synaptic_events=0.0, chips=0.5)

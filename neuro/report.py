@@ -278,11 +278,31 @@ def _ir_drop_lines(r: Result) -> list[str]:
     ]
 
 
+#: Above this share of its chip energy in static power, a batch-1 NPU run gets a note.
+STATIC_NOTE_SHARE = 0.5
+
+
+def _batch_lines(r: Result) -> list[str]:
+    """A line when an NPU run at batch 1 spends most of its chip energy on static power: the
+    chip idles through most of one input, and a batch amortises it (the operating point a
+    digital accelerator is run at for throughput)."""
+    if not r.target.startswith("npu:") or r.batch_size != 1 or not r.energy_per_inference:
+        return []
+    static = r.group_energy().get("static")
+    if static is None or static / r.energy_per_inference <= STATIC_NOTE_SHARE:
+        return []
+    return [
+        f"{r.target}: batch 1: static power is {100 * static / r.energy_per_inference:.0f} % "
+        "of its chip energy (the chip idles through most of one input); a batch amortises "
+        "it: --set batch_size=256"
+    ]
+
+
 def subset_lines(results: Sequence[Result]) -> list[str]:
     """One line per result whose accuracy comes from a subset of the test inputs, with the
     FP32 accuracy on those same inputs: the fair figure to compare it with; and one per
     result whose accuracy holds at a stated read time after programming (analog cells
-    drift)."""
+    drift); the IR-drop and batch-1 static-power notes of each result."""
     lines = []
     for r in results:
         t_read = r.extra.get("accuracy_read_time_s")
@@ -292,6 +312,7 @@ def subset_lines(results: Sequence[Result]) -> list[str]:
                 "(curve accuracy_vs_time for the other times)"
             )
         lines += _ir_drop_lines(r)
+        lines += _batch_lines(r)
         n, fp32 = r.extra.get("test_inputs"), r.extra.get("fp32_accuracy_same_inputs")
         if n is not None and fp32 is not None:
             lines.append(

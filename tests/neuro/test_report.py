@@ -117,3 +117,20 @@ def test_a_group_inside_another_figure_is_reported_as_included_not_as_not_modell
     ]
     row = breakdown_table([r]).splitlines()[2].split()
     assert row == ["snn:truenorth", "75.0", "%", "incl.", "incl.", "25.0", "%", "0.0", "%"]
+
+
+def test_an_npu_run_at_batch_1_dominated_by_static_power_says_a_batch_amortises_it():
+    from neuro.report import subset_lines
+
+    def npu(batch, static_J):
+        return _r("npu:ab9", 0.9, batch_size=batch).set_energy(
+            {"mac": ("compute", 1e-6), "static": ("static", static_J), "dram": ("off_chip", 0.0)},
+            missing={"conversion": "digital"},
+        )
+
+    assert subset_lines([npu(1, 4e-6)]) == [
+        "npu:ab9: batch 1: static power is 80 % of its chip energy (the chip idles through "
+        "most of one input); a batch amortises it: --set batch_size=256"
+    ]
+    assert subset_lines([npu(1, 0.5e-6)]) == []  # static a third: no note
+    assert subset_lines([npu(256, 4e-6)]) == []  # already batched

@@ -284,7 +284,7 @@ STATIC_NOTE_SHARE = 0.5
 
 def _batch_lines(r: Result) -> list[str]:
     """A line when an NPU run at batch 1 spends most of its chip energy on static power: the
-    chip idles through most of one input, and a batch amortises it (the operating point a
+    chip idles through most of one input, and a batch shares it among its inputs (the point a
     digital accelerator is run at for throughput)."""
     if not r.target.startswith("npu:") or r.batch_size != 1 or not r.energy_per_inference:
         return []
@@ -293,8 +293,8 @@ def _batch_lines(r: Result) -> list[str]:
         return []
     return [
         f"{r.target}: batch 1: static power is {100 * static / r.energy_per_inference:.0f} % "
-        "of its chip energy (the chip idles through most of one input); a batch amortises "
-        "it: --set batch_size=256"
+        "of its chip energy (the chip idles through most of one input); a batch shares "
+        "it among its inputs: --set batch_size=256"
     ]
 
 

@@ -130,7 +130,7 @@ def test_an_npu_run_at_batch_1_dominated_by_static_power_says_a_batch_amortises_
 
     assert subset_lines([npu(1, 4e-6)]) == [
         "npu:ab9: batch 1: static power is 80 % of its chip energy (the chip idles through "
-        "most of one input); a batch amortises it: --set batch_size=256"
+        "most of one input); a batch shares it among its inputs: --set batch_size=256"
     ]
     assert subset_lines([npu(1, 0.5e-6)]) == []  # static a third: no note
     assert subset_lines([npu(256, 4e-6)]) == []  # already batched

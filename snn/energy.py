@@ -54,7 +54,9 @@ control power are charged over ``steps x step time``; ``dt_s`` overrides it.
 Chips (:func:`chips_needed`): static and control power are per chip, and a network larger
 than one chip draws them on every chip it occupies: Loihi's placed cores over its 128
 cores per chip; BrainScaleS-2's neuron circuits (512 per chip, a neuron of fan-in F taking
-``ceil(F / 256)`` merged circuits) and TrueNorth's 1,048,576 neurons per chip. The chips
+``ceil(F / 256)`` merged circuits) and TrueNorth's 1,048,576 neurons per chip (256 axons
+per core: a neuron of fan-in F takes ``ceil(F / 256)``, a lower bound, as the partial sums
+need combining). The chips
 run in parallel (time unchanged); chip-to-chip links are not priced.
 
 Device-backed synapses (``snn:<device>``, :func:`device_chip`) pay the crossbar periphery
@@ -540,8 +542,9 @@ PRESETS: dict[str, ChipEnergy] = {
             "embedded processor cores)",
             "host_io_J_per_byte": _HOST,
         },
-        # 4,096 cores x 256 neurons = 1,048,576 neurons per chip (Merolla 2014)
-        neurons_per_chip=4096 * 256,
+        # 4,096 cores x 256 neurons = 1,048,576 neurons per chip; a core's crossbar has 256
+        # axons, so a neuron's fan-in above 256 takes more neurons (Merolla 2014)
+        neurons_per_chip=4096 * 256, fan_in_per_neuron=256,
         tick_s=1e-3, time_source=f"1 ms per time step: TrueNorth's global 1 kHz tick, {_MEROLLA}",
     ),
     "seneca": ChipEnergy(

@@ -306,9 +306,10 @@ def test_chips_needed_counts_neuron_circuits_and_fan_in_merges_on_brainscales2()
     assert chips_needed(bss2, [784, 256, 10], [0.0, 784 * 256, 256 * 10]) == 3
     # fan-in exactly 256 (a float mean) is one circuit: 512 neurons fill one chip
     assert chips_needed(bss2, [100, 512], [0.0, 512 * 256.0000001]) == 1
-    # TrueNorth: 4,096 x 256 neurons per chip, no fan-in merging
+    # TrueNorth: 4,096 x 256 neurons per chip, 256 axons per core: fan-in 784 takes 4
     tn = preset("truenorth")
-    assert chips_needed(tn, [784, 2_000_000], [0.0, 2_000_000 * 784.0]) == 2
+    assert chips_needed(tn, [784, 2_000_000], [0.0, 2_000_000 * 784.0]) == 8
+    assert chips_needed(tn, [100, 2_000_000], [0.0, 2_000_000 * 100.0]) == 2
     # no capacity figure (SENECA): one chip
     assert chips_needed(preset("seneca"), [784, 10**7], [0.0, 1e9]) == 1
 

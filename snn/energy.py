@@ -859,9 +859,10 @@ def mesh_routes(
 class Timing:
     """Time of one inference (:func:`inference_time`); all in s.
 
-    ``step_s = core_s + route_s + barrier_s`` for a chip without a tick (``core_s``: the
-    busiest core's work; ``critical``: the population on it); ``step_s = tick_s`` (or
-    ``dt_s``) otherwise, with the other parts 0.
+    ``step_s = core_s + route_s + barrier_s + overhead_s`` for a chip without a tick
+    (``core_s``: the busiest core's work; ``critical``: the population on it);
+    ``step_s = tick_s`` (or ``dt_s``) ``+ overhead_s`` otherwise, with the other parts 0.
+    ``overhead_s``: the deployment's software time per step (:func:`inference_time`).
     """
 
     time_s: float
@@ -872,6 +873,7 @@ class Timing:
     barrier_s: float = 0.0
     critical: int = -1
     source: str = ""
+    overhead_s: float = 0.0
 
 
 def barrier_s(chip: ChipEnergy, cores: int) -> float:
@@ -901,6 +903,7 @@ def inference_time(
     updates_active: Sequence[float] = (),
     updates_idle: Sequence[float] = (),
     dt_s: float | None = None,
+    overhead_s: float = 0.0,
 ) -> Timing:
     """Time of one inference of ``steps`` time steps on ``chip``.
 
@@ -917,12 +920,39 @@ def inference_time(
         active and idle neuron updates.
     dt_s : float, optional
         Override: every step takes ``dt_s`` (e.g. 1 ms to run in real time).
+    overhead_s : float
+        Seconds added to every step, whatever sets it: the deployment's software (a host
+        or embedded-core management phase, host I/O every step), which the chip's own
+        model leaves out (0: the chip alone).
 
     Returns
     -------
     Timing
         ``time_s = steps x step_s``.
     """
+    if not overhead_s >= 0.0:
+        raise ConfigError(f"inference_time: overhead_s must be >= 0 s; got {overhead_s!r}")
+    t = _chip_timing(chip, steps, routes, events_in, updates_active, updates_idle, dt_s)
+    if overhead_s == 0.0:
+        return t
+    step = t.step_s + overhead_s
+    return dataclasses.replace(
+        t, time_s=steps * step, step_s=step, overhead_s=overhead_s,
+        source=f"{t.source}; + {overhead_s:g} s per step of the deployment's software "
+        "(step_overhead_s)",
+    )  # fmt: skip
+
+
+def _chip_timing(
+    chip: ChipEnergy,
+    steps: float,
+    routes: Routes | None,
+    events_in: Sequence[float],
+    updates_active: Sequence[float],
+    updates_idle: Sequence[float],
+    dt_s: float | None,
+) -> Timing:
+    """:func:`inference_time` without the software overhead."""
     if dt_s is not None:
         return Timing(steps * dt_s, steps, dt_s, source=f"dt_s = {dt_s:g} s per step (override)")
     if chip.tick_s is not None:

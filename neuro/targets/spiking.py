@@ -39,7 +39,9 @@ completed (Davies et al. 2018, Table 2), from the counted events and the placeme
 ``latency = steps × step time`` (conversion, trained), or for Diehl & Cook the presentation
 time (350 ms + 150 ms rest, times the mean number of presentations) scaled by the chip's
 speed (tick chips) or its steps × Loihi's step time. ``dt_s`` overrides the step time
-(``dt_s=1e-3``: every chip in real time). ``throughput = 1 / latency`` (one input at a
+(``dt_s=1e-3``: every chip in real time); ``step_overhead_s`` adds a deployment's software
+time to every step (0 by default: the chip alone; measured Loihi figures in
+:class:`SpikingConfig`). ``throughput = 1 / latency`` (one input at a
 time), and static energy is charged over ``latency``. ``ops_per_inference`` is the workload's
 ANN-equivalent 2 × MACs, so TOPS/W compares with the other paradigms.
 """
@@ -100,6 +102,17 @@ class SpikingConfig:
     dt_s : float or None
         Seconds per time step on the hardware, overriding the chip's own step time (None:
         the chip's model, :func:`snn.energy.inference_time`).
+    step_overhead_s : float
+        Seconds added to every time step for the deployment's software, which the chip
+        models leave out (0: the chip alone). Loihi runs measured with NxSDK probes or by
+        their authors: 8 us per step for an idle one-chip network with no host I/O
+        (125,000 steps/s; 15 us, 65,000 steps/s, on several chips: nengo-loihi's
+        power-measurement example, "empirically estimated"); 3.44 us of x86 management
+        per step beside 57.4 us of spiking (NxTF's MNIST tutorial); 8.96 us of input-spike
+        generation and injection on the embedded x86 cores per 15.5 us step (the LSNN
+        sMNIST tutorial); Blouw et al. 2019's host-paced keyword spotter took 338 us per
+        step in all, about 160 us more than Loihi's chip model at its spike-rate bound. The
+        time, and the static and management-core energy over it, grow with it.
     backend : str
         ``"standalone"`` (C++) or ``"numpy"`` (Brian2 runtime).
     n_exc, train_images, passes : int
@@ -131,6 +144,7 @@ class SpikingConfig:
     # step counts 0 is as good or better.
     v_init: float = param(0.0, ge=0.0, lt=1.0)
     dt_s: float | None = param(None, unit="s", gt=0.0, le=1.0, optional=True)
+    step_overhead_s: float = param(0.0, unit="s", ge=0.0, le=1.0)
     backend: str = param("standalone", choices=("standalone", "numpy"))
     n_exc: int = param(400, integer=True, ge=1)
     train_images: int = param(9000, integer=True, ge=1)
@@ -266,12 +280,13 @@ class Spiking:
         }
         activity = _converted_activity(self.chip, net, [s / n for s in run.spikes],
                                        run.synaptic_events / n, steps, c.dt_s,
-                                       self.device is not None)  # fmt: skip
+                                       self.device is not None,
+                                       overhead_s=c.step_overhead_s)  # fmt: skip
         # the accuracy-energy trade-off of rate coding: chip energy per inference after T steps
         energy_at = [
             self._chip_energy(_converted_activity(
                 self.chip, net, [float(v) / n for v in spk], float(ev) / n, int(t), c.dt_s,
-                self.device is not None))
+                self.device is not None, overhead_s=c.step_overhead_s))
             for t, spk, ev in zip(run.steps, run.spikes_at, run.events_at)
         ]  # fmt: skip
         curves = {
@@ -324,7 +339,8 @@ class Spiking:
         spikes = [(getattr(ev, k) - getattr(before, k)) / n
                   for k in ("input_spikes", "exc_spikes", "inh_spikes")]  # fmt: skip
         activity = _dc_activity(self.chip, c.n_exc, spikes, per_inf, steps, biological,
-                                c.dt_s, self.device is not None)  # fmt: skip
+                                c.dt_s, self.device is not None,
+                                overhead_s=c.step_overhead_s)  # fmt: skip
         latency = activity.time_s
         curves = {"accuracy_vs_training_images": Curve(np.asarray(xs), np.asarray(ys),
                                                        "training_images", "accuracy")}  # fmt: skip
@@ -349,6 +365,7 @@ def _converted_activity(
     dt_s: float | None,
     device: bool,
     all_active: bool = False,
+    overhead_s: float = 0.0,
 ) -> Activity:
     """What one inference of a converted network did, per inference, and how long it took.
 
@@ -390,7 +407,7 @@ def _converted_activity(
         kw = dict(messages=routes.messages, messages_in_tile=routes.messages_in_tile,
                   hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
     timing = inference_time(chip, steps, routes=routes, events_in=ev_in, updates_active=act_in,
-                            updates_idle=idle_in, dt_s=dt_s)  # fmt: skip
+                            updates_idle=idle_in, dt_s=dt_s, overhead_s=overhead_s)  # fmt: skip
     kw["chips"] = float(chips_needed(chip, sizes, syn_in, routes))
     if device:
         # one crossbar per projection (a skip's too), driven by its source's spikes
@@ -419,6 +436,7 @@ def _dc_activity(
     biological_s: float,
     dt_s: float | None,
     device: bool,
+    overhead_s: float = 0.0,
 ) -> Activity:
     """Diehl & Cook per test image: input (784), excitatory and inhibitory populations.
 
@@ -427,7 +445,7 @@ def _dc_activity(
     (input → E, E → I one to one, I → E all but one) is a crossbar. Time: a tick chip runs
     the ``biological_s`` of presentation in real time, scaled by its tick against 1 ms
     (BrainScaleS-2: 1,000× faster); Loihi takes ``steps`` of its modelled step time;
-    ``dt_s`` overrides both.
+    ``dt_s`` overrides both; ``overhead_s`` is added to every step.
     """
     from snn.energy import Timing, chips_needed, crossbar_counts, inference_time
 
@@ -442,7 +460,8 @@ def _dc_activity(
                   hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
     if dt_s is None and chip.tick_s is not None:
         scale = chip.tick_s / 1e-3
-        timing = Timing(biological_s * scale, steps, biological_s * scale / max(steps, 1e-30))
+        step = biological_s * scale / max(steps, 1e-30) + overhead_s
+        timing = Timing(steps * step, steps, step, overhead_s=overhead_s)
     else:
         # events into E (input and inhibition) and into I (one per excitatory spike), scaled
         # to the counted total; every neuron updates every step
@@ -451,7 +470,7 @@ def _dc_activity(
         k = per_inf["synaptic_events"] / (raw_e + raw_i) if raw_e + raw_i > 0 else 0.0
         timing = inference_time(chip, steps, routes=routes, events_in=[0.0, raw_e * k, raw_i * k],
                                 updates_active=[0.0, n_exc * steps, n_exc * steps],
-                                dt_s=dt_s)  # fmt: skip
+                                dt_s=dt_s, overhead_s=overhead_s)  # fmt: skip
     kw["chips"] = float(chips_needed(chip, sizes, syn_in, routes))
     if device:
         drives, conv, cells = crossbar_counts([(n_exc, 784), (n_exc, n_exc), (n_exc, n_exc)],

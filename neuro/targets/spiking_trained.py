@@ -52,7 +52,7 @@ def evaluate_trained(target: Spiking, workload: Workload, seed: int):
     def activity(spikes, events, steps):
         # a leaky membrane changes every step: no idle update (priced and timed as active)
         return _converted_activity(target.chip, net, spikes, events, steps, c.dt_s, device,
-                                   all_active=leaky)  # fmt: skip
+                                   all_active=leaky, overhead_s=c.step_overhead_s)  # fmt: skip
 
     act = activity([s / n for s in run.spikes], run.synaptic_events / n, steps)
     energy_at = [

@@ -337,3 +337,19 @@ def test_static_and_control_power_are_drawn_by_every_chip():
     assert comp["static"][1] == pytest.approx(0.2 * 3 * 64e-6)
     with pytest.raises(ConfigError, match=r"Activity.chips must be at least 1"):
         Activity(synaptic_events=0.0, chips=0.5)
+
+
+def test_inference_time_adds_the_software_overhead_to_every_step():
+    loihi = preset("loihi")
+    routes = mesh_routes([10, 10], [(0, 1, 10.0)], [5.0, 0.0], loihi, [0.0, 100.0])
+    kw = dict(routes=routes, events_in=[0.0, 50.0], updates_active=[0.0, 100.0])
+    base = inference_time(loihi, 10, **kw)
+    t = inference_time(loihi, 10, **kw, overhead_s=8e-6)
+    assert t.step_s == pytest.approx(base.step_s + 8e-6)
+    assert t.time_s == pytest.approx(10 * (base.step_s + 8e-6))
+    assert (t.core_s, t.barrier_s, t.overhead_s) == (base.core_s, base.barrier_s, 8e-6)
+    tick = inference_time(preset("truenorth"), 64, overhead_s=1e-4)
+    assert tick.time_s == pytest.approx(64 * (1e-3 + 1e-4))
+    assert inference_time(loihi, 10, dt_s=1e-3, overhead_s=1e-3).time_s == pytest.approx(2e-2)
+    with pytest.raises(ConfigError, match=r"inference_time: overhead_s must be >= 0 s"):
+        inference_time(loihi, 10, **kw, overhead_s=-1.0)

@@ -216,3 +216,25 @@ def test_diehl_cook_time_on_each_chip():
     # dt_s overrides
     d = _dc_activity(preset("loihi"), 400, spikes, per_inf, 1000.0, 0.5, 0.5e-3, False)
     assert d.time_s == pytest.approx(0.5)
+
+
+def test_step_overhead_adds_to_every_step_and_its_static_energy():
+    fam = FAMILIES.get("snn")
+    wl = workloads.get("mlp-digits")
+    base = make_target("snn:loihi", **fam.quick_options).evaluate(wl, seed=0)
+    slow = make_target("snn:loihi", **fam.quick_options, step_overhead_s=10e-6)
+    slow = slow.evaluate(wl, seed=0)
+    steps = 32  # the quick options' window
+    assert slow.extra["synaptic_events"] == base.extra["synaptic_events"]  # same run
+    assert slow.latency - base.latency == pytest.approx(steps * 10e-6, rel=1e-9)
+    # Loihi's 29 mW idle power and the x86 cores' 2.09 W / 32 chips over the added time
+    extra_time = steps * 10e-6
+    assert slow.energy_breakdown["static"] - base.energy_breakdown["static"] == pytest.approx(
+        0.029 * extra_time, rel=1e-9
+    )
+    assert slow.energy_breakdown["control"] - base.energy_breakdown["control"] == pytest.approx(
+        2.09 / 32 * extra_time, rel=1e-9
+    )
+    assert slow.config["step_overhead_s"] == 10e-6
+    with pytest.raises(ConfigError, match=r"step_overhead_s"):
+        SpikingConfig(step_overhead_s=-1e-6)

@@ -422,6 +422,38 @@ static float *panels(int64_t kk, float **pk, float **bp, float **scr)
     return raw;
 }
 
+/* The nb products of fp16gemm_batched (cv0 NULL: w_b = w + b*sw) and fp16gemm_conv (the
+ * columns of cv0's image b, at cv0->in + b*sin), with one set of packing panels. */
+static int gemms(const float *x, int64_t ldx, int64_t sx, const float *w, int64_t ldw,
+                 int64_t sw, const conv *cv0, int64_t sin, const float *bias, int bias_rows,
+                 void *out, int64_t ldo, int64_t so, int out_f32, int64_t m, int64_t kk,
+                 int64_t n, int64_t nb, int64_t chunk, int acc16)
+{
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (chunk < 1)
+        chunk = kk > 0 ? kk : 1;
+    float *pk, *bp, *scr;
+    float *raw = panels(kk, &pk, &bp, &scr);
+    if (!raw)
+        return -1;
+    for (int64_t b = 0; b < nb; b++) {
+        dest d = {out, ldo, out_f32};
+        d = shift(d, 0, b * so);
+        if (cv0) {
+            conv cv = *cv0;
+            cv.in += b * sin;
+            gemm1(x + b * sx, ldx, 0, 0, &cv, bias, bias_rows, d, m, kk, n, chunk, acc16, pk,
+                  bp, scr);
+        } else {
+            gemm1(x + b * sx, ldx, w + b * sw, ldw, 0, bias, bias_rows, d, m, kk, n, chunk,
+                  acc16, pk, bp, scr);
+        }
+    }
+    free(raw);
+    return 0;
+}
+
 /* nb GEMMs out_b (m, n) = x_b (m, kk) @ w_b (kk, n) (+ bias), b = 0 ... nb-1 (sx = 0: one
  * x shared by all).
  *
@@ -440,22 +472,8 @@ int fp16gemm_batched(const float *x, int64_t ldx, int64_t sx, const float *w, in
                      int out_f32, int64_t m, int64_t kk, int64_t n, int64_t nb, int64_t chunk,
                      int acc16)
 {
-    if (m <= 0 || n <= 0)
-        return 0;
-    if (chunk < 1)
-        chunk = kk > 0 ? kk : 1;
-    float *pk, *bp, *scr;
-    float *raw = panels(kk, &pk, &bp, &scr);
-    if (!raw)
-        return -1;
-    for (int64_t b = 0; b < nb; b++) {
-        dest d = {out, ldo, out_f32};
-        d = shift(d, 0, b * so);
-        gemm1(x + b * sx, ldx, w + b * sw, ldw, 0, bias, bias_rows, d, m, kk, n, chunk, acc16,
-              pk, bp, scr);
-    }
-    free(raw);
-    return 0;
+    return gemms(x, ldx, sx, w, ldw, sw, 0, 0, bias, bias_rows, out, ldo, so, out_f32, m, kk, n,
+                 nb, chunk, acc16);
 }
 
 /* nb convolutions, one per image, without an im2col matrix: out_b (m, Ho*Wo) = x (m, kk) @
@@ -469,23 +487,9 @@ int fp16gemm_conv(const float *x, int64_t ldx, const float *in, int64_t sin, int
                   void *out, int64_t ldo, int64_t so, int out_f32, int64_t m, int64_t kk,
                   int64_t nb, int64_t chunk, int acc16)
 {
-    int64_t n = ho * wo;
-    if (m <= 0 || n <= 0)
-        return 0;
-    if (chunk < 1)
-        chunk = kk > 0 ? kk : 1;
-    float *pk, *bp, *scr;
-    float *raw = panels(kk, &pk, &bp, &scr);
-    if (!raw)
-        return -1;
-    for (int64_t b = 0; b < nb; b++) {
-        conv cv = {in + b * sin, h, w, kh, kw, sh, sw, ph, pw, dh, dw, wo};
-        dest d = {out, ldo, out_f32};
-        d = shift(d, 0, b * so);
-        gemm1(x, ldx, 0, 0, &cv, bias, 1, d, m, kk, n, chunk, acc16, pk, bp, scr);
-    }
-    free(raw);
-    return 0;
+    conv cv = {in, h, w, kh, kw, sh, sw, ph, pw, dh, dw, wo};
+    return gemms(x, ldx, 0, 0, 0, 0, &cv, sin, bias, 1, out, ldo, so, out_f32, m, kk, ho * wo,
+                 nb, chunk, acc16);
 }
 
 /* out (m, n) FP16 bits = x (m, kk) @ w (kk, n) (+ bias (n,)): fp16gemm_batched with nb = 1. */

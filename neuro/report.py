@@ -221,32 +221,30 @@ def breakdown_table(results: Sequence[Result]) -> str:
     return format_table(["target", *ENERGY_GROUPS], rows)
 
 
-def _why(reason: str) -> tuple[str, str]:
-    """``("included", text)`` for a term inside another term's figure (its reason starts
-    with "included"), else ``("not modelled", text)``; a leading "not modelled: " of the
-    reason is not repeated."""
-    text = reason.strip()
-    if text.lower().startswith("not modelled: "):
-        text = text[len("not modelled: ") :]
-    return ("included" if text.lower().startswith("included") else "not modelled"), text
+def _included(reason: str) -> bool:
+    """Whether a missing term's energy is inside another term's figure (its reason starts
+    with "included")."""
+    return reason.strip().lower().removeprefix("not modelled: ").startswith("included")
 
 
 def _absent(reason: str) -> str:
-    """The breakdown table's cell of a group without its own figure: ``incl.`` or ``n/m``."""
-    return "incl." if _why(reason)[0] == "included" else "n/m"
+    """The cell of a term without its own figure: ``incl.`` or ``n/m``."""
+    return "incl." if _included(reason) else "n/m"
 
 
-def _missing_line(term: str, reason: str) -> str:
-    """``"conversion included in ..."`` or ``"static not modelled: ..."``."""
-    kind, text = _why(reason)
-    return f"{term} {text}" if kind == "included" else f"{term} not modelled: {text}"
+def _why(reason: str) -> str:
+    """``"included in ..."`` or ``"not modelled: ..."`` (a reason's own leading "not
+    modelled: " is not repeated)."""
+    text = reason.strip()
+    text = text[len("not modelled: ") :] if text.lower().startswith("not modelled: ") else text
+    return text if _included(text) else f"not modelled: {text}"
 
 
 def missing_lines(results: Sequence[Result]) -> list[str]:
     """One line per term a target does not model or prices inside another figure, with
     its reason."""
     return [
-        f"  {r.target}: {_missing_line(term, reason)}"
+        f"  {r.target}: {term} {_why(reason)}"
         for r in results
         for term, reason in r.energy_missing.items()
     ]
@@ -401,10 +399,7 @@ def run_lines(run_id: str, r: Result) -> list[str]:
             group = r.energy_groups.get(name, "no group")
             lines.append(f"  {name:31s} {si(value, 'J'):>10s}  {group}")
         for term, reason in r.energy_missing.items():
-            kind, text = _why(reason)
-            cell = "incl." if kind == "included" else "n/m"
-            why = text if kind == "included" else f"not modelled: {text}"
-            lines.append(f"  {term:28s} {cell:>10s}  {why}")
+            lines.append(f"  {term:28s} {_absent(reason):>10s}  {_why(reason)}")
     if r.extra:
         lines.append("other figures (per inference where they count something):")
         for name, value in r.extra.items():

@@ -447,7 +447,7 @@ def _dc_activity(
     (BrainScaleS-2: 1,000× faster); Loihi takes ``steps`` of its modelled step time;
     ``dt_s`` overrides both; ``overhead_s`` is added to every step.
     """
-    from snn.energy import Timing, chips_needed, crossbar_counts, inference_time
+    from snn.energy import chips_needed, crossbar_counts, inference_time
 
     sizes = [784, n_exc, n_exc]
     proj = [(0, 1, float(n_exc)), (1, 2, 1.0), (2, 1, float(max(n_exc - 1, 1)))]
@@ -459,9 +459,9 @@ def _dc_activity(
         kw = dict(messages=routes.messages, messages_in_tile=routes.messages_in_tile,
                   hops_ew=routes.hops_ew, hops_ns=routes.hops_ns)  # fmt: skip
     if dt_s is None and chip.tick_s is not None:
-        scale = chip.tick_s / 1e-3
-        step = biological_s * scale / max(steps, 1e-30) + overhead_s
-        timing = Timing(steps * step, steps, step, overhead_s=overhead_s)
+        # the presentation's biological time at the chip's speed, spread over the steps
+        step = biological_s * (chip.tick_s / 1e-3) / max(steps, 1e-30)
+        timing = inference_time(chip, steps, dt_s=step, overhead_s=overhead_s)
     else:
         # events into E (input and inhibition) and into I (one per excitatory spike), scaled
         # to the counted total; every neuron updates every step

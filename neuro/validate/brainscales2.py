@@ -47,9 +47,9 @@ from __future__ import annotations
 from neuro.validate import Fitted, register_fitted
 from snn.energy import BRAINSCALES2_CHIP_W, Activity, preset
 
-#: Cramer et al. 2022, abstract: up to 85,000 frames per second (MNIST) at < 200 mW.
+#: Cramer et al. 2022, abstract: up to 85,000 frames per second (MNIST); the < 200 mW is
+#: snn.energy.BRAINSCALES2_CHIP_W, fitted to it.
 CRAMER_FRAMES_PER_S = 85_000.0
-CRAMER_CHIP_W = 0.2
 #: The same MNIST run in the authors' tutorial (brainscales2-demos, common_task_superspike.rst).
 CRAMER_MNIST_J_PER_IMAGE = 2.4e-6
 #: Stradmann et al. 2022, abstract: ASIC energy per ECG sample and classification time
